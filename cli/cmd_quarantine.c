@@ -1,0 +1,174 @@
+/*
+ * cmd_quarantine.c — `mxdigest quarantine list|show ID`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/buf.h"
+#include "util/strutil.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+
+static const char quarantine_help[] =
+	"usage: mxdigest quarantine list\n"
+	"       mxdigest quarantine show [--raw] ID\n"
+	"\n"
+	"Messages that looked like TLS-RPT reports but could not be read are\n"
+	"kept, with their raw bytes and the reason, in the quarantine.\n"
+	"\n"
+	"  list         one line per entry: id, date, size, source, reason\n"
+	"  show ID      the entry and the message (control characters shown\n"
+	"               as U+FFFD)\n"
+	"  show --raw ID  the exact raw bytes, for saving to a file\n";
+
+static int
+list_one(const struct store_qitem *q, void *ctx)
+{
+	char date[32], size[32];
+	struct buf b;
+
+	(*(unsigned *)ctx)++;
+	time_format_iso(q->created, date);
+	date[10] = '\0';
+	buf_init(&b, BUF_NOCAP);
+	/* sources and reasons come from the input: clean them */
+	utf8_clean(&b, q->source, strlen(q->source));
+	printf("%-5lld %s %9s  %s", (long long)q->id, date,
+	       str_thousands((uint64_t)q->size, size), buf_cstr(&b));
+	if (q->part || (q->name && *q->name))
+		printf(" [part %u%s%s]", q->part, q->name ? ": " : "",
+		       q->name ? q->name : "");
+	buf_reset(&b);
+	utf8_clean(&b, q->reason, strlen(q->reason));
+	printf("\n      %s\n", buf_cstr(&b));
+	buf_release(&b);
+	return 0;
+}
+
+static int
+show(struct store *s, const char *arg, int raw)
+{
+	struct store_qitem q;
+	struct mxd_err err;
+	struct buf msg, clean;
+	char *end, *source = NULL, date[32];
+	long long id;
+	int64_t msg_id;
+	int rc;
+
+	errno = 0;
+	id = strtoll(arg, &end, 10);
+	if (errno || *end || id <= 0)
+		return cli_usage("quarantine", "show needs an entry number, not "
+				 "\"%s\"", arg);
+	if (raw && isatty(STDOUT_FILENO)) {
+		cli_error(NULL, "--raw writes the exact bytes, which may hold "
+			  "terminal escapes: redirect it to a file");
+		return EXIT_USAGE;
+	}
+	mxd_err_clear(&err);
+	rc = store_quarantine_get(s, id, &q, &err);
+	if (rc < 0)
+		return cli_fail(&err);
+	if (rc > 0) {
+		cli_error(NULL, "no quarantine entry %lld (see mxdigest quarantine "
+			  "list)", id);
+		return EXIT_NOINPUT;
+	}
+	msg_id = q.message_id;
+	buf_init(&clean, BUF_NOCAP);
+	if (!raw) {
+		time_format_iso(q.created, date);
+		utf8_clean(&clean, q.source, strlen(q.source));
+		printf("Entry:    %lld\nSource:   %s\n", id, buf_cstr(&clean));
+		printf("Part:     %u%s%s\n", q.part, q.name ? " " : "",
+		       q.name ? q.name : "");
+		printf("Added:    %s\nSize:     %lld bytes\n", date, (long long)q.size);
+		buf_reset(&clean);
+		utf8_clean(&clean, q.reason, strlen(q.reason));
+		printf("Reason:   %s\n\n", buf_cstr(&clean));
+	}
+	buf_init(&msg, BUF_NOCAP);
+	if (store_message_get(s, msg_id, &msg, &source, &err) < 0) {
+		rc = cli_fail(&err);
+	} else if (raw) {
+		rc = fwrite(msg.data ? (void *)msg.data : "", 1, msg.len, stdout) ==
+			msg.len ? EXIT_OK : EXIT_IOERR;
+	} else {
+		/* line by line, keeping newlines and tabs, cleaning the rest */
+		size_t i = 0;
+
+		while (i < msg.len) {
+			const unsigned char *nl = memchr(msg.data + i, '\n', msg.len - i);
+			size_t ll = nl ? (size_t)(nl - (msg.data + i)) : msg.len - i;
+
+			if (ll && msg.data[i + ll - 1] == '\r')
+				ll--;
+			buf_reset(&clean);
+			utf8_clean(&clean, msg.data + i, ll);
+			fputs(buf_cstr(&clean), stdout);
+			fputc('\n', stdout);
+			i += (nl ? (size_t)(nl - (msg.data + i)) + 1 : msg.len - i);
+		}
+		rc = EXIT_OK;
+	}
+	free(source);
+	buf_release(&msg);
+	buf_release(&clean);
+	return rc;
+}
+
+int
+cmd_quarantine(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"raw", no_argument, NULL, 'r'},
+		{NULL, 0, NULL, 0},
+	};
+	struct store *s = NULL;
+	struct mxd_err err;
+	const char *sub;
+	unsigned n = 0;
+	int ch, raw = 0, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "hr", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h': fputs(quarantine_help, stdout); return EXIT_OK;
+		case 'r': raw = 1; break;
+		default: return cli_usage("quarantine", "unknown option \"%s\"",
+					  argv[optind - 1]);
+		}
+	}
+	sub = optind < argc ? argv[optind] : "list";
+	if (strcmp(sub, "list") == 0) {
+		if (optind + 1 < argc)
+			return cli_usage("quarantine", "list takes no argument");
+		if ((rc = cli_open_store(c, STORE_READ, &s)))
+			return rc;
+		mxd_err_clear(&err);
+		if (store_quarantine_list(s, list_one, &n, &err) < 0)
+			rc = cli_fail(&err);
+		else if (n == 0 && !c->quiet)
+			printf("The quarantine is empty.\n");
+		store_close(s);
+		return rc;
+	}
+	if (strcmp(sub, "show") == 0) {
+		if (optind + 2 != argc)
+			return cli_usage("quarantine", "show takes one entry number");
+		if ((rc = cli_open_store(c, STORE_READ, &s)))
+			return rc;
+		rc = show(s, argv[optind + 1], raw);
+		store_close(s);
+		return rc;
+	}
+	return cli_usage("quarantine", "unknown subcommand \"%s\" (list, show)", sub);
+}

@@ -1,0 +1,117 @@
+/*
+ * common.c — what every command shares: one error style, the exit-code
+ * map, opening the store, the colour decision.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+void
+cli_error(const char *subject, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	if (subject)
+		fprintf(stderr, "mxdigest: \"%s\": ", subject);
+	else
+		fputs("mxdigest: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("mxdigest: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+cli_exit_code(enum mxd_status s)
+{
+	switch (s) {
+	case MXD_OK:
+		return EXIT_OK;
+	case MXD_E_TOOBIG: case MXD_E_MIME: case MXD_E_DECODE: case MXD_E_JSON:
+	case MXD_E_SCHEMA: case MXD_E_NOTREPORT: case MXD_E_EMPTY:
+		return EXIT_DATAERR;
+	case MXD_E_USAGE:
+		return EXIT_USAGE;
+	case MXD_E_NOINPUT:
+		return EXIT_NOINPUT;
+	case MXD_E_IO: case MXD_E_STORE:
+		return EXIT_IOERR;
+	case MXD_E_LOCKED: case MXD_E_INTERRUPTED:
+		return EXIT_TEMPFAIL;
+	case MXD_E_CONFIG:
+		return EXIT_CONFIG;
+	case MXD_E_AUTH:
+		return EXIT_NOPERM;
+	case MXD_E_TLS:
+		return EXIT_PROTOCOL;
+	case MXD_E_NET: case MXD_E_PROTO:
+		return EXIT_UNAVAILABLE;
+	case MXD_E_INTERNAL:
+		return EXIT_SOFTWARE;
+	}
+	return EXIT_SOFTWARE;
+}
+
+int
+cli_fail(const struct mxd_err *err)
+{
+	cli_error(NULL, "%s", err->text[0] ? err->text : mxd_strerror(err->code));
+	return cli_exit_code(err->code);
+}
+
+int
+cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "mxdigest %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see mxdigest %s --help)\n", cmd);
+	return EXIT_USAGE;
+}
+
+int
+cli_open_store(struct cli *c, enum store_mode mode, struct store **out)
+{
+	struct mxd_err err;
+
+	mxd_err_clear(&err);
+	if (store_open(c->db_path, mode, 5000, out, &err) < 0)
+		return cli_fail(&err);
+	return 0;
+}
+
+int
+cli_use_color(FILE *f, const char *mode)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (mode && strcmp(mode, "always") == 0)
+		return 1;
+	if (mode && strcmp(mode, "never") == 0)
+		return 0;
+	if (nc && *nc)
+		return 0;
+	return isatty(fileno(f));
+}

@@ -1,0 +1,258 @@
+/*
+ * config.c — read the INI configuration with libinih (see config.h).
+ */
+#include "cli/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/strutil.h"
+#include "util/xalloc.h"
+
+struct load {
+	struct config *cfg;
+	char error[256];
+	size_t cap;
+};
+
+char *
+config_expand_path(const char *p)
+{
+	const char *home = getenv("HOME");
+
+	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0') && home)
+		return xasprintf("%s%s", home, p + 1);
+	return xstrdup(p);
+}
+
+static int
+parse_size(const char *v, size_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || end == v)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		n <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		n <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		n <<= 30, end++;
+	if (*end || n == 0)
+		return -1;
+	*out = (size_t)n;
+	return 0;
+}
+
+static int
+parse_int(const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < lo || n > hi)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+static struct account *
+current_account(struct load *l, const char *section)
+{
+	struct config *c = l->cfg;
+	const char *name = section + strlen("account");
+	size_t i;
+
+	while (*name == ' ' || *name == '\t')
+		name++;
+	for (i = 0; i < c->n_accounts; i++)
+		if (strcmp(c->accounts[i].name, name) == 0)
+			return &c->accounts[i];
+	c->accounts = xgrow(c->accounts, &l->cap, c->n_accounts + 1,
+			    sizeof(*c->accounts));
+	memset(&c->accounts[c->n_accounts], 0, sizeof(*c->accounts));
+	c->accounts[c->n_accounts].name = xstrdup(name);
+	return &c->accounts[c->n_accounts++];
+}
+
+static int
+account_key(struct load *l, struct account *a, const char *k, const char *v)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} strs[] = {
+		{"host", offsetof(struct account, host)},
+		{"security", offsetof(struct account, security)},
+		{"user", offsetof(struct account, user)},
+		{"auth", offsetof(struct account, auth)},
+		{"password_command", offsetof(struct account, password_command)},
+		{"password_file", offsetof(struct account, password_file)},
+		{"password_env", offsetof(struct account, password_env)},
+		{"oauth2_token_command", offsetof(struct account, oauth2_token_command)},
+		{"mailbox", offsetof(struct account, mailbox)},
+		{"archive_mailbox", offsetof(struct account, archive_mailbox)},
+		{"quarantine_mailbox", offsetof(struct account, quarantine_mailbox)},
+		{"ca_file", offsetof(struct account, ca_file)},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		if (strcmp(k, strs[i].key) == 0) {
+			set_str((char **)((char *)a + strs[i].off), v);
+			return 1;
+		}
+	}
+	if (strcmp(k, "password") == 0) {
+		snprintf(l->error, sizeof(l->error), "[account %s]: \"password\" is "
+			 "not accepted in the file: use password_command, "
+			 "password_file or password_env", a->name);
+		return 0;
+	}
+	if (strcmp(k, "port") == 0) {
+		if (parse_int(v, 1, 65535, &a->port) == 0)
+			return 1;
+		snprintf(l->error, sizeof(l->error), "[account %s]: bad port \"%s\"",
+			 a->name, v);
+		return 0;
+	}
+	if (strcmp(k, "timeout") == 0) {
+		if (parse_int(v, 1, 3600, &a->timeout) == 0)
+			return 1;
+		snprintf(l->error, sizeof(l->error), "[account %s]: bad timeout "
+			 "\"%s\" (seconds, 1 to 3600)", a->name, v);
+		return 0;
+	}
+	if (strcmp(k, "max_message_size") == 0) {
+		if (parse_size(v, &a->max_message_size) == 0)
+			return 1;
+		snprintf(l->error, sizeof(l->error), "[account %s]: bad "
+			 "max_message_size \"%s\"", a->name, v);
+		return 0;
+	}
+	snprintf(l->error, sizeof(l->error), "[account %s]: unknown key \"%s\"",
+		 a->name, k);
+	return 0;
+}
+
+static int
+handler(void *user, const char *section, const char *k, const char *v)
+{
+	struct load *l = user;
+
+	if (!*section || strcmp(section, "general") == 0) {
+		if (strcmp(k, "database") == 0) {
+			free(l->cfg->database);
+			l->cfg->database = config_expand_path(v);
+			return 1;
+		}
+		if (strcmp(k, "max_message_size") == 0) {
+			if (parse_size(v, &l->cfg->max_message_size) == 0)
+				return 1;
+			snprintf(l->error, sizeof(l->error),
+				 "bad max_message_size \"%s\"", v);
+			return 0;
+		}
+		snprintf(l->error, sizeof(l->error), "unknown key \"%s\"", k);
+		return 0;
+	}
+	if (strncmp(section, "account", 7) == 0 &&
+	    (section[7] == ' ' || section[7] == '\t') && section[8]) {
+		if (!l->error[0])
+			return account_key(l, current_account(l, section), k, v);
+		return 0;
+	}
+	snprintf(l->error, sizeof(l->error), "unknown section [%s]", section);
+	return 0;
+}
+
+static char *
+default_path(void)
+{
+	const char *x = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+	if (x && *x == '/')
+		return xasprintf("%s/mxdigest/config", x);
+	if (home && *home)
+		return xasprintf("%s/.config/mxdigest/config", home);
+	return NULL;
+}
+
+int
+config_load(const char *path, struct config *cfg, struct mxd_err *err)
+{
+	struct load l;
+	char *p = path ? xstrdup(path) : default_path();
+	struct stat st;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(&l, 0, sizeof(l));
+	l.cfg = cfg;
+	if (!p)
+		return 0;
+	if (stat(p, &st) < 0) {
+		if (!path && errno == ENOENT) {
+			free(p);
+			return 0;
+		}
+		mxd_err_set(err, MXD_E_CONFIG, "\"%s\": cannot read: %s", p,
+			    strerror(errno));
+		free(p);
+		return -1;
+	}
+	cfg->path = p;
+	rc = ini_parse(p, handler, &l);
+	if (rc < 0)
+		return mxd_err_set(err, MXD_E_CONFIG, "\"%s\": cannot read: %s", p,
+				   strerror(errno));
+	if (rc > 0)
+		return mxd_err_set(err, MXD_E_CONFIG, "\"%s\": line %d: %s", p, rc,
+				   l.error[0] ? l.error : "syntax error");
+	return 0;
+}
+
+void
+config_release(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_accounts; i++) {
+		struct account *a = &cfg->accounts[i];
+
+		free(a->name);
+		free(a->host);
+		free(a->security);
+		free(a->user);
+		free(a->auth);
+		free(a->password_command);
+		free(a->password_file);
+		free(a->password_env);
+		free(a->oauth2_token_command);
+		free(a->mailbox);
+		free(a->archive_mailbox);
+		free(a->quarantine_mailbox);
+		free(a->ca_file);
+	}
+	free(cfg->accounts);
+	free(cfg->database);
+	free(cfg->path);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,55 @@
+/*
+ * config.h — the configuration file (INI, read with libinih):
+ * $XDG_CONFIG_HOME/mxdigest/config, or ~/.config/mxdigest/config, or
+ * --config FILE.  See mxdigest.conf(5).
+ *
+ * Top-level keys (or [general]): database, max_message_size.
+ * [account NAME] sections describe IMAP accounts.
+ * A struct config owns its strings; config_release() frees them.
+ */
+#ifndef MXD_CLI_CONFIG_H
+#define MXD_CLI_CONFIG_H
+
+#include <stddef.h>
+
+#include "util/err.h"
+
+struct account {
+	char *name;
+	char *host;
+	int port;		/* 0: the default for `security` */
+	char *security;		/* imaps | starttls | none */
+	char *user;
+	char *auth;		/* login | plain | xoauth2 */
+	char *password_command;
+	char *password_file;
+	char *password_env;
+	char *oauth2_token_command;
+	char *mailbox;
+	char *archive_mailbox;
+	char *quarantine_mailbox;
+	char *ca_file;
+	int timeout;		/* seconds */
+	size_t max_message_size;
+	int line;		/* where the section starts, for messages */
+};
+
+struct config {
+	char *path;		/* the file read, or NULL */
+	char *database;
+	size_t max_message_size;	/* 0: default */
+	struct account *accounts;
+	size_t n_accounts;
+};
+
+/*
+ * Reads `path`, or the default file when path is NULL (a missing default
+ * file is not an error).  Returns 0, or -1 with err (MXD_E_CONFIG) naming
+ * the file and line.
+ */
+int config_load(const char *path, struct config *cfg, struct mxd_err *err);
+void config_release(struct config *cfg);
+/* ~/ expanded; malloc'd. */
+char *config_expand_path(const char *p);
+
+#endif

@@ -1,0 +1,44 @@
+# Every external library through pkg-config imported targets.  A missing one
+# stops the configuration with the Debian package that provides it.
+find_package(PkgConfig)
+if(NOT PKG_CONFIG_FOUND)
+  message(FATAL_ERROR "pkg-config not found: install the Debian package pkg-config")
+endif()
+
+function(mxd_require name module debian_package)
+  pkg_check_modules(${name} QUIET IMPORTED_TARGET GLOBAL ${module})
+  if(NOT ${name}_FOUND)
+    message(FATAL_ERROR
+      "${module} (pkg-config) not found: install the Debian package ${debian_package}"
+      " (apt-get install ${debian_package})")
+  endif()
+  message(STATUS "Found ${module} ${${name}_VERSION}")
+endfunction()
+
+mxd_require(ETPAN     libetpan   libetpan-dev)
+mxd_require(GNUTLS    gnutls     libgnutls28-dev)
+mxd_require(JSONC     json-c     libjson-c-dev)
+mxd_require(ZLIB      zlib       zlib1g-dev)
+mxd_require(SQLITE    sqlite3    libsqlite3-dev)
+mxd_require(XLSXWRITER xlsxwriter libxlsxwriter-dev)
+mxd_require(INIH      inih       libinih-dev)
+
+# Debian's libetpan.pc links with -specs=/usr/share/dpkg/no-pie-link.specs,
+# which makes binaries non-PIE and fails without libdpkg-perl.  Drop every
+# link option it carries and keep only the libraries.
+set_target_properties(PkgConfig::ETPAN PROPERTIES INTERFACE_LINK_OPTIONS "")
+get_target_property(_etpan_libs PkgConfig::ETPAN INTERFACE_LINK_LIBRARIES)
+if(_etpan_libs)
+  list(FILTER _etpan_libs EXCLUDE REGEX "specs=")
+  set_target_properties(PkgConfig::ETPAN PROPERTIES INTERFACE_LINK_LIBRARIES "${_etpan_libs}")
+endif()
+
+if(MXD_TESTS)
+  pkg_check_modules(CMOCKA QUIET IMPORTED_TARGET GLOBAL cmocka)
+  if(NOT CMOCKA_FOUND)
+    message(FATAL_ERROR "cmocka not found: install the Debian package libcmocka-dev"
+                        " (or configure with -DMXD_TESTS=OFF)")
+  endif()
+endif()
+
+find_package(Threads REQUIRED)

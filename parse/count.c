@@ -1,0 +1,177 @@
+/*
+ * count.c — the counting rules of docs/COUNTING.md, applied to one report.
+ *
+ * Policies of one type for one domain add up: they cover different sessions
+ * (Google 2020 sent two "sts" policies on the day its policy changed).
+ * Different types for one domain describe the same sessions (Microsoft sends
+ * "sts" and "tlsa"): the domain's sessions are the largest total among its
+ * types, its failures the largest failure total, and a failure detail
+ * repeated under two types counts once, at its larger count.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse/parse.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+static int
+cmp_str(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+struct dom_ent {
+	const char *domain, *type;
+	uint64_t successful, failed;
+};
+
+static int
+cmp_dom(const void *x, const void *y)
+{
+	const struct dom_ent *a = x, *b = y;
+	int c = strcmp(a->domain, b->domain);
+
+	return c ? c : strcmp(a->type, b->type);
+}
+
+struct fail_ent {
+	const char *domain, *type;
+	const struct tlsrpt_detail *d;
+};
+
+static int
+cmp_fail_key(const struct fail_ent *a, const struct fail_ent *b)
+{
+	int c;
+
+	if ((c = strcmp(a->domain, b->domain)) ||
+	    (c = strcmp(a->d->result_type, b->d->result_type)) ||
+	    (c = cmp_str(a->d->sending_ip, b->d->sending_ip)) ||
+	    (c = cmp_str(a->d->receiving_mx, b->d->receiving_mx)) ||
+	    (c = cmp_str(a->d->receiving_ip, b->d->receiving_ip)))
+		return c;
+	return 0;
+}
+
+static int
+cmp_fail(const void *x, const void *y)
+{
+	const struct fail_ent *a = x, *b = y;
+	int c = cmp_fail_key(a, b);
+
+	return c ? c : strcmp(a->type, b->type);
+}
+
+static void
+count_domains(struct tlsrpt *r, struct arena *a)
+{
+	struct dom_ent *e;
+	size_t i, j, n = r->n_policies, nd = 0;
+	struct buf types;
+
+	r->domains = arena_array(a, n ? n : 1, sizeof(*r->domains));
+	r->n_domains = 0;
+	r->successful = r->failed = 0;
+	if (!n)
+		return;
+	e = xmalloc(n * sizeof(*e));
+	for (i = 0; i < n; i++) {
+		e[i].domain = r->policies[i].domain;
+		e[i].type = r->policies[i].type;
+		e[i].successful = r->policies[i].successful;
+		e[i].failed = r->policies[i].failed;
+	}
+	qsort(e, n, sizeof(*e), cmp_dom);
+	buf_init(&types, BUF_NOCAP);
+	for (i = 0; i < n; i = j) {
+		uint64_t sessions = 0, failed = 0;
+		struct tlsrpt_domain *d = &r->domains[nd++];
+
+		buf_reset(&types);
+		for (j = i; j < n && strcmp(e[j].domain, e[i].domain) == 0;) {
+			size_t k;
+			uint64_t s = 0, f = 0;
+
+			/* same type: add up */
+			for (k = j; k < n && strcmp(e[k].domain, e[i].domain) == 0 &&
+				    strcmp(e[k].type, e[j].type) == 0; k++) {
+				s += e[k].successful;
+				f += e[k].failed;
+			}
+			/* different types: the same sessions, take the largest */
+			if (s + f > sessions)
+				sessions = s + f;
+			if (f > failed)
+				failed = f;
+			if (types.len)
+				buf_addc(&types, '+');
+			buf_adds(&types, e[j].type);
+			j = k;
+		}
+		d->domain = e[i].domain;
+		d->types = arena_strndup(a, buf_cstr(&types), types.len);
+		d->failed = failed;
+		d->successful = sessions - failed;
+		r->successful += d->successful;
+		r->failed += d->failed;
+	}
+	buf_release(&types);
+	r->n_domains = nd;
+	free(e);
+}
+
+static void
+count_failures(struct tlsrpt *r, struct arena *a)
+{
+	struct fail_ent *e;
+	size_t i, j, k, n = 0, nf = 0;
+
+	for (i = 0; i < r->n_policies; i++)
+		n += r->policies[i].n_details;
+	r->fails = arena_array(a, n ? n : 1, sizeof(*r->fails));
+	r->n_fails = 0;
+	if (!n)
+		return;
+	e = xmalloc(n * sizeof(*e));
+	for (i = 0, k = 0; i < r->n_policies; i++) {
+		const struct tlsrpt_policy *p = &r->policies[i];
+
+		for (j = 0; j < p->n_details; j++, k++) {
+			e[k].domain = p->domain;
+			e[k].type = p->type;
+			e[k].d = &p->details[j];
+		}
+	}
+	qsort(e, n, sizeof(*e), cmp_fail);
+	for (i = 0; i < n; i = j) {
+		uint64_t best = 0;
+
+		for (j = i; j < n && cmp_fail_key(&e[j], &e[i]) == 0;) {
+			uint64_t sum = 0;
+
+			for (k = j; k < n && cmp_fail_key(&e[k], &e[i]) == 0 &&
+				    strcmp(e[k].type, e[j].type) == 0; k++)
+				sum += e[k].d->count;
+			if (sum > best)
+				best = sum;
+			j = k;
+		}
+		r->fails[nf].domain = e[i].domain;
+		r->fails[nf].result_type = e[i].d->result_type;
+		r->fails[nf].sending_ip = e[i].d->sending_ip;
+		r->fails[nf].receiving_mx = e[i].d->receiving_mx;
+		r->fails[nf].receiving_ip = e[i].d->receiving_ip;
+		r->fails[nf].count = best;
+		nf++;
+	}
+	r->n_fails = nf;
+	free(e);
+}
+
+void
+tlsrpt_count(struct tlsrpt *r, struct arena *a)
+{
+	count_domains(r, a);
+	count_failures(r, a);
+}

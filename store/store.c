@@ -1,0 +1,1105 @@
+/*
+ * store.c — SQLite schema, migrations, locking and every statement.
+ *
+ * Schema (version 1):
+ *   meta            key/value: schema_version, created
+ *   messages        raw bytes of each message that carried a report or was
+ *                   quarantined, zlib-compressed, keyed by SHA-256
+ *   reports         one row per report; identity (org, report_id, start),
+ *                   content hash unique
+ *   policies        per-policy numbers as sent
+ *   details         failure details as sent
+ *   domain_counts   counted view per (report, policy domain), with start
+ *   failure_counts  counted failure details, with start
+ *   quarantine      (message, part) that could not be read, and why
+ *   imap_state      per (account, mailbox): uidvalidity, last uid
+ * The counted tables repeat the report's start and organization so that a
+ * window query reads one index range and joins nothing.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "util/xalloc.h"
+
+enum stmt_id {
+	Q_MSG_FIND, Q_MSG_PUT, Q_MSG_GET, Q_MSG_OUTCOME_R, Q_MSG_OUTCOME_Q,
+	Q_REP_BY_ID, Q_REP_BY_SHA, Q_REP_PUT, Q_POL_PUT, Q_DET_PUT, Q_DOM_PUT,
+	Q_FAIL_PUT,
+	Q_QUA_PUT, Q_QUA_LIST, Q_QUA_GET, Q_QUA_LIST_MSG, Q_QUA_COUNT,
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
+	Q_COUNT
+};
+
+static const char *const stmt_sql[Q_COUNT] = {
+	[Q_MSG_FIND] = "SELECT id FROM messages WHERE sha256 = ?1",
+	[Q_MSG_PUT] = "INSERT INTO messages (sha256, source, size, received, codec,"
+		      " data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_MSG_GET] = "SELECT codec, data, source, size FROM messages WHERE id = ?1",
+	[Q_MSG_OUTCOME_R] = "SELECT count(*) FROM reports WHERE message_id = ?1",
+	[Q_MSG_OUTCOME_Q] = "SELECT count(*) FROM quarantine WHERE message_id = ?1",
+	[Q_REP_BY_ID] = "SELECT 1 FROM reports WHERE org = ?1 AND report_id = ?2"
+			" AND start = ?3",
+	[Q_REP_BY_SHA] = "SELECT 1 FROM reports WHERE sha256 = ?1",
+	[Q_REP_PUT] = "INSERT OR IGNORE INTO reports (message_id, part, org,"
+		      " report_id, contact, start, end_, sha256, notes, successful,"
+		      " failed, imported) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+	[Q_POL_PUT] = "INSERT INTO policies (report, idx, type, domain,"
+		      " domain_source, strings, mx_hosts, successful, failed)"
+		      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+	[Q_DET_PUT] = "INSERT INTO details (policy, result_type, sending_ip,"
+		      " receiving_mx, receiving_helo, receiving_ip, count,"
+		      " additional_info, reason_code)"
+		      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+	[Q_DOM_PUT] = "INSERT INTO domain_counts (report, start, org, domain, types,"
+		      " successful, failed) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+	[Q_FAIL_PUT] = "INSERT INTO failure_counts (report, start, org, domain,"
+		       " result_type, sending_ip, receiving_mx, receiving_ip,"
+		       " count) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+	[Q_QUA_PUT] = "INSERT OR IGNORE INTO quarantine (message_id, part, name,"
+		      " status, reason, created) VALUES (?1,?2,?3,?4,?5,?6)",
+	[Q_QUA_LIST] = "SELECT q.id, q.message_id, q.part, q.name, m.source,"
+		       " q.status, q.reason, q.created, m.size FROM quarantine q"
+		       " JOIN messages m ON m.id = q.message_id ORDER BY q.id",
+	[Q_QUA_GET] = "SELECT q.id, q.message_id, q.part, q.name, m.source,"
+		      " q.status, q.reason, q.created, m.size FROM quarantine q"
+		      " JOIN messages m ON m.id = q.message_id WHERE q.id = ?1",
+	[Q_QUA_LIST_MSG] = "SELECT q.id, q.message_id, q.part, q.name, m.source,"
+			   " q.status, q.reason, q.created, m.size FROM quarantine q"
+			   " JOIN messages m ON m.id = q.message_id"
+			   " WHERE q.message_id = ?1 ORDER BY q.part",
+	[Q_QUA_COUNT] = "SELECT count(*) FROM quarantine",
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+};
+
+static const char schema_v1[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+	"  WITHOUT ROWID;"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  sha256 BLOB NOT NULL UNIQUE,"
+	"  source TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  received INTEGER NOT NULL,"
+	"  codec INTEGER NOT NULL,"		/* 0 raw, 1 zlib */
+	"  data BLOB NOT NULL);"
+	"CREATE TABLE reports ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  part INTEGER NOT NULL,"
+	"  org TEXT NOT NULL,"
+	"  report_id TEXT NOT NULL,"
+	"  contact TEXT,"
+	"  start INTEGER NOT NULL,"
+	"  end_ INTEGER NOT NULL,"
+	"  sha256 BLOB NOT NULL UNIQUE,"
+	"  notes TEXT NOT NULL,"
+	"  successful INTEGER NOT NULL,"
+	"  failed INTEGER NOT NULL,"
+	"  imported INTEGER NOT NULL,"
+	"  UNIQUE (org, report_id, start));"
+	"CREATE INDEX reports_start ON reports(start);"
+	"CREATE INDEX reports_message ON reports(message_id);"
+	"CREATE TABLE policies ("
+	"  id INTEGER PRIMARY KEY,"
+	"  report INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  domain TEXT NOT NULL,"
+	"  domain_source INTEGER NOT NULL,"
+	"  strings TEXT,"			/* lines joined by \n */
+	"  mx_hosts TEXT,"
+	"  successful INTEGER NOT NULL,"
+	"  failed INTEGER NOT NULL);"
+	"CREATE INDEX policies_report ON policies(report);"
+	"CREATE TABLE details ("
+	"  policy INTEGER NOT NULL REFERENCES policies(id) ON DELETE CASCADE,"
+	"  result_type TEXT NOT NULL,"
+	"  sending_ip TEXT, receiving_mx TEXT, receiving_helo TEXT,"
+	"  receiving_ip TEXT,"
+	"  count INTEGER NOT NULL,"
+	"  additional_info TEXT, reason_code TEXT);"
+	"CREATE INDEX details_policy ON details(policy);"
+	"CREATE TABLE domain_counts ("
+	"  report INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,"
+	"  start INTEGER NOT NULL, org TEXT NOT NULL, domain TEXT NOT NULL,"
+	"  types TEXT NOT NULL,"
+	"  successful INTEGER NOT NULL, failed INTEGER NOT NULL);"
+	"CREATE INDEX domain_counts_start ON domain_counts(start);"
+	"CREATE INDEX domain_counts_report ON domain_counts(report);"
+	"CREATE TABLE failure_counts ("
+	"  report INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,"
+	"  start INTEGER NOT NULL, org TEXT NOT NULL, domain TEXT NOT NULL,"
+	"  result_type TEXT NOT NULL,"
+	"  sending_ip TEXT, receiving_mx TEXT, receiving_ip TEXT,"
+	"  count INTEGER NOT NULL);"
+	"CREATE INDEX failure_counts_start ON failure_counts(start);"
+	"CREATE INDEX failure_counts_report ON failure_counts(report);"
+	"CREATE TABLE quarantine ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  part INTEGER NOT NULL,"
+	"  name TEXT,"
+	"  status INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (message_id, part));"
+	"CREATE TABLE imap_state ("
+	"  account TEXT NOT NULL, mailbox TEXT NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL,"
+	"  PRIMARY KEY (account, mailbox)) WITHOUT ROWID;";
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int lock_fd;
+	int in_tx;
+	sqlite3_stmt *st[Q_COUNT];
+	struct buf zbuf;	/* compression scratch */
+};
+
+static int
+db_error(struct store *s, struct mxd_err *err, const char *what)
+{
+	int code = sqlite3_extended_errcode(s->db);
+
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		return mxd_err_set(err, MXD_E_LOCKED, "\"%s\": %s: database is busy",
+				   s->path, what);
+	return mxd_err_set(err, MXD_E_STORE, "\"%s\": %s: %s", s->path, what,
+			   sqlite3_errmsg(s->db));
+}
+
+static sqlite3_stmt *
+stmt(struct store *s, enum stmt_id id, struct mxd_err *err)
+{
+	if (!s->st[id]) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->st[id], NULL) != SQLITE_OK) {
+			db_error(s, err, "prepare");
+			return NULL;
+		}
+	}
+	sqlite3_reset(s->st[id]);
+	sqlite3_clear_bindings(s->st[id]);
+	return s->st[id];
+}
+
+static int
+exec(struct store *s, const char *sql, struct mxd_err *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		mxd_err_set(err, sqlite3_errcode(s->db) == SQLITE_BUSY ? MXD_E_LOCKED
+								       : MXD_E_STORE,
+			    "\"%s\": %s", s->path, msg ? msg : "SQL error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static void
+sql_trace(void *ctx, const char *sql)
+{
+	(void)ctx;
+	mxd_log(MXD_LOG_DEBUG, "sql: %s", sql);
+}
+
+char *
+store_default_path(void)
+{
+	const char *x = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+	if (x && *x == '/')
+		return xasprintf("%s/mxdigest/mxdigest.db", x);
+	if (!home || !*home)
+		home = ".";
+	return xasprintf("%s/.local/share/mxdigest/mxdigest.db", home);
+}
+
+/* mkdir -p of the database's directory, mode 0700 for new directories. */
+static int
+make_parent(const char *path, struct mxd_err *err)
+{
+	char *d = xstrdup(path), *p;
+
+	for (p = d + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(d, 0700) < 0 && errno != EEXIST) {
+			mxd_err_set(err, MXD_E_STORE, "\"%s\": cannot create directory: %s",
+				    d, strerror(errno));
+			free(d);
+			return -1;
+		}
+		*p = '/';
+	}
+	free(d);
+	return 0;
+}
+
+static int
+take_lock(struct store *s, int wait_ms, struct mxd_err *err)
+{
+	char *lp = xasprintf("%s.lock", s->path);
+	int waited = 0;
+
+	s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lock_fd < 0) {
+		mxd_err_set(err, MXD_E_STORE, "\"%s\": cannot open: %s", lp,
+			    strerror(errno));
+		free(lp);
+		return -1;
+	}
+	while (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			mxd_err_set(err, MXD_E_STORE, "\"%s\": cannot lock: %s", lp,
+				    strerror(errno));
+			free(lp);
+			return -1;
+		}
+		if (waited >= wait_ms) {
+			mxd_err_set(err, MXD_E_LOCKED,
+				    "\"%s\": another mxdigest is writing to this "
+				    "database (waited %d ms)", s->path, waited);
+			free(lp);
+			return -1;
+		}
+		usleep(50 * 1000);
+		waited += 50;
+	}
+	free(lp);
+	return 0;
+}
+
+static int
+schema_version(struct store *s, int *version, struct mxd_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*version = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master WHERE"
+			       " type = 'table' AND name = 'meta'", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_error(s, err, "schema");
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_error(s, err, "schema");
+	}
+	if (sqlite3_column_int(st, 0) == 0) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key ="
+			       " 'schema_version'", -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "schema");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*version = atoi(col_text(st, 0));
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Creates or upgrades the schema; migrations from older versions go here. */
+static int
+migrate(struct store *s, enum store_mode mode, struct mxd_err *err)
+{
+	int v;
+	char sql[160];
+
+	if (schema_version(s, &v, err) < 0)
+		return -1;
+	if (v == STORE_SCHEMA_VERSION)
+		return 0;
+	if (v > STORE_SCHEMA_VERSION)
+		return mxd_err_set(err, MXD_E_STORE,
+				   "\"%s\": database schema %d is newer than this "
+				   "mxdigest (%d): upgrade mxdigest", s->path, v,
+				   STORE_SCHEMA_VERSION);
+	if (mode != STORE_WRITE)
+		return mxd_err_set(err, MXD_E_STORE,
+				   "\"%s\": empty database: import or fetch reports "
+				   "first", s->path);
+	if (exec(s, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	if (v == 0 && exec(s, schema_v1, err) < 0)
+		goto fail;
+	snprintf(sql, sizeof(sql),
+		 "INSERT OR REPLACE INTO meta VALUES ('schema_version', '%d');"
+		 "INSERT OR IGNORE INTO meta VALUES ('created', '%lld');",
+		 STORE_SCHEMA_VERSION, (long long)time(NULL));
+	if (exec(s, sql, err) < 0 || exec(s, "COMMIT", err) < 0)
+		goto fail;
+	return 0;
+fail:
+	exec(s, "ROLLBACK", NULL);
+	return -1;
+}
+
+int
+store_open(const char *path, enum store_mode mode, int lock_wait_ms,
+	   struct store **out, struct mxd_err *err)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	int flags = mode == STORE_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+					: SQLITE_OPEN_READONLY;
+	sqlite3_stmt *st;
+	struct stat sb;
+
+	*out = NULL;
+	s->path = xstrdup(path);
+	s->lock_fd = -1;
+	buf_init(&s->zbuf, BUF_NOCAP);
+	if (mode == STORE_READ && stat(path, &sb) < 0) {
+		mxd_err_set(err, MXD_E_STORE, "\"%s\": no database here (%s): import "
+			    "or fetch reports first, or give --db", path,
+			    strerror(errno));
+		store_close(s);
+		return -1;
+	}
+	if (mode == STORE_WRITE &&
+	    (make_parent(path, err) < 0 || take_lock(s, lock_wait_ms, err) < 0)) {
+		store_close(s);
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		mxd_err_set(err, MXD_E_STORE, "\"%s\": cannot open database: %s", path,
+			    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_close(s);
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (mxd_log_area(MXD_AREA_SQL))
+		sqlite3_trace(s->db, sql_trace, NULL);
+	if (mode == STORE_WRITE) {
+		/* WAL: readers never wait for the writer; check it took */
+		if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st,
+				       NULL) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_ROW) {
+			db_error(s, err, "journal_mode");
+			sqlite3_finalize(st);
+			store_close(s);
+			return -1;
+		}
+		if (strcmp(col_text(st, 0), "wal") != 0) {
+			mxd_err_set(err, MXD_E_STORE, "\"%s\": cannot use WAL mode (%s)",
+				    path, col_text(st, 0));
+			sqlite3_finalize(st);
+			store_close(s);
+			return -1;
+		}
+		sqlite3_finalize(st);
+		if (exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+			 err) < 0) {
+			store_close(s);
+			return -1;
+		}
+	}
+	if (migrate(s, mode, err) < 0) {
+		store_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+store_close(struct store *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	if (s->in_tx)
+		store_rollback(s);
+	for (i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db)
+		sqlite3_close(s->db);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);	/* releases the flock */
+	buf_release(&s->zbuf);
+	free(s->path);
+	free(s);
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+static int
+step_done(struct store *s, sqlite3_stmt *st, struct mxd_err *err, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE) {
+		db_error(s, err, what);
+		sqlite3_reset(st);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_begin(struct store *s, struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_BEGIN, err);
+
+	if (!st || step_done(s, st, err, "begin") < 0)
+		return -1;
+	s->in_tx = 1;
+	return 0;
+}
+
+int
+store_commit(struct store *s, struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_COMMIT, err);
+
+	if (!st || step_done(s, st, err, "commit") < 0)
+		return -1;
+	s->in_tx = 0;
+	return 0;
+}
+
+void
+store_rollback(struct store *s)
+{
+	sqlite3_stmt *st;
+
+	if (!s->in_tx)
+		return;
+	st = stmt(s, Q_ROLLBACK, NULL);
+	if (st)
+		sqlite3_step(st);
+	s->in_tx = 0;
+}
+
+int
+store_in_transaction(const struct store *s)
+{
+	return s->in_tx;
+}
+
+int
+store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
+		   int64_t *id, struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_MSG_FIND, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, sha, SHA256_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return 1;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "find message");
+	return 0;
+}
+
+int
+store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
+		  const char *source, const void *data, size_t len, int64_t now,
+		  int64_t *id, struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_MSG_PUT, err);
+	int codec = 0;
+
+	if (!st)
+		return -1;
+	/* zlib level 1: most of a report mail is base64 of gzip, which only
+	 * the base64 layer makes compressible; speed matters more */
+	buf_reset(&s->zbuf);
+	if (len >= 256 && parse_deflate(data, len, 1, &s->zbuf) == 0 &&
+	    s->zbuf.len < len)
+		codec = 1;
+	sqlite3_bind_blob(st, 1, sha, SHA256_LEN, SQLITE_STATIC);
+	bind_text(st, 2, source);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)len);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int(st, 5, codec);
+	if (codec)
+		sqlite3_bind_blob64(st, 6, s->zbuf.data, s->zbuf.len, SQLITE_STATIC);
+	else
+		sqlite3_bind_blob64(st, 6, len ? data : "", len, SQLITE_STATIC);
+	if (step_done(s, st, err, "store message") < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int
+store_message_get(struct store *s, int64_t id, struct buf *out, char **source,
+		  struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_MSG_GET, err);
+	int rc, codec;
+	const void *blob;
+	size_t n;
+	int64_t size;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return mxd_err_set(err, MXD_E_STORE, "message %lld not found",
+					   (long long)id);
+		return db_error(s, err, "read message");
+	}
+	codec = sqlite3_column_int(st, 0);
+	blob = sqlite3_column_blob(st, 1);
+	n = (size_t)sqlite3_column_bytes(st, 1);
+	size = sqlite3_column_int64(st, 3);
+	if (source)
+		*source = xstrdup(col_text(st, 2) ? col_text(st, 2) : "");
+	buf_reset(out);
+	if (codec == 1) {
+		size_t save = out->max;
+
+		out->max = (size_t)size;
+		if (parse_inflate(blob, n, out, err) != MXD_OK) {
+			out->max = save;
+			sqlite3_reset(st);
+			mxd_err_prefix(err, "stored message %lld", (long long)id);
+			return -1;
+		}
+		out->max = save;
+	} else if (buf_add(out, blob ? blob : "", n) < 0) {
+		sqlite3_reset(st);
+		return mxd_err_set(err, MXD_E_TOOBIG, "stored message %lld too large",
+				   (long long)id);
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+count_query(struct store *s, enum stmt_id id, int64_t arg, int64_t *out,
+	    struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, id, err);
+
+	if (!st)
+		return -1;
+	if (id != Q_QUA_COUNT)
+		sqlite3_bind_int64(st, 1, arg);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_error(s, err, "count");
+	}
+	*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+store_message_outcome(struct store *s, int64_t id, unsigned *reports,
+		      unsigned *quarantined, struct mxd_err *err)
+{
+	int64_t r, q;
+
+	if (count_query(s, Q_MSG_OUTCOME_R, id, &r, err) < 0 ||
+	    count_query(s, Q_MSG_OUTCOME_Q, id, &q, err) < 0)
+		return -1;
+	*reports = (unsigned)r;
+	*quarantined = (unsigned)q;
+	return 0;
+}
+
+int
+store_report_known(struct store *s, const struct tlsrpt *r, struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_REP_BY_ID, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, r->org);
+	bind_text(st, 2, r->report_id);
+	sqlite3_bind_int64(st, 3, r->start);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "find report");
+	if (!(st = stmt(s, Q_REP_BY_SHA, err)))
+		return -1;
+	sqlite3_bind_blob(st, 1, r->hash, SHA256_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "find report");
+	return 0;
+}
+
+static char *
+join_lines(const char **v, size_t n)
+{
+	struct buf b;
+	size_t i;
+
+	if (!n)
+		return NULL;
+	buf_init(&b, BUF_NOCAP);
+	for (i = 0; i < n; i++) {
+		if (i)
+			buf_addc(&b, '\n');
+		buf_adds(&b, v[i]);
+	}
+	return (char *)buf_detach(&b, NULL);
+}
+
+static int
+put_policy(struct store *s, int64_t rid, size_t idx, const struct tlsrpt_policy *p,
+	   struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_POL_PUT, err);
+	char *strings, *mx;
+	int64_t pid;
+	size_t i;
+	int rc;
+
+	if (!st)
+		return -1;
+	strings = join_lines(p->strings, p->n_strings);
+	mx = join_lines(p->mx_hosts, p->n_mx_hosts);
+	sqlite3_bind_int64(st, 1, rid);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)idx);
+	bind_text(st, 3, p->type);
+	bind_text(st, 4, p->domain);
+	sqlite3_bind_int(st, 5, (int)p->domain_source);
+	bind_text(st, 6, strings);
+	bind_text(st, 7, mx);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)p->successful);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)p->failed);
+	rc = step_done(s, st, err, "store policy");
+	free(strings);
+	free(mx);
+	if (rc < 0)
+		return -1;
+	pid = sqlite3_last_insert_rowid(s->db);
+	for (i = 0; i < p->n_details; i++) {
+		const struct tlsrpt_detail *d = &p->details[i];
+
+		if (!(st = stmt(s, Q_DET_PUT, err)))
+			return -1;
+		sqlite3_bind_int64(st, 1, pid);
+		bind_text(st, 2, d->result_type);
+		bind_text(st, 3, d->sending_ip);
+		bind_text(st, 4, d->receiving_mx);
+		bind_text(st, 5, d->receiving_helo);
+		bind_text(st, 6, d->receiving_ip);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)d->count);
+		bind_text(st, 8, d->additional_info);
+		bind_text(st, 9, d->reason_code);
+		if (step_done(s, st, err, "store failure detail") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_report_put(struct store *s, int64_t message_id, unsigned part,
+		 const struct tlsrpt *r, int64_t now, struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_REP_PUT, err);
+	struct buf notes;
+	int64_t rid;
+	size_t i;
+
+	if (!st)
+		return -1;
+	buf_init(&notes, BUF_NOCAP);
+	tlsrpt_notes_format(r->notes, &notes);
+	sqlite3_bind_int64(st, 1, message_id);
+	sqlite3_bind_int(st, 2, (int)part);
+	bind_text(st, 3, r->org);
+	bind_text(st, 4, r->report_id);
+	bind_text(st, 5, r->contact);
+	sqlite3_bind_int64(st, 6, r->start);
+	sqlite3_bind_int64(st, 7, r->end);
+	sqlite3_bind_blob(st, 8, r->hash, SHA256_LEN, SQLITE_STATIC);
+	bind_text(st, 9, buf_cstr(&notes));
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)r->successful);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)r->failed);
+	sqlite3_bind_int64(st, 12, now);
+	if (step_done(s, st, err, "store report") < 0) {
+		buf_release(&notes);
+		return -1;
+	}
+	buf_release(&notes);
+	if (sqlite3_changes(s->db) == 0)
+		return 1;	/* identity or hash already stored */
+	rid = sqlite3_last_insert_rowid(s->db);
+	for (i = 0; i < r->n_policies; i++)
+		if (put_policy(s, rid, i, &r->policies[i], err) < 0)
+			return -1;
+	for (i = 0; i < r->n_domains; i++) {
+		const struct tlsrpt_domain *d = &r->domains[i];
+
+		if (!(st = stmt(s, Q_DOM_PUT, err)))
+			return -1;
+		sqlite3_bind_int64(st, 1, rid);
+		sqlite3_bind_int64(st, 2, r->start);
+		bind_text(st, 3, r->org);
+		bind_text(st, 4, d->domain);
+		bind_text(st, 5, d->types);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)d->successful);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)d->failed);
+		if (step_done(s, st, err, "store counts") < 0)
+			return -1;
+	}
+	for (i = 0; i < r->n_fails; i++) {
+		const struct tlsrpt_fail *f = &r->fails[i];
+
+		if (!(st = stmt(s, Q_FAIL_PUT, err)))
+			return -1;
+		sqlite3_bind_int64(st, 1, rid);
+		sqlite3_bind_int64(st, 2, r->start);
+		bind_text(st, 3, r->org);
+		bind_text(st, 4, f->domain);
+		bind_text(st, 5, f->result_type);
+		bind_text(st, 6, f->sending_ip);
+		bind_text(st, 7, f->receiving_mx);
+		bind_text(st, 8, f->receiving_ip);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)f->count);
+		if (step_done(s, st, err, "store counts") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_quarantine_put(struct store *s, int64_t message_id, unsigned part,
+		     const char *name, enum mxd_status status, const char *reason,
+		     int64_t now, struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_QUA_PUT, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, message_id);
+	sqlite3_bind_int(st, 2, (int)part);
+	bind_text(st, 3, name);
+	sqlite3_bind_int(st, 4, (int)status);
+	bind_text(st, 5, reason);
+	sqlite3_bind_int64(st, 6, now);
+	if (step_done(s, st, err, "quarantine") < 0)
+		return -1;
+	return sqlite3_changes(s->db) == 0;
+}
+
+static void
+read_qitem(sqlite3_stmt *st, struct store_qitem *q)
+{
+	q->id = sqlite3_column_int64(st, 0);
+	q->message_id = sqlite3_column_int64(st, 1);
+	q->part = (unsigned)sqlite3_column_int(st, 2);
+	q->name = col_text(st, 3);
+	q->source = col_text(st, 4);
+	q->status = sqlite3_column_int(st, 5);
+	q->reason = col_text(st, 6);
+	q->created = sqlite3_column_int64(st, 7);
+	q->size = sqlite3_column_int64(st, 8);
+}
+
+static int
+qlist(struct store *s, enum stmt_id id, int64_t arg, store_qitem_fn fn,
+      void *ctx, struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, id, err);
+	struct store_qitem q;
+	int rc;
+
+	if (!st)
+		return -1;
+	if (id == Q_QUA_LIST_MSG)
+		sqlite3_bind_int64(st, 1, arg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_qitem(st, &q);
+		if (fn(&q, ctx)) {
+			sqlite3_reset(st);
+			return 0;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "quarantine");
+	return 0;
+}
+
+int
+store_quarantine_list(struct store *s, store_qitem_fn fn, void *ctx,
+		      struct mxd_err *err)
+{
+	return qlist(s, Q_QUA_LIST, 0, fn, ctx, err);
+}
+
+int
+store_quarantine_list_message(struct store *s, int64_t message_id,
+			      store_qitem_fn fn, void *ctx, struct mxd_err *err)
+{
+	return qlist(s, Q_QUA_LIST_MSG, message_id, fn, ctx, err);
+}
+
+int
+store_quarantine_get(struct store *s, int64_t id, struct store_qitem *q,
+		     struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_QUA_GET, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_qitem(st, q);	/* valid until the next reset */
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	return db_error(s, err, "quarantine");
+}
+
+int64_t
+store_quarantine_count(struct store *s, struct mxd_err *err)
+{
+	int64_t n;
+
+	if (count_query(s, Q_QUA_COUNT, 0, &n, err) < 0)
+		return -1;
+	return n;
+}
+
+/*
+ * Window scans.  Filters are bound as parameters; a NULL filter matches
+ * everything (`?3 IS NULL OR domain = ?3`), which keeps one statement per
+ * scan and lets the start index drive every query.
+ */
+static int
+scan_prepare(struct store *s, const char *sql, const struct store_filter *f,
+	     sqlite3_stmt **st, struct mxd_err *err)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_error(s, err, "query");
+	sqlite3_bind_int64(*st, 1, f->from);
+	sqlite3_bind_int64(*st, 2, f->to);
+	bind_text(*st, 3, f->domain);
+	bind_text(*st, 4, f->org);
+	bind_text(*st, 5, f->mx);
+	return 0;
+}
+
+static int
+scan_finish(struct store *s, sqlite3_stmt *st, int rc, struct mxd_err *err)
+{
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(s, err, "query");
+	return 0;
+}
+
+int
+store_scan_reports(struct store *s, const struct store_filter *f,
+		   store_report_fn fn, void *ctx, struct mxd_err *err)
+{
+	static const char sql[] =
+		"SELECT r.id, r.org, r.report_id, r.start, r.end_ FROM reports r"
+		" WHERE r.start >= ?1 AND r.start < ?2"
+		" AND (?4 IS NULL OR r.org = ?4)"
+		" AND (?3 IS NULL OR EXISTS (SELECT 1 FROM domain_counts d"
+		"  WHERE d.report = r.id AND d.domain = ?3))"
+		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM failure_counts x"
+		"  WHERE x.report = r.id AND coalesce(x.receiving_mx,"
+		"  x.receiving_ip) = ?5))"
+		" ORDER BY r.start, r.id";
+	sqlite3_stmt *st;
+	struct store_report_row row;
+	int rc;
+
+	if (scan_prepare(s, sql, f, &st, err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row.id = sqlite3_column_int64(st, 0);
+		row.org = col_text(st, 1);
+		row.report_id = col_text(st, 2);
+		row.start = sqlite3_column_int64(st, 3);
+		row.end = sqlite3_column_int64(st, 4);
+		if (fn(&row, ctx))
+			break;
+	}
+	return scan_finish(s, st, rc, err);
+}
+
+int
+store_scan_domains(struct store *s, const struct store_filter *f,
+		   store_domain_fn fn, void *ctx, struct mxd_err *err)
+{
+	static const char sql[] =
+		"SELECT d.report, d.org, d.start, d.domain, d.types, d.successful,"
+		" d.failed FROM domain_counts d"
+		" WHERE d.start >= ?1 AND d.start < ?2"
+		" AND (?3 IS NULL OR d.domain = ?3) AND (?4 IS NULL OR d.org = ?4)"
+		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM failure_counts x"
+		"  WHERE x.report = d.report AND x.domain = d.domain"
+		"  AND coalesce(x.receiving_mx, x.receiving_ip) = ?5))"
+		" ORDER BY d.start, d.report";
+	sqlite3_stmt *st;
+	struct store_domain_row row;
+	int rc;
+
+	if (scan_prepare(s, sql, f, &st, err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row.report = sqlite3_column_int64(st, 0);
+		row.org = col_text(st, 1);
+		row.start = sqlite3_column_int64(st, 2);
+		row.domain = col_text(st, 3);
+		row.types = col_text(st, 4);
+		row.successful = (uint64_t)sqlite3_column_int64(st, 5);
+		row.failed = (uint64_t)sqlite3_column_int64(st, 6);
+		if (fn(&row, ctx))
+			break;
+	}
+	return scan_finish(s, st, rc, err);
+}
+
+int
+store_scan_policies(struct store *s, const struct store_filter *f,
+		    store_policy_fn fn, void *ctx, struct mxd_err *err)
+{
+	static const char sql[] =
+		"SELECT r.id, r.org, r.start, p.domain, p.type, p.successful,"
+		" p.failed FROM reports r JOIN policies p ON p.report = r.id"
+		" WHERE r.start >= ?1 AND r.start < ?2"
+		" AND (?3 IS NULL OR p.domain = ?3) AND (?4 IS NULL OR r.org = ?4)"
+		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM failure_counts x"
+		"  WHERE x.report = r.id AND x.domain = p.domain"
+		"  AND coalesce(x.receiving_mx, x.receiving_ip) = ?5))"
+		" ORDER BY r.start, r.id, p.idx";
+	sqlite3_stmt *st;
+	struct store_policy_row row;
+	int rc;
+
+	if (scan_prepare(s, sql, f, &st, err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row.report = sqlite3_column_int64(st, 0);
+		row.org = col_text(st, 1);
+		row.start = sqlite3_column_int64(st, 2);
+		row.domain = col_text(st, 3);
+		row.type = col_text(st, 4);
+		row.successful = (uint64_t)sqlite3_column_int64(st, 5);
+		row.failed = (uint64_t)sqlite3_column_int64(st, 6);
+		if (fn(&row, ctx))
+			break;
+	}
+	return scan_finish(s, st, rc, err);
+}
+
+int
+store_scan_failures(struct store *s, const struct store_filter *f,
+		    store_fail_fn fn, void *ctx, struct mxd_err *err)
+{
+	static const char sql[] =
+		"SELECT x.report, x.org, x.start, x.domain, x.result_type,"
+		" x.sending_ip, x.receiving_mx, x.receiving_ip, x.count"
+		" FROM failure_counts x"
+		" WHERE x.start >= ?1 AND x.start < ?2"
+		" AND (?3 IS NULL OR x.domain = ?3) AND (?4 IS NULL OR x.org = ?4)"
+		" AND (?5 IS NULL OR coalesce(x.receiving_mx, x.receiving_ip) = ?5)"
+		" ORDER BY x.start, x.report";
+	sqlite3_stmt *st;
+	struct store_fail_row row;
+	int rc;
+
+	if (scan_prepare(s, sql, f, &st, err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row.report = sqlite3_column_int64(st, 0);
+		row.org = col_text(st, 1);
+		row.start = sqlite3_column_int64(st, 2);
+		row.domain = col_text(st, 3);
+		row.result_type = col_text(st, 4);
+		row.sending_ip = col_text(st, 5);
+		row.receiving_mx = col_text(st, 6);
+		row.receiving_ip = col_text(st, 7);
+		row.count = (uint64_t)sqlite3_column_int64(st, 8);
+		if (fn(&row, ctx))
+			break;
+	}
+	return scan_finish(s, st, rc, err);
+}
+
+int
+store_counts(struct store *s, struct store_counts *c, struct mxd_err *err)
+{
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM"
+		" reports), (SELECT count(*) FROM quarantine), (SELECT"
+		" coalesce(min(start), 0) FROM reports), (SELECT"
+		" coalesce(max(start), 0) FROM reports)";
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "query");
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_error(s, err, "query");
+	}
+	c->messages = sqlite3_column_int64(st, 0);
+	c->reports = sqlite3_column_int64(st, 1);
+	c->quarantined = sqlite3_column_int64(st, 2);
+	c->first_start = sqlite3_column_int64(st, 3);
+	c->last_start = sqlite3_column_int64(st, 4);
+	sqlite3_finalize(st);
+	return 0;
+}

@@ -1,0 +1,213 @@
+/*
+ * store.h — the embedded SQLite store: every SQL statement of mxdigest.
+ *
+ * The store keeps the raw bytes of every message that carried a report or
+ * was quarantined (compressed), the parsed reports with their policies and
+ * failure details, the counted view of each report (docs/COUNTING.md) in
+ * two tables indexed by report start time, the quarantine, and the IMAP sync
+ * state.  Nothing else in the tree includes sqlite3.h; aggregate/ reads the
+ * store through the store_scan_*() functions below.
+ *
+ * Ownership: a struct store is opened with store_open() and freed with
+ * store_close() (which accepts NULL).  Rows handed to scan callbacks point
+ * into SQLite's buffers and are valid only during the callback.  Functions
+ * return 0 on success and -1 with *err filled (MXD_E_STORE, MXD_E_LOCKED).
+ *
+ * Concurrency: one writer.  A store opened with STORE_WRITE holds an
+ * exclusive lock on "<db>.lock" until it is closed; a second writer waits up
+ * to lock_wait_ms and then fails with MXD_E_LOCKED.  Readers use WAL and
+ * never wait for the writer.
+ */
+#ifndef MXD_STORE_H
+#define MXD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse/parse.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+enum store_mode { STORE_READ, STORE_WRITE };
+
+/* Default database path: $XDG_DATA_HOME/mxdigest/mxdigest.db, falling back
+ * to ~/.local/share/mxdigest/mxdigest.db.  Returns a malloc'd string. */
+char *store_default_path(void);
+
+int store_open(const char *path, enum store_mode mode, int lock_wait_ms,
+	       struct store **out, struct mxd_err *err);
+void store_close(struct store *s);
+const char *store_path(const struct store *s);
+
+int store_begin(struct store *s, struct mxd_err *err);
+int store_commit(struct store *s, struct mxd_err *err);
+void store_rollback(struct store *s);
+int store_in_transaction(const struct store *s);
+
+/* Messages (raw bytes, compressed inside). */
+int store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
+		       int64_t *id, struct mxd_err *err);	/* 1 found, 0 not */
+int store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
+		      const char *source, const void *data, size_t len,
+		      int64_t now, int64_t *id, struct mxd_err *err);
+/* The message's raw bytes into out (decompressed), and a malloc'd source. */
+int store_message_get(struct store *s, int64_t id, struct buf *out,
+		      char **source, struct mxd_err *err);
+/* How many reports and quarantine entries came from a message. */
+int store_message_outcome(struct store *s, int64_t id, unsigned *reports,
+			  unsigned *quarantined, struct mxd_err *err);
+
+/* Reports.  store_report_known() says whether a report with the same
+ * identity (organization, report-id, start) or the same content hash is
+ * stored; store_report_put() stores it with its policies, details and
+ * counted view, and returns 0 (or 1 when it turned out to be known). */
+int store_report_known(struct store *s, const struct tlsrpt *r,
+		       struct mxd_err *err);
+int store_report_put(struct store *s, int64_t message_id, unsigned part,
+		     const struct tlsrpt *r, int64_t now, struct mxd_err *err);
+
+/* Quarantine. */
+struct store_qitem {
+	int64_t id;
+	int64_t message_id;
+	unsigned part;
+	const char *name;	/* part file name or media type, may be NULL */
+	const char *source;	/* where the message came from */
+	int status;		/* enum mxd_status */
+	const char *reason;
+	int64_t created;
+	int64_t size;		/* raw message bytes */
+};
+/* Adds an entry; returns 1 when (message, part) was already quarantined. */
+int store_quarantine_put(struct store *s, int64_t message_id, unsigned part,
+			 const char *name, enum mxd_status status,
+			 const char *reason, int64_t now, struct mxd_err *err);
+typedef int (*store_qitem_fn)(const struct store_qitem *q, void *ctx);
+int store_quarantine_list(struct store *s, store_qitem_fn fn, void *ctx,
+			  struct mxd_err *err);
+/* One entry by id, 0 found / 1 not found; strings valid until the next
+ * store call. */
+int store_quarantine_get(struct store *s, int64_t id, struct store_qitem *q,
+			 struct mxd_err *err);
+int store_quarantine_list_message(struct store *s, int64_t message_id,
+				  store_qitem_fn fn, void *ctx,
+				  struct mxd_err *err);
+int64_t store_quarantine_count(struct store *s, struct mxd_err *err);
+
+/* Window scans for aggregate/: rows whose report starts in [from, to). */
+struct store_filter {
+	int64_t from, to;
+	const char *domain;	/* policy domain, or NULL */
+	const char *org;	/* organization, or NULL */
+	const char *mx;		/* MX host (failure rows only), or NULL */
+};
+
+struct store_report_row {
+	int64_t id;
+	const char *org;
+	const char *report_id;
+	int64_t start, end;
+};
+
+struct store_domain_row {
+	int64_t report;
+	const char *org;
+	int64_t start;
+	const char *domain;
+	const char *types;
+	uint64_t successful, failed;
+};
+
+struct store_policy_row {
+	int64_t report;
+	const char *org;
+	int64_t start;
+	const char *domain;
+	const char *type;
+	uint64_t successful, failed;
+};
+
+struct store_fail_row {
+	int64_t report;
+	const char *org;
+	int64_t start;
+	const char *domain;
+	const char *result_type;
+	const char *sending_ip;
+	const char *receiving_mx;
+	const char *receiving_ip;
+	uint64_t count;
+};
+
+typedef int (*store_report_fn)(const struct store_report_row *, void *);
+typedef int (*store_domain_fn)(const struct store_domain_row *, void *);
+typedef int (*store_policy_fn)(const struct store_policy_row *, void *);
+typedef int (*store_fail_fn)(const struct store_fail_row *, void *);
+
+int store_scan_reports(struct store *s, const struct store_filter *f,
+		       store_report_fn fn, void *ctx, struct mxd_err *err);
+int store_scan_domains(struct store *s, const struct store_filter *f,
+		       store_domain_fn fn, void *ctx, struct mxd_err *err);
+int store_scan_policies(struct store *s, const struct store_filter *f,
+			store_policy_fn fn, void *ctx, struct mxd_err *err);
+int store_scan_failures(struct store *s, const struct store_filter *f,
+			store_fail_fn fn, void *ctx, struct mxd_err *err);
+
+/* Totals of the whole store, for `mxdigest status`-like summaries. */
+struct store_counts {
+	int64_t messages, reports, quarantined;
+	int64_t first_start, last_start;	/* 0 when empty */
+};
+int store_counts(struct store *s, struct store_counts *c, struct mxd_err *err);
+
+/*
+ * Ingest: parse a message and store what it carries, batching many
+ * messages per transaction.  Data errors never fail the call: the message
+ * is quarantined and the outcome callback hears about it.  Only store
+ * errors return -1 (and roll back the open batch).
+ */
+struct ingest_stats {
+	uint64_t messages;	/* inputs read */
+	uint64_t bytes;
+	uint64_t reports;	/* new reports stored */
+	uint64_t duplicates;	/* reports already stored */
+	uint64_t not_reports;	/* inputs that are not TLS-RPT */
+	uint64_t quarantined;	/* report candidates newly quarantined */
+	uint64_t already_quarantined;
+};
+
+enum ingest_event {
+	INGEST_REPORT,		/* a new report */
+	INGEST_DUPLICATE,
+	INGEST_NOT_REPORT,
+	INGEST_QUARANTINED,	/* detail: the reason */
+	INGEST_ALREADY_QUARANTINED,
+};
+
+typedef void (*ingest_event_fn)(void *ctx, enum ingest_event ev,
+				const char *source, const char *detail);
+
+struct ingest;
+
+struct ingest *ingest_new(struct store *s, const struct parse_limits *lim,
+			  unsigned batch, ingest_event_fn fn, void *ctx);
+/*
+ * One message.  `source` names it in messages and in the store ("inbox/12",
+ * a path); `name` is a file name hint for missing fields (may be NULL).
+ * `truncated_from` > 0 says the input was larger than what was read (the
+ * message is quarantined as too large with the bytes kept).
+ */
+int ingest_message(struct ingest *g, const void *data, size_t len,
+		   const char *source, const char *name, size_t truncated_from,
+		   struct mxd_err *err);
+/* Commits the open batch. */
+int ingest_flush(struct ingest *g, struct mxd_err *err);
+const struct ingest_stats *ingest_stats(const struct ingest *g);
+/* Rolls back anything not flushed and frees; accepts NULL. */
+void ingest_free(struct ingest *g);
+
+#endif

@@ -12,6 +12,7 @@
 #include "util/strutil.h"
 
 #define IMPORT_BATCH 1000
+#define READ_CAP ((size_t)256 << 20)
 
 static const char import_help[] =
 	"usage: mxdigest import [-n] PATH... | -\n"
@@ -197,8 +198,9 @@ cmd_import(struct cli *c, int argc, char **argv)
 	}
 	progress_init(&x.prog, "import", !c->quiet);
 	memset(&fo, 0, sizeof(fo));
-	/* read a little more than the cap, so oversize is detected */
-	fo.read_cap = x.lim.max_message + 1;
+	/* an oversized message is read whole (up to READ_CAP) so that the
+	 * quarantine keeps all of it */
+	fo.read_cap = READ_CAP > x.lim.max_message ? READ_CAP : x.lim.max_message + 1;
 	fo.on_msg = on_msg;
 	fo.on_error = on_read_error;
 	fo.ctx = &x;

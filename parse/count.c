@@ -3,10 +3,13 @@
  *
  * Policies of one type for one domain add up: they cover different sessions
  * (Google 2020 sent two "sts" policies on the day its policy changed).
- * Different types for one domain describe the same sessions (Microsoft sends
- * "sts" and "tlsa"): the domain's sessions are the largest total among its
- * types, its failures the largest failure total, and a failure detail
- * repeated under two types counts once, at its larger count.
+ * Different policy types for one domain describe the same sessions
+ * (Microsoft sends "sts" and "tlsa"): the domain's sessions are the largest
+ * total among its types, its failures the largest failure total, and a
+ * failure detail repeated under two types counts once, at its larger count.
+ * "no-policy-found" is not a policy: a session that found none cannot also
+ * have applied one, so those sessions add to the rest (the same Google report
+ * has a no-policy-found entry beside its two "sts" entries).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,12 @@
 #include "parse/parse.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
+
+static int
+is_no_policy(const char *type)
+{
+	return strcmp(type, "no-policy-found") == 0;
+}
 
 static int
 cmp_str(const char *a, const char *b)
@@ -85,7 +94,7 @@ count_domains(struct tlsrpt *r, struct arena *a)
 	qsort(e, n, sizeof(*e), cmp_dom);
 	buf_init(&types, BUF_NOCAP);
 	for (i = 0; i < n; i = j) {
-		uint64_t sessions = 0, failed = 0;
+		uint64_t sessions = 0, failed = 0, np_s = 0, np_f = 0;
 		struct tlsrpt_domain *d = &r->domains[nd++];
 
 		buf_reset(&types);
@@ -99,11 +108,17 @@ count_domains(struct tlsrpt *r, struct arena *a)
 				s += e[k].successful;
 				f += e[k].failed;
 			}
-			/* different types: the same sessions, take the largest */
-			if (s + f > sessions)
-				sessions = s + f;
-			if (f > failed)
-				failed = f;
+			if (is_no_policy(e[j].type)) {
+				np_s += s;
+				np_f += f;
+			} else {
+				/* different types: the same sessions, take the
+				 * largest */
+				if (s + f > sessions)
+					sessions = s + f;
+				if (f > failed)
+					failed = f;
+			}
 			if (types.len)
 				buf_addc(&types, '+');
 			buf_adds(&types, e[j].type);
@@ -111,8 +126,8 @@ count_domains(struct tlsrpt *r, struct arena *a)
 		}
 		d->domain = e[i].domain;
 		d->types = arena_strndup(a, buf_cstr(&types), types.len);
-		d->failed = failed;
-		d->successful = sessions - failed;
+		d->failed = failed + np_f;
+		d->successful = sessions - failed + np_s;
 		r->successful += d->successful;
 		r->failed += d->failed;
 	}
@@ -145,7 +160,7 @@ count_failures(struct tlsrpt *r, struct arena *a)
 	}
 	qsort(e, n, sizeof(*e), cmp_fail);
 	for (i = 0; i < n; i = j) {
-		uint64_t best = 0;
+		uint64_t best = 0, none = 0;
 
 		for (j = i; j < n && cmp_fail_key(&e[j], &e[i]) == 0;) {
 			uint64_t sum = 0;
@@ -153,10 +168,13 @@ count_failures(struct tlsrpt *r, struct arena *a)
 			for (k = j; k < n && cmp_fail_key(&e[k], &e[i]) == 0 &&
 				    strcmp(e[k].type, e[j].type) == 0; k++)
 				sum += e[k].d->count;
-			if (sum > best)
+			if (is_no_policy(e[j].type))
+				none += sum;
+			else if (sum > best)
 				best = sum;
 			j = k;
 		}
+		best += none;
 		r->fails[nf].domain = e[i].domain;
 		r->fails[nf].result_type = e[i].d->result_type;
 		r->fails[nf].sending_ip = e[i].d->sending_ip;

@@ -24,6 +24,7 @@ struct jctx {
 	struct arena *a;
 	struct mxd_err *err;
 	const struct parse_hints *hints;
+	const char *report_id;	/* read first: a hint for policy-domain */
 	uint32_t notes;
 	char path[256];
 	size_t plen;
@@ -94,19 +95,41 @@ type_name(json_object *v)
 	return "of unknown type";
 }
 
-/* Looks up key, then an alias (QUIRKS E4/E5). */
+/* Looks up key, then an alias (QUIRKS E4/E5).  json-c gives NULL for a
+ * JSON null, so *present tells null from absent. */
 static json_object *
-member(struct jctx *c, json_object *obj, const char *key, const char *alias)
+member_p(struct jctx *c, json_object *obj, const char *key, const char *alias,
+	 int *present)
 {
-	json_object *v;
+	json_object *v = NULL;
 
+	*present = 1;
 	if (json_object_object_get_ex(obj, key, &v))
 		return v;
 	if (alias && json_object_object_get_ex(obj, alias, &v)) {
 		c->notes |= TLSRPT_NOTE_KEY_ALIAS;
 		return v;
 	}
+	*present = 0;
 	return NULL;
+}
+
+static json_object *
+member(struct jctx *c, json_object *obj, const char *key, const char *alias)
+{
+	int present;
+
+	return member_p(c, obj, key, alias, &present);
+}
+
+/* "missing" or "is null" for a required member that has no value. */
+static int
+fail_absent(struct jctx *c, json_object *obj, const char *key)
+{
+	int present;
+
+	member_p(c, obj, key, NULL, &present);
+	return fail_at(c, key, present ? "is null" : "missing");
 }
 
 /* A cleaned arena copy: valid UTF-8 (json-c checked it), control
@@ -133,12 +156,13 @@ static int
 opt_string(struct jctx *c, json_object *obj, const char *key,
 	   const char *alias, const char **out)
 {
-	json_object *v = member(c, obj, key, alias);
+	int present;
+	json_object *v = member_p(c, obj, key, alias, &present);
 
 	*out = NULL;
-	if (!v)
+	if (!present)
 		return 0;
-	if (json_object_is_type(v, json_type_null)) {
+	if (!v) {
 		c->notes |= TLSRPT_NOTE_NULL_VALUES;
 		return 0;
 	}
@@ -160,13 +184,11 @@ req_string(struct jctx *c, json_object *obj, const char *key, const char **out)
 	json_object *v = member(c, obj, key, NULL);
 
 	if (!v)
-		return fail_at(c, key, "missing");
+		return fail_absent(c, obj, key);
 	if (opt_string(c, obj, key, NULL, out) < 0)
 		return -1;
 	if (!*out)
-		return fail_at(c, key, "is %s",
-			       json_object_is_type(v, json_type_null) ? "null"
-								      : "empty");
+		return fail_at(c, key, "is empty");
 	return 0;
 }
 
@@ -191,7 +213,7 @@ req_count(struct jctx *c, json_object *obj, const char *key, uint64_t *out)
 	int64_t i;
 
 	if (!v)
-		return fail_at(c, key, "missing");
+		return fail_absent(c, obj, key);
 	switch (json_object_get_type(v)) {
 	case json_type_int:
 		i = json_object_get_int64(v);
@@ -236,7 +258,7 @@ req_object(struct jctx *c, json_object *obj, const char *key, json_object **out)
 	json_object *v = member(c, obj, key, NULL);
 
 	if (!v)
-		return fail_at(c, key, "missing");
+		return fail_absent(c, obj, key);
 	if (!json_object_is_type(v, json_type_object))
 		return fail_at(c, key, "is %s, expected an object",
 			       type_name(v));
@@ -458,6 +480,21 @@ read_detail(struct jctx *c, json_object *d, struct tlsrpt_detail *out)
 	return 0;
 }
 
+/* The domain after the last '_' of a report-id, if it looks like one. */
+static const char *
+report_id_domain(struct jctx *c, const char *id)
+{
+	const char *u = id ? strrchr(id, '_') : NULL, *p;
+
+	if (!u || !u[1] || !strchr(u + 1, '.'))
+		return NULL;
+	for (p = u + 1; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+			return NULL;
+	return arena_strdup(c->a, u + 1);
+}
+
 static int
 recover_domain(struct jctx *c, struct tlsrpt_policy *p, struct arena *a)
 {
@@ -477,9 +514,14 @@ recover_domain(struct jctx *c, struct tlsrpt_policy *p, struct arena *a)
 		p->domain = d;
 		p->domain_source = TLSRPT_DOMAIN_FILENAME;
 		c->notes |= TLSRPT_NOTE_DOMAIN_FILENAME;
+	} else if ((d = report_id_domain(c, c->report_id))) {
+		/* Google "<date>_<domain>", sys4 "<date>_idx<N>_<domain>" */
+		p->domain = d;
+		p->domain_source = TLSRPT_DOMAIN_REPORT_ID;
+		c->notes |= TLSRPT_NOTE_DOMAIN_REPORT_ID;
 	} else {
 		return fail_at(c, "policy-domain",
-			       "missing and not recoverable from a TLS-Report-Domain header, the Subject or the file name");
+			       "missing and not recoverable from a TLS-Report-Domain header, the Subject, the file name or the report-id");
 	}
 	p->domain = norm_domain(c, p->domain);
 	if (!*p->domain)
@@ -618,6 +660,7 @@ read_report(struct jctx *c, json_object *root, struct tlsrpt *r)
 	}
 	if (req_string(c, root, "report-id", &r->report_id) < 0)
 		return -1;
+	c->report_id = r->report_id;
 	if (req_object(c, root, "date-range", &dr) < 0)
 		return -1;
 	path_key(c, "date-range", &save);
@@ -631,7 +674,7 @@ read_report(struct jctx *c, json_object *root, struct tlsrpt *r)
 
 	pols = member(c, root, "policies", NULL);
 	if (!pols)
-		return fail_at(c, "policies", "missing");
+		return fail_absent(c, root, "policies");
 	if (!json_object_is_type(pols, json_type_array))
 		return fail_at(c, "policies",
 			       "is %s, expected an array",
@@ -668,6 +711,7 @@ parse_report_json(const char *json, size_t len, const struct parse_hints *hints,
 	enum json_tokener_error jerr;
 	size_t end;
 	uint32_t notes = 0;
+	size_t bom = 0;
 
 	if (!limits) {
 		parse_limits_default(&def);
@@ -677,6 +721,7 @@ parse_report_json(const char *json, size_t len, const struct parse_hints *hints,
 	if (len >= 3 && memcmp(json, "\xef\xbb\xbf", 3) == 0) {
 		json += 3;
 		len -= 3;
+		bom = 3;
 		notes |= TLSRPT_NOTE_BOM;
 	}
 	if (len > limits->max_report) {
@@ -699,15 +744,22 @@ parse_report_json(const char *json, size_t len, const struct parse_hints *hints,
 	end = json_tokener_get_parse_end(tok);
 	if (!root && jerr == json_tokener_continue) {
 		json_tokener_free(tok);
-		mxd_err_set(err, MXD_E_JSON, "report JSON: truncated at byte %zu", len);
+		mxd_err_set(err, MXD_E_JSON, "report JSON: truncated at byte %zu",
+			    len + bom);
 		return NULL;
 	}
 	if (!root || jerr != json_tokener_success) {
 		json_tokener_free(tok);
 		if (root)
 			json_object_put(root);
-		mxd_err_set(err, MXD_E_JSON, "report JSON: %s at byte %zu",
-			    json_tokener_error_desc(jerr), end);
+		/* json-c stops past the bad byte: find it exactly */
+		if (jerr == json_tokener_error_parse_utf8_string &&
+		    utf8_check(json, len) < len)
+			mxd_err_set(err, MXD_E_JSON, "report JSON: invalid UTF-8 at "
+				    "byte %zu", utf8_check(json, len) + bom);
+		else
+			mxd_err_set(err, MXD_E_JSON, "report JSON: %s at byte %zu",
+				    json_tokener_error_desc(jerr), end + bom);
 		return NULL;
 	}
 	json_tokener_free(tok);
@@ -719,7 +771,7 @@ parse_report_json(const char *json, size_t len, const struct parse_hints *hints,
 			json_object_put(root);
 			mxd_err_set(err, MXD_E_JSON,
 				    "report JSON: unexpected data after the report at "
-				    "byte %zu", end);
+				    "byte %zu", end + bom);
 			return NULL;
 		}
 	}

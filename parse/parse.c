@@ -24,7 +24,7 @@ static const char *const note_names[TLSRPT_NOTE_COUNT] = {
 	"control-chars", "policy-string-ws", "policy-string-shape",
 	"no-policies", "unknown-policy-type", "unknown-result-type",
 	"failures-without-details", "domain-case", "zip", "contact-null",
-	"mime-unclosed",
+	"mime-unclosed", "domain-from-report-id",
 };
 
 const char *

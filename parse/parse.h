@@ -74,8 +74,9 @@ enum tlsrpt_note {
 	TLSRPT_NOTE_ZIP = 1u << 24,		/* report inside a zip archive */
 	TLSRPT_NOTE_CONTACT_NULL = 1u << 25,	/* contact-info null or missing */
 	TLSRPT_NOTE_MIME_UNCLOSED = 1u << 26,	/* no closing MIME boundary */
+	TLSRPT_NOTE_DOMAIN_REPORT_ID = 1u << 27, /* policy-domain from report-id */
 };
-#define TLSRPT_NOTE_COUNT 27
+#define TLSRPT_NOTE_COUNT 28
 
 /* Short names of the note bits ("no-zone", ...), for the store and humans. */
 const char *tlsrpt_note_name(unsigned bit_index);
@@ -90,6 +91,7 @@ enum tlsrpt_domain_source {
 	TLSRPT_DOMAIN_HEADER,
 	TLSRPT_DOMAIN_SUBJECT,
 	TLSRPT_DOMAIN_FILENAME,
+	TLSRPT_DOMAIN_REPORT_ID,
 };
 
 /* Every string is valid UTF-8 without control characters; absent, null or

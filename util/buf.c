@@ -1,6 +1,7 @@
 /* buf.c — capped growable byte buffer (see buf.h for the rules). */
 #include "util/buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,14 +37,21 @@ buf_reset(struct buf *b)
 int
 buf_reserve(struct buf *b, size_t extra)
 {
-	size_t need;
+	size_t need, ncap;
 
 	if (extra > b->max || b->len > b->max - extra)
 		return -1;
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
-	b->data = xgrow(b->data, &b->cap, need, 1);
+	ncap = b->cap ? b->cap : 64;
+	while (ncap < need)
+		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+	/* never allocate past the cap (plus the NUL) */
+	if (b->max != BUF_NOCAP && ncap > b->max + 1)
+		ncap = b->max + 1;
+	b->data = xrealloc(b->data, ncap);
+	b->cap = ncap;
 	return 0;
 }
 

@@ -174,7 +174,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 
 	memset(&x, 0, sizeof(x));
 	x.c = c;
-	optind = 1;
+	optind = 0;	/* glibc: re-initialise after main()'s getopt */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+hn", opts, NULL)) != -1) {
 		switch (ch) {

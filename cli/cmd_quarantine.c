@@ -137,7 +137,7 @@ cmd_quarantine(struct cli *c, int argc, char **argv)
 	unsigned n = 0;
 	int ch, raw = 0, rc;
 
-	optind = 1;
+	optind = 0;	/* glibc: re-initialise after main()'s getopt */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "hr", opts, NULL)) != -1) {
 		switch (ch) {

@@ -92,7 +92,7 @@ cmd_report(struct cli *c, int argc, char **argv)
 	int ch, rc;
 
 	memset(&q, 0, sizeof(q));
-	optind = 1;
+	optind = 0;	/* glibc: re-initialise after main()'s getopt */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1) {
 		switch (ch) {

@@ -196,6 +196,12 @@ fail:
 }
 
 int
+ingest_begin(struct ingest *g, struct mxd_err *err)
+{
+	return open_batch(g, err);
+}
+
+int
 ingest_flush(struct ingest *g, struct mxd_err *err)
 {
 	g->pending = 0;

@@ -29,17 +29,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/store_p.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
-enum stmt_id {
-	Q_MSG_FIND, Q_MSG_PUT, Q_MSG_GET, Q_MSG_OUTCOME_R, Q_MSG_OUTCOME_Q,
-	Q_REP_BY_ID, Q_REP_BY_SHA, Q_REP_PUT, Q_POL_PUT, Q_DET_PUT, Q_DOM_PUT,
-	Q_FAIL_PUT,
-	Q_QUA_PUT, Q_QUA_LIST, Q_QUA_GET, Q_QUA_LIST_MSG, Q_QUA_COUNT,
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
-	Q_COUNT
-};
 
 static const char *const stmt_sql[Q_COUNT] = {
 	[Q_MSG_FIND] = "SELECT id FROM messages WHERE sha256 = ?1",
@@ -161,17 +154,9 @@ static const char schema_v1[] =
 	"  uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL,"
 	"  PRIMARY KEY (account, mailbox)) WITHOUT ROWID;";
 
-struct store {
-	sqlite3 *db;
-	char *path;
-	int lock_fd;
-	int in_tx;
-	sqlite3_stmt *st[Q_COUNT];
-	struct buf zbuf;	/* compression scratch */
-};
 
-static int
-db_error(struct store *s, struct mxd_err *err, const char *what)
+int
+store_db_error(struct store *s, struct mxd_err *err, const char *what)
 {
 	int code = sqlite3_extended_errcode(s->db);
 
@@ -188,7 +173,7 @@ stmt(struct store *s, enum stmt_id id, struct mxd_err *err)
 	if (!s->st[id]) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
 				       &s->st[id], NULL) != SQLITE_OK) {
-			db_error(s, err, "prepare");
+			store_db_error(s, err, "prepare");
 			return NULL;
 		}
 	}
@@ -310,11 +295,11 @@ schema_version(struct store *s, int *version, struct mxd_err *err)
 	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master WHERE"
 			       " type = 'table' AND name = 'meta'", -1, &st,
 			       NULL) != SQLITE_OK)
-		return db_error(s, err, "schema");
+		return store_db_error(s, err, "schema");
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return db_error(s, err, "schema");
+		return store_db_error(s, err, "schema");
 	}
 	if (sqlite3_column_int(st, 0) == 0) {
 		sqlite3_finalize(st);
@@ -323,7 +308,7 @@ schema_version(struct store *s, int *version, struct mxd_err *err)
 	sqlite3_finalize(st);
 	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key ="
 			       " 'schema_version'", -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "schema");
+		return store_db_error(s, err, "schema");
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*version = atoi(col_text(st, 0));
 	sqlite3_finalize(st);
@@ -408,7 +393,7 @@ store_open(const char *path, enum store_mode mode, int lock_wait_ms,
 		if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st,
 				       NULL) != SQLITE_OK ||
 		    sqlite3_step(st) != SQLITE_ROW) {
-			db_error(s, err, "journal_mode");
+			store_db_error(s, err, "journal_mode");
 			sqlite3_finalize(st);
 			store_close(s);
 			return -1;
@@ -467,7 +452,7 @@ step_done(struct store *s, sqlite3_stmt *st, struct mxd_err *err, const char *wh
 	int rc = sqlite3_step(st);
 
 	if (rc != SQLITE_DONE) {
-		db_error(s, err, what);
+		store_db_error(s, err, what);
 		sqlite3_reset(st);
 		return -1;
 	}
@@ -533,7 +518,7 @@ store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return db_error(s, err, "find message");
+		return store_db_error(s, err, "find message");
 	return 0;
 }
 
@@ -587,7 +572,7 @@ store_message_get(struct store *s, int64_t id, struct buf *out, char **source,
 		if (rc == SQLITE_DONE)
 			return mxd_err_set(err, MXD_E_STORE, "message %lld not found",
 					   (long long)id);
-		return db_error(s, err, "read message");
+		return store_db_error(s, err, "read message");
 	}
 	codec = sqlite3_column_int(st, 0);
 	blob = sqlite3_column_blob(st, 1);
@@ -628,7 +613,7 @@ count_query(struct store *s, enum stmt_id id, int64_t arg, int64_t *out,
 		sqlite3_bind_int64(st, 1, arg);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
-		return db_error(s, err, "count");
+		return store_db_error(s, err, "count");
 	}
 	*out = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
@@ -665,7 +650,7 @@ store_report_known(struct store *s, const struct tlsrpt *r, struct mxd_err *err)
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc != SQLITE_DONE)
-		return db_error(s, err, "find report");
+		return store_db_error(s, err, "find report");
 	if (!(st = stmt(s, Q_REP_BY_SHA, err)))
 		return -1;
 	sqlite3_bind_blob(st, 1, r->hash, SHA256_LEN, SQLITE_STATIC);
@@ -674,7 +659,7 @@ store_report_known(struct store *s, const struct tlsrpt *r, struct mxd_err *err)
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc != SQLITE_DONE)
-		return db_error(s, err, "find report");
+		return store_db_error(s, err, "find report");
 	return 0;
 }
 
@@ -870,7 +855,7 @@ qlist(struct store *s, enum stmt_id id, int64_t arg, store_qitem_fn fn,
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return db_error(s, err, "quarantine");
+		return store_db_error(s, err, "quarantine");
 	return 0;
 }
 
@@ -906,7 +891,7 @@ store_quarantine_get(struct store *s, int64_t id, struct store_qitem *q,
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return 1;
-	return db_error(s, err, "quarantine");
+	return store_db_error(s, err, "quarantine");
 }
 
 int64_t
@@ -929,7 +914,7 @@ scan_prepare(struct store *s, const char *sql, const struct store_filter *f,
 	     sqlite3_stmt **st, struct mxd_err *err)
 {
 	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
-		return db_error(s, err, "query");
+		return store_db_error(s, err, "query");
 	sqlite3_bind_int64(*st, 1, f->from);
 	sqlite3_bind_int64(*st, 2, f->to);
 	bind_text(*st, 3, f->domain);
@@ -943,7 +928,7 @@ scan_finish(struct store *s, sqlite3_stmt *st, int rc, struct mxd_err *err)
 {
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_error(s, err, "query");
+		return store_db_error(s, err, "query");
 	return 0;
 }
 
@@ -1090,10 +1075,10 @@ store_counts(struct store *s, struct store_counts *c, struct mxd_err *err)
 	sqlite3_stmt *st;
 
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "query");
+		return store_db_error(s, err, "query");
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return db_error(s, err, "query");
+		return store_db_error(s, err, "query");
 	}
 	c->messages = sqlite3_column_int64(st, 0);
 	c->reports = sqlite3_column_int64(st, 1);

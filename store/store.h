@@ -204,6 +204,9 @@ struct ingest *ingest_new(struct store *s, const struct parse_limits *lim,
 int ingest_message(struct ingest *g, const void *data, size_t len,
 		   const char *source, const char *name, size_t truncated_from,
 		   struct mxd_err *err);
+/* Opens the batch's transaction if none is open (so that a caller can
+ * write its own state, e.g. IMAP sync state, in the same transaction). */
+int ingest_begin(struct ingest *g, struct mxd_err *err);
 /* Commits the open batch. */
 int ingest_flush(struct ingest *g, struct mxd_err *err);
 const struct ingest_stats *ingest_stats(const struct ingest *g);

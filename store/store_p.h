@@ -1,0 +1,33 @@
+/*
+ * store_p.h — internals shared by the files of store/ (statements live
+ * next to the code that runs them; only store/ includes sqlite3.h).
+ */
+#ifndef MXD_STORE_P_H
+#define MXD_STORE_P_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+enum stmt_id {
+	Q_MSG_FIND, Q_MSG_PUT, Q_MSG_GET, Q_MSG_OUTCOME_R, Q_MSG_OUTCOME_Q,
+	Q_REP_BY_ID, Q_REP_BY_SHA, Q_REP_PUT, Q_POL_PUT, Q_DET_PUT, Q_DOM_PUT,
+	Q_FAIL_PUT,
+	Q_QUA_PUT, Q_QUA_LIST, Q_QUA_GET, Q_QUA_LIST_MSG, Q_QUA_COUNT,
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
+	Q_COUNT
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int lock_fd;
+	int in_tx;
+	sqlite3_stmt *st[Q_COUNT];
+	struct buf zbuf;	/* compression scratch */
+};
+
+/* Fills err from the database's last error; returns -1. */
+int store_db_error(struct store *s, struct mxd_err *err, const char *what);
+
+#endif

@@ -190,7 +190,9 @@ main(int argc, char **argv)
 			describe(argv[1], names[i]->d_name, got);
 			for (k = 0; k < 9; k++)
 				printf("%s%s", got[k], k == 8 ? "\n" : "\t");
+			free(names[i]);
 		}
+		free(names);
 		return 0;
 	}
 	rows = load_table(argv[2], &nrows);
@@ -225,5 +227,12 @@ main(int argc, char **argv)
 		}
 	}
 	printf("%d corpus files checked, %d mismatches\n", checked, failures);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	for (r = 0; r < nrows; r++)
+		for (k = 0; k < 9; k++)
+			free(rows[r].fields[k]);
+	free(rows);
 	return failures ? 1 : 0;
 }

@@ -228,5 +228,8 @@ enum mxd_status parse_gunzip(const void *in, size_t n, struct buf *out,
 int parse_deflate(const void *in, size_t n, int level, struct buf *out);
 enum mxd_status parse_inflate(const void *in, size_t n, struct buf *out,
 			      struct mxd_err *err);
+/* Frees the calling thread's reusable zlib streams (call before a thread
+ * ends, and at exit to keep leak checkers quiet). */
+void parse_thread_release(void);
 
 #endif

@@ -1,7 +1,20 @@
-/* sha256.c — SHA-256 as specified in FIPS 180-4 §6.2. */
+/*
+ * sha256.c — SHA-256 as specified in FIPS 180-4 §6.2.
+ *
+ * Two block functions: a portable one, and on x86-64 processors with the
+ * SHA extensions one built on SHA256RNDS2/SHA256MSG1/SHA256MSG2, chosen at
+ * run time.  Every stored message and report is hashed, so this is on the
+ * import's hot path (the extensions make it about ten times faster).
+ */
 #include "util/sha256.h"
 
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHA_NI 1
+#endif
 
 static const uint32_t K[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
@@ -47,6 +60,103 @@ compress(uint32_t h[8], const unsigned char *p)
 	h[4] += e; h[5] += f; h[6] += g; h[7] += k;
 }
 
+#ifdef HAVE_SHA_NI
+/*
+ * The state is kept as two registers, ABEF and CDGH, as SHA256RNDS2 wants
+ * it.  Each group of four rounds adds four schedule words to K and runs two
+ * SHA256RNDS2; the schedule for later groups is built with SHA256MSG1 (the
+ * sigma0 part) and SHA256MSG2 (the sigma1 part) as the words are used.
+ */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void
+compress_ni(uint32_t h[8], const unsigned char *p, size_t blocks)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
+					     0x0405060700010203ULL);
+	__m128i st0, st1, tmp, msg, save0, save1, m[4];
+	int g;
+
+	tmp = _mm_loadu_si128((const __m128i *)(const void *)&h[0]);	/* abcd */
+	st1 = _mm_loadu_si128((const __m128i *)(const void *)&h[4]);	/* efgh */
+	tmp = _mm_shuffle_epi32(tmp, 0xb1);			/* cdab */
+	st1 = _mm_shuffle_epi32(st1, 0x1b);			/* hgfe */
+	st0 = _mm_alignr_epi8(tmp, st1, 8);			/* abef */
+	st1 = _mm_blend_epi16(st1, tmp, 0xf0);			/* cdgh */
+	for (; blocks--; p += 64) {
+		save0 = st0;
+		save1 = st1;
+		for (g = 0; g < 16; g++) {
+			if (g < 4)
+				m[g] = _mm_shuffle_epi8(_mm_loadu_si128(
+					(const __m128i *)(const void *)(p + 16 * g)),
+					bswap);
+			msg = _mm_add_epi32(m[g & 3], _mm_loadu_si128(
+				(const __m128i *)(const void *)&K[4 * g]));
+			st1 = _mm_sha256rnds2_epu32(st1, st0, msg);
+			if (g >= 3 && g < 15) {
+				tmp = _mm_alignr_epi8(m[g & 3], m[(g + 3) & 3], 4);
+				m[(g + 1) & 3] = _mm_add_epi32(m[(g + 1) & 3], tmp);
+				m[(g + 1) & 3] = _mm_sha256msg2_epu32(m[(g + 1) & 3],
+								      m[g & 3]);
+			}
+			msg = _mm_shuffle_epi32(msg, 0x0e);
+			st0 = _mm_sha256rnds2_epu32(st0, st1, msg);
+			if (g >= 1 && g < 13)
+				m[(g + 3) & 3] = _mm_sha256msg1_epu32(m[(g + 3) & 3],
+								      m[g & 3]);
+		}
+		st0 = _mm_add_epi32(st0, save0);
+		st1 = _mm_add_epi32(st1, save1);
+	}
+	tmp = _mm_shuffle_epi32(st0, 0x1b);			/* feba */
+	st1 = _mm_shuffle_epi32(st1, 0xb1);			/* dchg */
+	st0 = _mm_blend_epi16(tmp, st1, 0xf0);			/* dcba */
+	st1 = _mm_alignr_epi8(st1, tmp, 8);			/* hgfe */
+	_mm_storeu_si128((__m128i *)(void *)&h[0], st0);
+	_mm_storeu_si128((__m128i *)(void *)&h[4], st1);
+}
+
+static int
+cpu_has_sha(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
+		return 0;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return 0;
+	return (b & bit_SHA) != 0;
+}
+#endif
+
+static int accel = -1;	/* -1: not probed yet */
+
+void
+sha256_use_accel(int on)
+{
+#ifdef HAVE_SHA_NI
+	accel = on && cpu_has_sha();
+#else
+	(void)on;
+	accel = 0;
+#endif
+}
+
+static void
+blocks(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	if (accel < 0)
+		sha256_use_accel(1);
+#ifdef HAVE_SHA_NI
+	if (accel) {
+		compress_ni(h, p, n);
+		return;
+	}
+#endif
+	for (; n--; p += 64)
+		compress(h, p);
+}
+
 void
 sha256_init(struct sha256 *c)
 {
@@ -75,11 +185,12 @@ sha256_update(struct sha256 *c, const void *data, size_t n)
 		n -= take;
 		if (c->fill < 64)
 			return;
-		compress(c->h, c->block);
+		blocks(c->h, c->block, 1);
 		c->fill = 0;
 	}
-	for (; n >= 64; p += 64, n -= 64)
-		compress(c->h, p);
+	blocks(c->h, p, n / 64);
+	p += n / 64 * 64;
+	n %= 64;
 	memcpy(c->block, p, n);
 	c->fill = n;
 }
@@ -93,13 +204,13 @@ sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN])
 	c->block[c->fill++] = 0x80;
 	if (c->fill > 56) {
 		memset(c->block + c->fill, 0, 64 - c->fill);
-		compress(c->h, c->block);
+		blocks(c->h, c->block, 1);
 		c->fill = 0;
 	}
 	memset(c->block + c->fill, 0, 56 - c->fill);
 	for (i = 0; i < 8; i++)
 		c->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-	compress(c->h, c->block);
+	blocks(c->h, c->block, 1);
 	for (i = 0; i < 8; i++) {
 		out[4 * i] = (unsigned char)(c->h[i] >> 24);
 		out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);

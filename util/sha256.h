@@ -21,6 +21,9 @@ void sha256_init(struct sha256 *c);
 void sha256_update(struct sha256 *c, const void *p, size_t n);
 void sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN]);
 void sha256(const void *p, size_t n, unsigned char out[SHA256_LEN]);
+/* Use the CPU's SHA extensions when present (the default); tests turn
+ * them off to check the portable code. */
+void sha256_use_accel(int on);
 /* 64 hex digits and a NUL. */
 void sha256_hex(const unsigned char d[SHA256_LEN], char out[2 * SHA256_LEN + 1]);
 

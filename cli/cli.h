@@ -55,6 +55,8 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 /* Opens the store at cli->db_path; prints and returns an exit code on
  * failure, 0 on success. */
 int cli_open_store(struct cli *c, enum store_mode mode, struct store **out);
+/* Worker threads for parsing: one per online CPU (at most 8). */
+unsigned cli_worker_threads(void);
 /* True when colour may be used on this stream (a TTY, NO_COLOR unset). */
 int cli_use_color(FILE *f, const char *mode);
 

@@ -194,7 +194,8 @@ cmd_import(struct cli *c, int argc, char **argv)
 	if (!x.dry) {
 		if ((rc = cli_open_store(c, STORE_WRITE, &s)))
 			return rc;
-		x.g = ingest_new(s, &x.lim, IMPORT_BATCH, on_event, &x);
+		x.g = ingest_new(s, &x.lim, IMPORT_BATCH, cli_worker_threads(),
+				 on_event, &x);
 	}
 	progress_init(&x.prog, "import", !c->quiet);
 	memset(&fo, 0, sizeof(fo));

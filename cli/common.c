@@ -115,3 +115,13 @@ cli_use_color(FILE *f, const char *mode)
 		return 0;
 	return isatty(fileno(f));
 }
+
+unsigned
+cli_worker_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 0;
+	return n > 8 ? 8 : (unsigned)n;
+}

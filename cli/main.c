@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "parse/parse.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -167,5 +168,6 @@ main(int argc, char **argv)
 	}
 	config_release(&c.cfg);
 	free(dbpath);
+	parse_thread_release();
 	return rc;
 }

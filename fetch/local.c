@@ -193,31 +193,28 @@ walk_file(struct walker *w, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc;
 	struct stat st;
-	unsigned char head[5];
 	size_t total;
-	ssize_t hn;
 
 	if (fd < 0) {
 		report_error(w, path, "cannot open", errno);
 		return 0;
 	}
-	if (fstat(fd, &st) < 0) {
-		report_error(w, path, "cannot stat", errno);
-		close(fd);
-		return 0;
-	}
-	if (S_ISREG(st.st_mode)) {
-		hn = pread(fd, head, sizeof(head), 0);
-		if (hn == (ssize_t)sizeof(head) && is_from_line(head, 5)) {
-			rc = walk_mbox(w, path, fd, (size_t)st.st_size);
-			close(fd);
-			return rc;
-		}
-	}
 	if (read_fd(w, fd, w->o->read_cap, &total) < 0) {
 		report_error(w, path, "cannot read", errno);
 		close(fd);
 		return 0;
+	}
+	if (is_from_line(w->buf.data ? w->buf.data : (const unsigned char *)"",
+			 w->buf.len)) {
+		/* an mbox: split what was read, or map it when it is larger */
+		if (total == w->buf.len)
+			rc = walk_mbox_data(w, w->buf.data, w->buf.len, path);
+		else if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			rc = walk_mbox(w, path, fd, (size_t)st.st_size);
+		else
+			rc = emit(w, w->buf.data, w->buf.len, path, path, total);
+		close(fd);
+		return rc;
 	}
 	close(fd);
 	return emit(w, w->buf.data ? (const void *)w->buf.data : "", w->buf.len,

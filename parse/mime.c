@@ -489,10 +489,70 @@ empty_multipart(struct mailmime *m, int depth)
 	}
 }
 
+/* Header fields of the top-level message that the walk uses. */
+static int
+wanted_field(const char *p, size_t n)
+{
+	static const char *const keep[] = {
+		"content-", "mime-version:", "subject:", "tls-report-",
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		k = strlen(keep[i]);
+		if (n >= k && str_ncasecmp(p, keep[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A copy of the message without the top-level header fields the walk does
+ * not use (DKIM-Signature, ARC-*, Received: most of a report mail's bytes).
+ * libetpan parses every field character by character, so this halves the
+ * MIME parse.  Returns NULL when the header is small or has no end.
+ */
+static char *
+trim_headers(const char *msg, size_t len, size_t *out_len)
+{
+	const char *p = msg, *end = msg + len, *line, *nl;
+	char *out, *o;
+	int keep = 0;
+
+	if (len < 2048)
+		return NULL;
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	o = out;
+	for (line = p; line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (!nl)
+			break;
+		if (nl == line || (nl == line + 1 && *line == '\r')) {
+			/* end of the header: the rest unchanged */
+			memcpy(o, line, (size_t)(end - line));
+			o += end - line;
+			*out_len = (size_t)(o - out);
+			return out;
+		}
+		if (*line != ' ' && *line != '\t')
+			keep = wanted_field(line, (size_t)(nl - line));
+		if (keep) {
+			memcpy(o, line, (size_t)(nl - line) + 1);
+			o += nl - line + 1;
+		}
+	}
+	free(out);
+	return NULL;
+}
+
 void
 mime_walk(const char *msg, size_t len, const struct parse_limits *lim,
 	  const char *name_hint, struct arena *a, struct mime_walk *w)
 {
+	char *trimmed;
+	size_t tlen = 0;
 	struct mailmime *mime = NULL;
 	struct walk_ctx c;
 	struct parse_hints none;
@@ -507,8 +567,14 @@ mime_walk(const char *msg, size_t len, const struct parse_limits *lim,
 	c.w = w;
 	c.lim = lim;
 	c.part_no = 0;
+	trimmed = trim_headers(msg, len, &tlen);
+	if (trimmed) {
+		msg = trimmed;
+		len = tlen;
+	}
 	if (mailmime_parse(msg, len, &idx, &mime) != MAILIMF_NO_ERROR || !mime) {
 		w->error = "MIME: cannot parse the message";
+		free(trimmed);
 		return;
 	}
 	/*
@@ -531,6 +597,7 @@ mime_walk(const char *msg, size_t len, const struct parse_limits *lim,
 			if (mailmime_parse(fixed, n, &idx, &mime) != MAILIMF_NO_ERROR ||
 			    !mime) {
 				free(fixed);
+				free(trimmed);
 				w->error = "MIME: cannot parse the message";
 				return;
 			}
@@ -540,4 +607,5 @@ mime_walk(const char *msg, size_t len, const struct parse_limits *lim,
 	visit(&c, mime, &none, 0, 0);
 	mailmime_free(mime);
 	free(fixed);
+	free(trimmed);
 }

@@ -1,13 +1,21 @@
 /*
- * ingest.c — one message in: parse it, store its reports, quarantine what
+ * ingest.c — messages in: parse them, store their reports, quarantine what
  * cannot be read, count duplicates; many messages per transaction.
+ *
+ * Work is split in two.  The pure part — SHA-256 of the message, the
+ * parse, the compressed copy — runs on worker threads; the store part runs
+ * on the calling thread, one message at a time in input order, so the
+ * store has one writer and the outcome does not depend on timing.  At most
+ * MAX_INFLIGHT messages are in the pipeline, which bounds memory whatever
+ * the mailbox size.
  *
  * A message is stored (its raw bytes, compressed) only when it brings a new
  * report or a new quarantine entry.  A message whose SHA-256 is already
- * stored is not parsed again: its earlier outcome is reported.  Nothing is
- * counted twice: a report is new only if neither its identity
- * (organization, report-id, start) nor its content hash is stored.
+ * stored is reported with its earlier outcome.  Nothing is counted twice: a
+ * report is new only if neither its identity (organization, report-id,
+ * start) nor its content hash is stored.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +25,26 @@
 #include "util/sha256.h"
 #include "util/xalloc.h"
 
+#define MAX_INFLIGHT 64
+#define MAX_THREADS 8
+
+struct job {
+	/* input */
+	unsigned char *data;
+	size_t len;
+	char *source, *name;
+	size_t truncated_from;
+	/* output of the pure part */
+	unsigned char sha[SHA256_LEN];
+	enum mxd_status st;
+	struct parse_result res;
+	struct buf blob;	/* encoded raw bytes */
+	int codec;
+	int state;		/* JOB_QUEUED, JOB_RUNNING, JOB_DONE */
+};
+
+enum { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+
 struct ingest {
 	struct store *s;
 	struct parse_limits lim;
@@ -24,13 +52,93 @@ struct ingest {
 	ingest_event_fn fn;
 	void *ctx;
 	struct ingest_stats st;
+	int failed;		/* a store error happened: refuse more */
+	/* the pipeline: a ring of jobs in input order */
+	struct job *ring[MAX_INFLIGHT];
+	size_t head, count;	/* oldest, how many */
+	size_t next;		/* next queued job for workers (ring offset) */
+	pthread_t tid[MAX_THREADS];
+	unsigned nthreads;
+	int stopping;
+	pthread_mutex_t mu;
+	pthread_cond_t work;	/* a job was queued, or stop */
+	pthread_cond_t done;	/* a job finished */
 };
+
+static void
+job_free(struct job *j)
+{
+	if (!j)
+		return;
+	free(j->data);
+	free(j->source);
+	free(j->name);
+	parse_result_release(&j->res);
+	buf_release(&j->blob);
+	free(j);
+}
+
+/* The pure part: hash, parse, encode.  No store access. */
+static void
+job_run(struct ingest *g, struct job *j)
+{
+	struct parse_input in;
+
+	sha256(j->data, j->len, j->sha);
+	memset(&in, 0, sizeof(in));
+	in.name = j->name;
+	in.limits = &g->lim;
+	if (j->truncated_from) {
+		/* read only in part: keep what was read, say why */
+		memset(&j->res, 0, sizeof(j->res));
+		arena_init(&j->res.arena);
+		j->res.parts = arena_alloc(&j->res.arena, sizeof(*j->res.parts));
+		j->res.n_parts = j->res.n_failed = 1;
+		j->res.parts[0].status = MXD_E_TOOBIG;
+		j->res.parts[0].reason = arena_printf(&j->res.arena,
+			"message of %zu bytes exceeds the %zu-byte cap (first %zu "
+			"bytes kept)", j->truncated_from, g->lim.max_message, j->len);
+		j->st = MXD_OK;
+	} else {
+		j->st = parse_message(j->data, j->len, &in, &j->res);
+	}
+	buf_init(&j->blob, BUF_NOCAP);
+	if (j->st == MXD_OK)
+		j->codec = store_message_encode(j->data, j->len, &j->blob);
+}
+
+static void *
+worker(void *arg)
+{
+	struct ingest *g = arg;
+	struct job *j;
+
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		while (!g->stopping && g->next >= g->count)
+			pthread_cond_wait(&g->work, &g->mu);
+		if (g->stopping)
+			break;
+		j = g->ring[(g->head + g->next) % MAX_INFLIGHT];
+		g->next++;
+		j->state = JOB_RUNNING;
+		pthread_mutex_unlock(&g->mu);
+		job_run(g, j);
+		pthread_mutex_lock(&g->mu);
+		j->state = JOB_DONE;
+		pthread_cond_broadcast(&g->done);
+	}
+	pthread_mutex_unlock(&g->mu);
+	parse_thread_release();
+	return NULL;
+}
 
 struct ingest *
 ingest_new(struct store *s, const struct parse_limits *lim, unsigned batch,
-	   ingest_event_fn fn, void *ctx)
+	   unsigned threads, ingest_event_fn fn, void *ctx)
 {
 	struct ingest *g = xcalloc(1, sizeof(*g));
+	unsigned i;
 
 	g->s = s;
 	if (lim)
@@ -40,6 +148,16 @@ ingest_new(struct store *s, const struct parse_limits *lim, unsigned batch,
 	g->batch = batch ? batch : 1;
 	g->fn = fn;
 	g->ctx = ctx;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->work, NULL);
+	pthread_cond_init(&g->done, NULL);
+	if (threads > MAX_THREADS)
+		threads = MAX_THREADS;
+	for (i = 0; i < threads; i++) {
+		if (pthread_create(&g->tid[i], NULL, worker, g) != 0)
+			break;	/* fewer workers; the caller's thread helps */
+		g->nthreads++;
+	}
 	return g;
 }
 
@@ -76,8 +194,8 @@ open_batch(struct ingest *g, struct mxd_err *err)
 
 /* A source label with the part, for messages with several candidates. */
 static void
-part_label(char *out, size_t n, const char *source, const struct parse_result *res,
-	   const struct parse_part *p)
+part_label(char *out, size_t n, const char *source,
+	   const struct parse_result *res, const struct parse_part *p)
 {
 	if (res->n_parts > 1)
 		snprintf(out, n, "%s[%u]", source, p->index);
@@ -85,88 +203,63 @@ part_label(char *out, size_t n, const char *source, const struct parse_result *r
 		snprintf(out, n, "%s", source);
 }
 
-int
-ingest_message(struct ingest *g, const void *data, size_t len,
-	       const char *source, const char *name, size_t truncated_from,
-	       struct mxd_err *err)
+/* The store part of one job, in input order, on the calling thread. */
+static int
+job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 {
-	unsigned char sha[SHA256_LEN];
-	struct parse_result res;
-	struct parse_input in;
 	int64_t msg_id = 0, now = (int64_t)time(NULL);
-	enum mxd_status st;
 	size_t i;
 	char label[512];
 	int known;
 
-	g->st.messages++;
-	g->st.bytes += truncated_from ? truncated_from : len;
 	if (open_batch(g, err) < 0)
 		return -1;
-	sha256(data, len, sha);
-	known = store_message_find(g->s, sha, &msg_id, err);
+	known = store_message_find(g->s, j->sha, &msg_id, err);
 	if (known < 0)
 		return -1;
 	if (known) {
 		unsigned nr, nq;
-		struct replay rp = {g, source};
+		struct replay rp = {g, j->source};
 
 		if (store_message_outcome(g->s, msg_id, &nr, &nq, err) < 0)
 			return -1;
 		g->st.duplicates += nr;
 		for (i = 0; i < nr; i++)
-			event(g, INGEST_DUPLICATE, source, NULL);
+			event(g, INGEST_DUPLICATE, j->source, NULL);
 		if (nq && store_quarantine_list_message(g->s, msg_id,
 							replay_quarantined, &rp, err) < 0)
 			return -1;
-		goto done;
+		return 0;
 	}
-
-	memset(&in, 0, sizeof(in));
-	in.name = name;
-	in.limits = &g->lim;
-	if (truncated_from) {
-		/* Read only in part: keep what was read, say why. */
-		memset(&res, 0, sizeof(res));
-		arena_init(&res.arena);
-		res.parts = arena_alloc(&res.arena, sizeof(*res.parts));
-		res.n_parts = res.n_failed = 1;
-		res.parts[0].status = MXD_E_TOOBIG;
-		res.parts[0].reason = arena_printf(&res.arena,
-			"message of %zu bytes exceeds the %zu-byte cap (first %zu "
-			"bytes kept)", truncated_from, g->lim.max_message, len);
-		st = MXD_OK;
-	} else {
-		st = parse_message(data, len, &in, &res);
-	}
-	if (st == MXD_E_NOTREPORT) {
+	if (j->st == MXD_E_NOTREPORT) {
 		g->st.not_reports++;
-		event(g, INGEST_NOT_REPORT, source, NULL);
-		parse_result_release(&res);
-		goto done;
+		event(g, INGEST_NOT_REPORT, j->source, NULL);
+		return 0;
 	}
-	for (i = 0; i < res.n_parts; i++) {
-		const struct parse_part *p = &res.parts[i];
+	for (i = 0; i < j->res.n_parts; i++) {
+		const struct parse_part *p = &j->res.parts[i];
 		int r;
 
-		part_label(label, sizeof(label), source, &res, p);
+		part_label(label, sizeof(label), j->source, &j->res, p);
 		if (p->report) {
 			r = store_report_known(g->s, p->report, err);
 			if (r < 0)
-				goto fail;
+				return -1;
 			if (r) {
 				g->st.duplicates++;
 				event(g, INGEST_DUPLICATE, label, NULL);
 				continue;
 			}
 		}
-		if (!msg_id && store_message_put(g->s, sha, source, data, len, now,
-						 &msg_id, err) < 0)
-			goto fail;
+		if (!msg_id && store_message_put(g->s, j->sha, j->source,
+						 j->len, j->codec, j->blob.data,
+						 j->blob.len, now, &msg_id, err) < 0)
+			return -1;
 		if (p->report) {
-			r = store_report_put(g->s, msg_id, p->index, p->report, now, err);
+			r = store_report_put(g->s, msg_id, p->index, p->report, now,
+					     err);
 			if (r < 0)
-				goto fail;
+				return -1;
 			if (r) {	/* the same report twice in one message */
 				g->st.duplicates++;
 				event(g, INGEST_DUPLICATE, label, NULL);
@@ -179,20 +272,103 @@ ingest_message(struct ingest *g, const void *data, size_t len,
 		r = store_quarantine_put(g->s, msg_id, p->index, p->name, p->status,
 					 p->reason, now, err);
 		if (r < 0)
-			goto fail;
+			return -1;
 		g->st.quarantined++;
 		event(g, INGEST_QUARANTINED, label, p->reason);
 	}
-	parse_result_release(&res);
-done:
-	if (++g->pending >= g->batch)
-		return ingest_flush(g, err);
 	return 0;
-fail:
-	parse_result_release(&res);
-	store_rollback(g->s);
+}
+
+static int flush_batch(struct ingest *g, struct mxd_err *err);
+
+/* Takes the oldest job once it is done (running it here if no worker
+ * has), stores it, and commits when the batch is full. */
+static int
+retire_oldest(struct ingest *g, struct mxd_err *err)
+{
+	struct job *j;
+	int rc;
+
+	pthread_mutex_lock(&g->mu);
+	j = g->ring[g->head];
+	if (j->state == JOB_QUEUED && (g->nthreads == 0 || g->next == 0)) {
+		/* nobody took it yet: do it here rather than wait */
+		j->state = JOB_RUNNING;
+		g->next++;
+		pthread_mutex_unlock(&g->mu);
+		job_run(g, j);
+		pthread_mutex_lock(&g->mu);
+		j->state = JOB_DONE;
+	}
+	while (j->state != JOB_DONE)
+		pthread_cond_wait(&g->done, &g->mu);
+	g->ring[g->head] = NULL;
+	g->head = (g->head + 1) % MAX_INFLIGHT;
+	g->count--;
+	g->next--;
+	pthread_mutex_unlock(&g->mu);
+
+	rc = g->failed ? -1 : job_store(g, j, err);
+	job_free(j);
+	if (rc < 0) {
+		if (!g->failed)
+			store_rollback(g->s);
+		g->failed = 1;
+		g->pending = 0;
+		return -1;
+	}
+	if (++g->pending >= g->batch)
+		return flush_batch(g, err);
+	return 0;
+}
+
+static int
+flush_batch(struct ingest *g, struct mxd_err *err)
+{
 	g->pending = 0;
-	return -1;
+	if (!store_in_transaction(g->s))
+		return 0;
+	if (store_commit(g->s, err) < 0) {
+		store_rollback(g->s);
+		g->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+ingest_message(struct ingest *g, const void *data, size_t len,
+	       const char *source, const char *name, size_t truncated_from,
+	       struct mxd_err *err)
+{
+	struct job *j;
+
+	if (g->failed)
+		return mxd_err_set(err, MXD_E_STORE, "the import stopped after a "
+				   "database error");
+	while (g->count == MAX_INFLIGHT)
+		if (retire_oldest(g, err) < 0)
+			return -1;
+	j = xcalloc(1, sizeof(*j));
+	j->data = xmalloc(len ? len : 1);
+	if (len)
+		memcpy(j->data, data, len);
+	j->len = len;
+	j->source = xstrdup(source);
+	j->name = name ? xstrdup(name) : NULL;
+	j->truncated_from = truncated_from;
+	g->st.messages++;
+	g->st.bytes += truncated_from ? truncated_from : len;
+
+	pthread_mutex_lock(&g->mu);
+	j->state = JOB_QUEUED;
+	g->ring[(g->head + g->count) % MAX_INFLIGHT] = j;
+	g->count++;
+	pthread_cond_signal(&g->work);
+	pthread_mutex_unlock(&g->mu);
+	if (g->nthreads == 0)
+		return retire_oldest(g, err);
+	return 0;
 }
 
 int
@@ -204,14 +380,13 @@ ingest_begin(struct ingest *g, struct mxd_err *err)
 int
 ingest_flush(struct ingest *g, struct mxd_err *err)
 {
-	g->pending = 0;
-	if (!store_in_transaction(g->s))
-		return 0;
-	if (store_commit(g->s, err) < 0) {
-		store_rollback(g->s);
-		return -1;
-	}
-	return 0;
+	while (g->count)
+		if (retire_oldest(g, err) < 0)
+			return -1;
+	if (g->failed)
+		return mxd_err_set(err, MXD_E_STORE, "the import stopped after a "
+				   "database error");
+	return flush_batch(g, err);
 }
 
 const struct ingest_stats *
@@ -223,9 +398,25 @@ ingest_stats(const struct ingest *g)
 void
 ingest_free(struct ingest *g)
 {
+	unsigned i;
+
 	if (!g)
 		return;
+	pthread_mutex_lock(&g->mu);
+	g->stopping = 1;
+	pthread_cond_broadcast(&g->work);
+	pthread_mutex_unlock(&g->mu);
+	for (i = 0; i < g->nthreads; i++)
+		pthread_join(g->tid[i], NULL);
+	while (g->count) {
+		job_free(g->ring[g->head]);
+		g->head = (g->head + 1) % MAX_INFLIGHT;
+		g->count--;
+	}
 	if (store_in_transaction(g->s))
 		store_rollback(g->s);
+	pthread_mutex_destroy(&g->mu);
+	pthread_cond_destroy(&g->work);
+	pthread_cond_destroy(&g->done);
 	free(g);
 }

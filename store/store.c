@@ -364,7 +364,6 @@ store_open(const char *path, enum store_mode mode, int lock_wait_ms,
 	*out = NULL;
 	s->path = xstrdup(path);
 	s->lock_fd = -1;
-	buf_init(&s->zbuf, BUF_NOCAP);
 	if (mode == STORE_READ && stat(path, &sb) < 0) {
 		mxd_err_set(err, MXD_E_STORE, "\"%s\": no database here (%s): import "
 			    "or fetch reports first, or give --db", path,
@@ -435,7 +434,6 @@ store_close(struct store *s)
 		sqlite3_close(s->db);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);	/* releases the flock */
-	buf_release(&s->zbuf);
 	free(s->path);
 	free(s);
 }
@@ -523,30 +521,33 @@ store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
 }
 
 int
+store_message_encode(const void *data, size_t len, struct buf *out)
+{
+	/* zlib level 1: report mails are mostly headers, which deflate
+	 * halves; higher levels gain little and cost much more */
+	buf_reset(out);
+	if (len >= 256 && parse_deflate(data, len, 1, out) == 0 && out->len < len)
+		return CODEC_ZLIB;
+	buf_reset(out);
+	buf_add(out, data, len);
+	return CODEC_RAW;
+}
+
+int
 store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
-		  const char *source, const void *data, size_t len, int64_t now,
-		  int64_t *id, struct mxd_err *err)
+		  const char *source, size_t size, int codec, const void *blob,
+		  size_t blob_len, int64_t now, int64_t *id, struct mxd_err *err)
 {
 	sqlite3_stmt *st = stmt(s, Q_MSG_PUT, err);
-	int codec = 0;
 
 	if (!st)
 		return -1;
-	/* zlib level 1: most of a report mail is base64 of gzip, which only
-	 * the base64 layer makes compressible; speed matters more */
-	buf_reset(&s->zbuf);
-	if (len >= 256 && parse_deflate(data, len, 1, &s->zbuf) == 0 &&
-	    s->zbuf.len < len)
-		codec = 1;
 	sqlite3_bind_blob(st, 1, sha, SHA256_LEN, SQLITE_STATIC);
 	bind_text(st, 2, source);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)len);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
 	sqlite3_bind_int64(st, 4, now);
 	sqlite3_bind_int(st, 5, codec);
-	if (codec)
-		sqlite3_bind_blob64(st, 6, s->zbuf.data, s->zbuf.len, SQLITE_STATIC);
-	else
-		sqlite3_bind_blob64(st, 6, len ? data : "", len, SQLITE_STATIC);
+	sqlite3_bind_blob64(st, 6, blob_len ? blob : "", blob_len, SQLITE_STATIC);
 	if (step_done(s, st, err, "store message") < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->db);
@@ -581,7 +582,7 @@ store_message_get(struct store *s, int64_t id, struct buf *out, char **source,
 	if (source)
 		*source = xstrdup(col_text(st, 2) ? col_text(st, 2) : "");
 	buf_reset(out);
-	if (codec == 1) {
+	if (codec == CODEC_ZLIB) {
 		size_t save = out->max;
 
 		out->max = (size_t)size;

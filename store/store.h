@@ -51,9 +51,14 @@ int store_in_transaction(const struct store *s);
 /* Messages (raw bytes, compressed inside). */
 int store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
 		       int64_t *id, struct mxd_err *err);	/* 1 found, 0 not */
+/* Encodes a message's raw bytes for storage (compressed when that helps);
+ * returns the codec.  Thread-safe: ingest's workers call it. */
+int store_message_encode(const void *data, size_t len, struct buf *out);
+/* Stores a message encoded by store_message_encode(). */
 int store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
-		      const char *source, const void *data, size_t len,
-		      int64_t now, int64_t *id, struct mxd_err *err);
+		      const char *source, size_t size, int codec,
+		      const void *blob, size_t blob_len, int64_t now, int64_t *id,
+		      struct mxd_err *err);
 /* The message's raw bytes into out (decompressed), and a malloc'd source. */
 int store_message_get(struct store *s, int64_t id, struct buf *out,
 		      char **source, struct mxd_err *err);
@@ -193,13 +198,23 @@ typedef void (*ingest_event_fn)(void *ctx, enum ingest_event ev,
 
 struct ingest;
 
-struct ingest *ingest_new(struct store *s, const struct parse_limits *lim,
-			  unsigned batch, ingest_event_fn fn, void *ctx);
 /*
- * One message.  `source` names it in messages and in the store ("inbox/12",
- * a path); `name` is a file name hint for missing fields (may be NULL).
- * `truncated_from` > 0 says the input was larger than what was read (the
- * message is quarantined as too large with the bytes kept).
+ * `threads` workers parse, hash and compress messages while the calling
+ * thread reads the next ones and writes results to the store, in input
+ * order (0: do everything in the calling thread).  Events are delivered in
+ * input order, from the calling thread, during ingest_message() or
+ * ingest_flush().
+ */
+struct ingest *ingest_new(struct store *s, const struct parse_limits *lim,
+			  unsigned batch, unsigned threads, ingest_event_fn fn,
+			  void *ctx);
+/*
+ * One message (the bytes are copied).  `source` names it in messages and
+ * in the store ("inbox/12", a path); `name` is a file name hint for missing
+ * fields (may be NULL).  `truncated_from` > 0 says the input was larger than
+ * what was read (the message is quarantined as too large with the bytes
+ * kept).  With workers, the message is stored by a later call or by
+ * ingest_flush(); a store error may so surface one call late.
  */
 int ingest_message(struct ingest *g, const void *data, size_t len,
 		   const char *source, const char *name, size_t truncated_from,
@@ -207,7 +222,7 @@ int ingest_message(struct ingest *g, const void *data, size_t len,
 /* Opens the batch's transaction if none is open (so that a caller can
  * write its own state, e.g. IMAP sync state, in the same transaction). */
 int ingest_begin(struct ingest *g, struct mxd_err *err);
-/* Commits the open batch. */
+/* Waits for every message given so far, stores it, and commits. */
 int ingest_flush(struct ingest *g, struct mxd_err *err);
 const struct ingest_stats *ingest_stats(const struct ingest *g);
 /* Rolls back anything not flushed and frees; accepts NULL. */

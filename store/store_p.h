@@ -24,8 +24,10 @@ struct store {
 	int lock_fd;
 	int in_tx;
 	sqlite3_stmt *st[Q_COUNT];
-	struct buf zbuf;	/* compression scratch */
 };
+
+/* Codecs of messages.data */
+enum { CODEC_RAW = 0, CODEC_ZLIB = 1 };
 
 /* Fills err from the database's last error; returns -1. */
 int store_db_error(struct store *s, struct mxd_err *err, const char *what);

@@ -4,12 +4,17 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "fetch/fetch.h"
+#include "util/hash.h"
+#include "util/sha256.h"
 #include "util/strutil.h"
+#include "util/xalloc.h"
 
 #define IMPORT_BATCH 1000
 #define READ_CAP ((size_t)256 << 20)
@@ -40,6 +45,8 @@ struct import_ctx {
 	int dry;
 	struct ingest_stats dry_st;
 	struct parse_limits lim;
+	struct store *ro;	/* the database, if any, to spot duplicates */
+	struct hmap seen;	/* identities and hashes seen in this run */
 };
 
 static void
@@ -75,7 +82,29 @@ on_event(void *ctx, enum ingest_event ev, const char *source, const char *detail
 	}
 }
 
-/* --dry-run: parse only, classify as import would (without the store). */
+/* A report seen before, in this run or in the database. */
+static int
+dry_duplicate(struct import_ctx *x, const struct tlsrpt *r)
+{
+	char hex[2 * SHA256_LEN + 1], *id;
+	int created, known = 0;
+	struct mxd_err err;
+
+	sha256_hex(r->hash, hex);
+	id = xasprintf("%s\n%s\n%lld", r->org, r->report_id, (long long)r->start);
+	hmap_slot(&x->seen, id, &created);
+	if (!created)
+		known = 1;
+	hmap_slot(&x->seen, hex, &created);
+	if (!created)
+		known = 1;
+	free(id);
+	if (!known && x->ro && store_report_known(x->ro, r, &err) == 1)
+		known = 1;
+	return known;
+}
+
+/* --dry-run: parse only, classify as import would, store nothing. */
 static void
 dry_message(struct import_ctx *x, const struct fetch_msg *m)
 {
@@ -96,7 +125,9 @@ dry_message(struct import_ctx *x, const struct fetch_msg *m)
 		on_event(x, INGEST_NOT_REPORT, m->source, NULL);
 	}
 	for (i = 0; i < res.n_parts; i++) {
-		if (res.parts[i].report) {
+		if (res.parts[i].report && dry_duplicate(x, res.parts[i].report)) {
+			x->dry_st.duplicates++;
+		} else if (res.parts[i].report) {
 			x->dry_st.reports++;
 		} else {
 			x->dry_st.quarantined++;
@@ -191,7 +222,15 @@ cmd_import(struct cli *c, int argc, char **argv)
 	if (c->cfg.max_message_size)
 		x.lim.max_message = c->cfg.max_message_size;
 
-	if (!x.dry) {
+	hmap_init(&x.seen);
+	if (x.dry) {
+		struct mxd_err e;
+
+		/* an existing database tells what is already stored */
+		if (access(c->db_path, F_OK) == 0 &&
+		    store_open(c->db_path, STORE_READ, 0, &x.ro, &e) < 0)
+			x.ro = NULL;
+	} else {
 		if ((rc = cli_open_store(c, STORE_WRITE, &s)))
 			return rc;
 		x.g = ingest_new(s, &x.lim, IMPORT_BATCH, cli_worker_threads(),
@@ -234,5 +273,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 	}
 	ingest_free(x.g);
 	store_close(s);
+	store_close(x.ro);
+	hmap_release(&x.seen);
 	return rc;
 }

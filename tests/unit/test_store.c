@@ -1,0 +1,450 @@
+/*
+ * Unit tests of store/ and aggregate/: schema, raw messages, duplicates,
+ * quarantine, the writer lock, ingest, window scans and the digest tables.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "aggregate/aggregate.h"
+#include "store/store.h"
+#include "util/timeutil.h"
+
+#define DAY0 1794182400	/* 2026-11-09 */
+
+static char dir[] = "/tmp/mxd-store-XXXXXX";
+static char dbpath[256];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/mxd-store-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(dbpath, sizeof(dbpath), "%s/sub/t.db", dir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct store *
+open_w(void)
+{
+	struct store *s = NULL;
+	struct mxd_err err;
+
+	assert_int_equal(store_open(dbpath, STORE_WRITE, 100, &s, &err), 0);
+	return s;
+}
+
+/* A report JSON for day `day` (0-based from DAY0) from `org`. */
+static char *
+report_json(const char *org, const char *id, int day, const char *domain,
+	    unsigned ok, unsigned bad, const char *mx)
+{
+	char start[32], *j = malloc(2048);
+
+	time_format_iso(DAY0 + (int64_t)day * DAY_SECS, start);
+	snprintf(j, 2048,
+		 "{\"organization-name\":\"%s\",\"report-id\":\"%s\","
+		 "\"date-range\":{\"start-datetime\":\"%s\",\"end-datetime\":\"%s\"},"
+		 "\"policies\":[{\"policy\":{\"policy-type\":\"sts\",\"policy-domain\":"
+		 "\"%s\"},\"summary\":{\"total-successful-session-count\":%u,"
+		 "\"total-failure-session-count\":%u}%s%s%s}]}",
+		 org, id, start, start, domain, ok, bad,
+		 bad ? ",\"failure-details\":[{\"result-type\":\"certificate-expired\","
+		       "\"receiving-mx-hostname\":\"" : "",
+		 bad ? mx : "", bad ? "\",\"failed-session-count\":1}]" : "");
+	if (bad) {
+		/* set the detail count to `bad` */
+		char *p = strstr(j, "\"failed-session-count\":1}");
+
+		snprintf(p, 2048 - (size_t)(p - j), "\"failed-session-count\":%u}]}]}",
+			 bad);
+	}
+	return j;
+}
+
+static void
+schema_and_messages(void **state)
+{
+	struct store *s = open_w(), *r = NULL;
+	struct mxd_err err;
+	struct buf msg, enc;
+	unsigned char sha[SHA256_LEN];
+	int64_t id, id2;
+	char *src = NULL, text[5000];
+	int codec, i;
+
+	(void)state;
+	for (i = 0; i < (int)sizeof(text) - 1; i++)
+		text[i] = "Received: from x\n"[i % 17];
+	text[sizeof(text) - 1] = '\0';
+	sha256(text, strlen(text), sha);
+	buf_init(&enc, BUF_NOCAP);
+	codec = store_message_encode(text, strlen(text), &enc);
+	assert_int_equal(codec, 1);		/* compressed */
+	assert_true(enc.len < strlen(text) / 4);
+	assert_int_equal(store_message_find(s, sha, &id, &err), 0);
+	assert_int_equal(store_begin(s, &err), 0);
+	assert_int_equal(store_message_put(s, sha, "inbox/1", strlen(text), codec,
+					   enc.data, enc.len, 1, &id, &err), 0);
+	assert_int_equal(store_commit(s, &err), 0);
+	assert_int_equal(store_message_find(s, sha, &id2, &err), 1);
+	assert_int_equal(id, id2);
+	buf_init(&msg, BUF_NOCAP);
+	assert_int_equal(store_message_get(s, id, &msg, &src, &err), 0);
+	assert_int_equal(msg.len, strlen(text));
+	assert_memory_equal(msg.data, text, msg.len);
+	assert_string_equal(src, "inbox/1");
+	free(src);
+	buf_release(&msg);
+	buf_release(&enc);
+	store_close(s);
+	/* a reader opens the existing database; a missing one is an error */
+	assert_int_equal(store_open(dbpath, STORE_READ, 0, &r, &err), 0);
+	store_close(r);
+	assert_int_equal(store_open("/nonexistent/x.db", STORE_READ, 0, &r, &err), -1);
+	assert_non_null(strstr(err.text, "no database here"));
+}
+
+static void
+writer_lock(void **state)
+{
+	struct store *a = open_w(), *b = NULL;
+	struct mxd_err err;
+
+	(void)state;
+	assert_int_equal(store_open(dbpath, STORE_WRITE, 150, &b, &err), -1);
+	assert_int_equal(err.code, MXD_E_LOCKED);
+	assert_non_null(strstr(err.text, "another mxdigest is writing"));
+	store_close(a);
+	b = open_w();	/* free again */
+	store_close(b);
+}
+
+struct counter {
+	int reports, dups, quarantined, not_reports, already;
+};
+
+static void
+count_event(void *ctx, enum ingest_event ev, const char *src, const char *d)
+{
+	struct counter *c = ctx;
+
+	(void)src;
+	(void)d;
+	switch (ev) {
+	case INGEST_REPORT: c->reports++; break;
+	case INGEST_DUPLICATE: c->dups++; break;
+	case INGEST_QUARANTINED: c->quarantined++; break;
+	case INGEST_NOT_REPORT: c->not_reports++; break;
+	case INGEST_ALREADY_QUARANTINED: c->already++; break;
+	}
+}
+
+static void
+ingest_counts_once(void **state)
+{
+	struct store *s = open_w();
+	struct ingest *g;
+	struct counter c;
+	struct mxd_err err;
+	unsigned threads;
+	char *a = report_json("Org A", "r1", 0, "example.org", 10, 2, "mx1.example.org");
+	char *a2 = report_json("Org A", "r1", 0, "example.org", 10, 2, "mx1.example.org");
+	/* same identity, different bytes: a resend */
+	char *resend = malloc(strlen(a) + 2);
+
+	(void)state;
+	sprintf(resend, " %s", a);
+	for (threads = 0; threads <= 2; threads += 2) {
+		char bad[] = "{\"organization-name\":";
+		char news[] = "Subject: hi\n\nhello\n";
+
+		memset(&c, 0, sizeof(c));
+		g = ingest_new(s, NULL, 2, threads, count_event, &c);
+		assert_int_equal(ingest_message(g, a, strlen(a), "a", NULL, 0, &err), 0);
+		assert_int_equal(ingest_message(g, a2, strlen(a2), "a2", NULL, 0, &err), 0);
+		assert_int_equal(ingest_message(g, resend, strlen(resend), "r", NULL, 0,
+						&err), 0);
+		assert_int_equal(ingest_message(g, bad, strlen(bad), "bad", NULL, 0,
+						&err), 0);
+		assert_int_equal(ingest_message(g, news, strlen(news), "n", NULL, 0,
+						&err), 0);
+		assert_int_equal(ingest_flush(g, &err), 0);
+		if (threads == 0) {
+			/* first pass: one new report, the rest duplicates */
+			assert_int_equal(c.reports, 1);
+			assert_int_equal(c.dups, 2);
+			assert_int_equal(c.quarantined, 1);
+		} else {
+			/* second pass, threaded: nothing new */
+			assert_int_equal(c.reports, 0);
+			assert_int_equal(c.dups, 3);
+			assert_int_equal(c.quarantined, 0);
+			assert_int_equal(c.already, 1);
+		}
+		assert_int_equal(c.not_reports, 1);
+		assert_int_equal(ingest_stats(g)->messages, 5);
+		ingest_free(g);
+	}
+	assert_int_equal(store_quarantine_count(s, &err), 1);
+	free(a);
+	free(a2);
+	free(resend);
+	store_close(s);
+}
+
+static void
+ingest_many_threaded_in_order(void **state)
+{
+	struct store *s = open_w();
+	struct ingest *g;
+	struct counter c;
+	struct mxd_err err;
+	struct store_counts sc;
+	int i;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	g = ingest_new(s, NULL, 50, 3, count_event, &c);
+	for (i = 0; i < 500; i++) {
+		char id[32], *j;
+
+		snprintf(id, sizeof(id), "many-%d", i % 400);	/* 100 dups */
+		j = report_json("Org M", id, (i % 400) % 30, "m.example", 5, 0, NULL);
+		assert_int_equal(ingest_message(g, j, strlen(j), id, NULL, 0, &err), 0);
+		free(j);
+	}
+	assert_int_equal(ingest_flush(g, &err), 0);
+	assert_int_equal(c.reports, 400);
+	assert_int_equal(c.dups, 100);
+	ingest_free(g);
+	assert_int_equal(store_counts(s, &sc, &err), 0);
+	assert_int_equal(sc.reports, 400);
+	store_close(s);
+}
+
+/* Windows are half-open and weekly windows tile: every report is in
+ * exactly one of consecutive windows. */
+static void
+windows_tile(void **state)
+{
+	struct store *s = open_w();
+	struct ingest *g;
+	struct agg_query q;
+	struct agg_digest d;
+	struct mxd_err err;
+	uint64_t reports = 0, failed = 0, ok = 0;
+	int64_t from, to;
+	int i;
+
+	(void)state;
+	g = ingest_new(s, NULL, 100, 2, NULL, NULL);
+	srand(7);
+	for (i = 0; i < 300; i++) {
+		char id[32], *j;
+		int day = rand() % 63;
+
+		snprintf(id, sizeof(id), "t-%d", i);
+		j = report_json(i % 3 ? "Google Inc." : "Microsoft Corporation", id, day,
+				i % 2 ? "a.example" : "b.example", (unsigned)(rand() % 100),
+				(unsigned)(rand() % 5), i % 4 ? "mx1.a.example" : "mx2.a.example");
+		assert_int_equal(ingest_message(g, j, strlen(j), id, NULL, 0, &err), 0);
+		free(j);
+	}
+	assert_int_equal(ingest_flush(g, &err), 0);
+	ingest_free(g);
+
+	memset(&q, 0, sizeof(q));
+	q.from = DAY0;
+	q.to = DAY0 + 63 * DAY_SECS;
+	assert_int_equal(agg_build(s, &q, &d, &err), 0);
+	assert_int_equal(d.totals.reports, 300);
+	assert_int_equal(d.totals.organizations, 2);
+	/* weekly --since 7d runs from a Monday onwards */
+	for (i = 1; i <= 9; i++) {
+		struct agg_digest w;
+		int64_t now = DAY0 + (int64_t)i * 7 * DAY_SECS + 3600 * (i % 20);
+
+		assert_int_equal(agg_parse_since("7d", now, &from, &to), 0);
+		assert_int_equal(to - from, 7 * DAY_SECS);
+		q.from = from;
+		q.to = to;
+		assert_int_equal(agg_build(s, &q, &w, &err), 0);
+		reports += w.totals.reports;
+		failed += w.totals.failed;
+		ok += w.totals.successful;
+		agg_digest_release(&w);
+	}
+	assert_int_equal(reports, d.totals.reports);
+	assert_int_equal(failed, d.totals.failed);
+	assert_int_equal(ok, d.totals.successful);
+	agg_digest_release(&d);
+
+	/* a report starting exactly at `to` is excluded, at `from` included */
+	q.from = DAY0;
+	q.to = DAY0 + DAY_SECS;
+	assert_int_equal(agg_build(s, &q, &d, &err), 0);
+	reports = d.totals.reports;
+	agg_digest_release(&d);
+	q.from = DAY0 + DAY_SECS;
+	q.to = DAY0 + 2 * DAY_SECS;
+	assert_int_equal(agg_build(s, &q, &d, &err), 0);
+	q.from = DAY0;
+	q.to = DAY0 + 2 * DAY_SECS;
+	{
+		struct agg_digest both;
+
+		assert_int_equal(agg_build(s, &q, &both, &err), 0);
+		assert_int_equal(reports + d.totals.reports, both.totals.reports);
+		agg_digest_release(&both);
+	}
+	agg_digest_release(&d);
+	store_close(s);
+}
+
+static void
+since_parsing(void **state)
+{
+	int64_t from, to, now = DAY0 + 5 * 3600 + 17;
+
+	(void)state;
+	assert_int_equal(agg_parse_since("7d", now, &from, &to), 0);
+	assert_int_equal(to, DAY0);
+	assert_int_equal(from, DAY0 - 7 * DAY_SECS);
+	assert_int_equal(agg_parse_since("2w", now, &from, &to), 0);
+	assert_int_equal(from, DAY0 - 14 * DAY_SECS);
+	assert_int_equal(agg_parse_since("12h", now, &from, &to), 0);
+	assert_int_equal(to, DAY0 + 5 * 3600);
+	assert_int_equal(from, DAY0 - 7 * 3600);
+	assert_int_equal(agg_parse_since("3", now, &from, &to), 0);
+	assert_int_equal(from, DAY0 - 3 * DAY_SECS);
+	assert_int_equal(agg_parse_since("7x", now, &from, &to), -1);
+	assert_int_equal(agg_parse_since("-1d", now, &from, &to), -1);
+	assert_int_equal(agg_parse_since("0d", now, &from, &to), -1);
+	assert_int_equal(agg_parse_since("d", now, &from, &to), -1);
+}
+
+static void
+digest_tables_sorted_and_filtered(void **state)
+{
+	struct store *s = open_w();
+	struct ingest *g;
+	struct agg_query q;
+	struct agg_digest d;
+	struct mxd_err err;
+	const char *js[] = {
+		"{\"organization-name\":\"Zeta\",\"report-id\":\"z1\",\"date-range\":{"
+		"\"start-datetime\":\"2026-11-10T00:00:00Z\",\"end-datetime\":"
+		"\"2026-11-10T23:59:59Z\"},\"policies\":[{\"policy\":{\"policy-type\":"
+		"\"sts\",\"policy-domain\":\"a.example\"},\"summary\":{"
+		"\"total-successful-session-count\":90,\"total-failure-session-count\":"
+		"10},\"failure-details\":[{\"result-type\":\"certificate-expired\","
+		"\"receiving-mx-hostname\":\"mx2.a.example\",\"failed-session-count\":"
+		"7},{\"result-type\":\"starttls-not-supported\",\"receiving-ip\":"
+		"\"192.0.2.3\",\"failed-session-count\":3}]},{\"policy\":{"
+		"\"policy-type\":\"tlsa\",\"policy-domain\":\"a.example\"},\"summary\":"
+		"{\"total-successful-session-count\":95,\"total-failure-session-count\""
+		":5},\"failure-details\":[{\"result-type\":\"certificate-expired\","
+		"\"receiving-mx-hostname\":\"mx2.a.example\",\"failed-session-count\":5}]}]}",
+		"{\"organization-name\":\"Alpha\",\"report-id\":\"a1\",\"date-range\":{"
+		"\"start-datetime\":\"2026-11-11T00:00:00Z\",\"end-datetime\":"
+		"\"2026-11-11T23:59:59Z\"},\"policies\":[{\"policy\":{\"policy-type\":"
+		"\"no-policy-found\",\"policy-domain\":\"b.example\"},\"summary\":{"
+		"\"total-successful-session-count\":40,\"total-failure-session-count\":"
+		"10},\"failure-details\":[{\"result-type\":\"certificate-expired\","
+		"\"receiving-mx-hostname\":\"mx2.a.example\",\"failed-session-count\":"
+		"10}]}]}",
+	};
+	size_t i;
+
+	(void)state;
+	g = ingest_new(s, NULL, 10, 0, NULL, NULL);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(ingest_message(g, js[i], strlen(js[i]), "x", NULL, 0,
+						&err), 0);
+	assert_int_equal(ingest_flush(g, &err), 0);
+	ingest_free(g);
+	memset(&q, 0, sizeof(q));
+	q.from = DAY0;
+	q.to = DAY0 + 7 * DAY_SECS;
+	assert_int_equal(agg_build(s, &q, &d, &err), 0);
+	assert_int_equal(d.totals.reports, 2);
+	assert_int_equal(d.totals.failed, 20);	/* 10 (sts/tlsa max) + 10 */
+	assert_int_equal(d.totals.successful, 130);
+	/* by org: equal failures (10 each): name order */
+	assert_int_equal(d.n_orgs, 2);
+	assert_string_equal(d.orgs[0].org, "Alpha");
+	/* by MX: mx2 = 7 (once, not 7+5) + 10; then the IP */
+	assert_int_equal(d.n_mx, 2);
+	assert_string_equal(d.mx[0].mx, "mx2.a.example");
+	assert_int_equal(d.mx[0].failed, 17);
+	assert_string_equal(d.mx[0].top_result, "certificate-expired");
+	assert_int_equal(d.mx[0].n_orgs, 2);
+	assert_string_equal(d.mx[0].orgs[0], "Alpha");
+	assert_string_equal(d.mx[1].mx, "192.0.2.3");
+	assert_int_equal(d.n_results, 2);
+	assert_int_equal(d.results[0].failed, 17);
+	assert_int_equal(d.results[0].reports, 2);
+	assert_int_equal(d.n_domains, 2);
+	assert_string_equal(d.domains[0].domain, "a.example");
+	assert_string_equal(d.domains[0].types, "sts+tlsa");
+	assert_int_equal(d.n_policies, 3);
+	agg_digest_release(&d);
+
+	q.domain = "b.example";
+	assert_int_equal(agg_build(s, &q, &d, &err), 0);
+	assert_int_equal(d.totals.reports, 1);
+	assert_int_equal(d.totals.failed, 10);
+	assert_int_equal(d.n_domains, 1);
+	agg_digest_release(&d);
+	q.domain = NULL;
+	q.mx = "192.0.2.3";
+	assert_int_equal(agg_build(s, &q, &d, &err), 0);
+	assert_int_equal(d.totals.reports, 1);
+	assert_int_equal(d.n_mx, 1);
+	assert_int_equal(d.mx[0].failed, 3);
+	agg_digest_release(&d);
+	q.mx = NULL;
+	q.org = "Zeta";
+	assert_int_equal(agg_build(s, &q, &d, &err), 0);
+	assert_int_equal(d.totals.organizations, 1);
+	assert_int_equal(d.totals.failed, 10);
+	agg_digest_release(&d);
+	store_close(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(schema_and_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(writer_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(ingest_counts_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(ingest_many_threaded_in_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(windows_tile, setup, teardown),
+		cmocka_unit_test(since_parsing),
+		cmocka_unit_test_setup_teardown(digest_tables_sorted_and_filtered,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

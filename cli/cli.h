@@ -61,7 +61,10 @@ unsigned cli_worker_threads(void);
 int cli_use_color(FILE *f, const char *mode);
 
 int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_reparse(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_quarantine(struct cli *c, int argc, char **argv);
+/* Re-reads stored messages (reparse, quarantine retry). */
+int reparse_run(struct cli *c, int quarantine_only);
 
 #endif

@@ -17,6 +17,7 @@
 static const char quarantine_help[] =
 	"usage: mxdigest quarantine list\n"
 	"       mxdigest quarantine show [--raw] ID\n"
+	"       mxdigest quarantine retry\n"
 	"\n"
 	"Messages that looked like TLS-RPT reports but could not be read are\n"
 	"kept, with their raw bytes and the reason, in the quarantine.\n"
@@ -24,7 +25,9 @@ static const char quarantine_help[] =
 	"  list         one line per entry: id, date, size, source, reason\n"
 	"  show ID      the entry and the message (control characters shown\n"
 	"               as U+FFFD)\n"
-	"  show --raw ID  the exact raw bytes, for saving to a file\n";
+	"  show --raw ID  the exact raw bytes, for saving to a file\n"
+	"  retry        read the quarantined messages again with this version\n"
+	"               (mxdigest reparse --quarantine-only)\n";
 
 static int
 list_one(const struct store_qitem *q, void *ctx)
@@ -170,5 +173,11 @@ cmd_quarantine(struct cli *c, int argc, char **argv)
 		store_close(s);
 		return rc;
 	}
-	return cli_usage("quarantine", "unknown subcommand \"%s\" (list, show)", sub);
+	if (strcmp(sub, "retry") == 0) {
+		if (optind + 1 < argc)
+			return cli_usage("quarantine", "retry takes no argument");
+		return reparse_run(c, 1);
+	}
+	return cli_usage("quarantine", "unknown subcommand \"%s\" (list, show, "
+			 "retry)", sub);
 }

@@ -9,20 +9,39 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/buf.h"
+#include "util/utf8.h"
+
+/* Writes s with control characters and invalid UTF-8 replaced: a file
+ * name or a reason that comes from a mail must not drive the terminal. */
+static void
+put_clean(FILE *f, const char *s)
+{
+	struct buf b;
+
+	buf_init(&b, BUF_NOCAP);
+	utf8_clean(&b, s, strlen(s));
+	fputs(buf_cstr(&b), f);
+	buf_release(&b);
+}
 
 void
 cli_error(const char *subject, const char *fmt, ...)
 {
+	char text[2048];
 	va_list ap;
 
-	fflush(stdout);
-	if (subject)
-		fprintf(stderr, "mxdigest: \"%s\": ", subject);
-	else
-		fputs("mxdigest: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	fflush(stdout);
+	fputs("mxdigest: ", stderr);
+	if (subject) {
+		fputc('"', stderr);
+		put_clean(stderr, subject);
+		fputs("\": ", stderr);
+	}
+	put_clean(stderr, text);
 	fputc('\n', stderr);
 }
 

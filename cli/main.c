@@ -26,6 +26,7 @@ struct command {
 static const struct command commands[] = {
 	{"import", cmd_import, "read report mails and files into the database"},
 	{"quarantine", cmd_quarantine, "list or show messages that could not be read"},
+	{"reparse", cmd_reparse, "read every stored message again with this parser"},
 	{"report", cmd_report, "print the digest for a time window"},
 };
 
@@ -127,7 +128,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fputs("mxdigest: no command given (import, report, quarantine; "
+		fputs("mxdigest: no command given (import, report, quarantine, reparse; "
 		      "see mxdigest --help)\n", stderr);
 		return EXIT_USAGE;
 	}

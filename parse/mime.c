@@ -52,16 +52,21 @@ clean_copy(struct arena *a, const char *s, size_t n)
 	return r;
 }
 
-/* Decodes RFC 2047 encoded words into UTF-8 (raw 8-bit kept as UTF-8). */
+/* Decodes RFC 2047 encoded words into UTF-8 (raw 8-bit kept as UTF-8),
+ * unfolding the value first (RFC 5322 §2.2.3). */
 static const char *
-decode_words(struct arena *a, const char *s)
+decode_words(struct arena *a, const char *raw)
 {
 	size_t idx = 0;
-	char *out = NULL;
+	char *out = NULL, *s, *p;
 	const char *r;
 
-	if (!s)
+	if (!raw)
 		return NULL;
+	s = arena_strdup(a, raw);
+	for (p = s; *p; p++)
+		if (*p == '\r' || *p == '\n' || *p == '\t')
+			*p = ' ';
 	if (!strstr(s, "=?"))
 		return clean_copy(a, s, strlen(s));
 	if (mailmime_encoded_phrase_parse("utf-8", s, strlen(s), &idx, "utf-8",
@@ -584,13 +589,17 @@ mime_walk(const char *msg, size_t len, const struct parse_limits *lim,
 	 */
 	boundary = empty_multipart(mime, 0);
 	if (boundary && strlen(boundary) < 200) {
-		size_t bl = strlen(boundary), n = len + bl + 10;
+		size_t bl = strlen(boundary), n = len + bl + 12;
 
 		fixed = malloc(n);
 		if (fixed) {
 			memcpy(fixed, msg, len);
-			n = len + (size_t)snprintf(fixed + len, bl + 10, "\r\n--%s--\r\n",
-						   boundary);
+			/* a blank line first: libetpan loses an empty last
+			 * part that ends right at the delimiter */
+			n = len + (size_t)snprintf(fixed + len, bl + 12,
+				memchr(msg, '\r', len) ? "\r\n\r\n--%s--\r\n"
+							   : "\n\n--%s--\n",
+				boundary);
 			mailmime_free(mime);
 			mime = NULL;
 			idx = 0;

@@ -210,6 +210,64 @@ looks_like_tlsrpt(const unsigned char *p, size_t n)
 	       mem_casemem((const char *)p, n, "\"organization-name\"");
 }
 
+static int read_candidate(struct parse_result *res, size_t *cap,
+			  const struct mime_cand *c, const struct parse_limits *lim);
+
+/*
+ * A zip archive (QUIRKS Top 14): each .json or .json.gz entry (or the only
+ * entry) is read as a candidate of its own; a zip inside is not opened.
+ */
+static int
+read_zip(struct parse_result *res, size_t *cap, const struct mime_cand *c,
+	 const unsigned char *p, size_t n, const struct parse_limits *lim)
+{
+	struct zip_entry *e;
+	struct mxd_err err;
+	size_t ne, i, before = res->n_parts;
+	int any = 0;
+
+	if (c->nested) {
+		if (c->strength == CAND_WEAK)
+			return 0;
+		fail_part(res, new_part(res, cap, c->filename), MXD_E_DECODE,
+			  "zip: an archive inside an archive is not opened");
+		return 1;
+	}
+	mxd_err_clear(&err);
+	if (zip_entries(p, n, lim->max_report, &res->arena, &e, &ne, &err) < 0) {
+		if (c->strength == CAND_WEAK)
+			return 0;
+		fail_part(res, new_part(res, cap, c->filename ? c->filename
+							 : c->media_type),
+			  err.code, err.text);
+		return 1;
+	}
+	for (i = 0; i < ne; i++) {
+		struct mime_cand sub = *c;
+
+		if (ne > 1 && !str_has_suffix_ci(e[i].name, ".json") &&
+		    !str_has_suffix_ci(e[i].name, ".json.gz"))
+			continue;
+		sub.nested = 1;
+		sub.filename = e[i].name;
+		sub.media_type = "application/zip";
+		sub.data = e[i].data;
+		sub.len = e[i].len;
+		if (!sub.hints.filename || strchr(e[i].name, '!'))
+			sub.hints.filename = e[i].name;
+		any |= read_candidate(res, cap, &sub, lim);
+	}
+	for (i = before; i < res->n_parts; i++)
+		if (res->parts[i].report)
+			res->parts[i].report->notes |= TLSRPT_NOTE_ZIP;
+	if (!any && c->strength == CAND_STRONG) {
+		fail_part(res, new_part(res, cap, c->filename), MXD_E_NOTREPORT,
+			  "zip: no report in the archive");
+		return 1;
+	}
+	return any;
+}
+
 /*
  * Reads one candidate.  Returns 1 with the part filled, 0 when a weak
  * candidate turns out not to be a report (no part is added).
@@ -252,11 +310,7 @@ read_candidate(struct parse_result *res, size_t *cap, const struct mime_cand *c,
 		off = skip_ws_bom(data, len);
 	} else if (is_zip(data + off, len - off)) {
 		buf_release(&out);
-		if (weak)
-			return 0;
-		fail_part(res, new_part(res, cap, name), MXD_E_DECODE,
-			  "zip archives are not supported: extract the report");
-		return 1;
+		return read_zip(res, cap, c, data + off, len - off, lim);
 	} else if (off < len && data[off] == '{') {
 		/* QUIRKS B4: plain JSON inside a "+gzip" part */
 		if (str_has_suffix_ci(c->media_type, "gzip") ||

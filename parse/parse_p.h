@@ -22,6 +22,7 @@ struct mime_cand {
 	size_t len;
 	struct parse_hints hints;	/* of the enclosing message */
 	const char *error;	/* set when the part could not be decoded */
+	int nested;		/* taken out of a zip archive */
 };
 
 struct mime_walk {
@@ -36,6 +37,17 @@ struct mime_walk {
  * (allocated from a). */
 void mime_walk(const char *msg, size_t len, const struct parse_limits *lim,
 	       const char *name_hint, struct arena *a, struct mime_walk *w);
+
+/* One entry of a zip archive, extracted (zip.c). */
+struct zip_entry {
+	const char *name;
+	unsigned char *data;
+	size_t len;
+};
+
+/* Extracts every entry (at most 64, each within cap) into `a`; 0 or -1. */
+int zip_entries(const unsigned char *p, size_t n, size_t cap, struct arena *a,
+		struct zip_entry **out, size_t *nout, struct mxd_err *err);
 
 /* Policy domain from a TLS-RPT file name "sub!domain!start!end[!id].ext". */
 const char *filename_domain(const char *name, struct arena *a);

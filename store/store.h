@@ -170,6 +170,38 @@ struct store_counts {
 int store_counts(struct store *s, struct store_counts *c, struct mxd_err *err);
 
 /*
+ * Re-reading stored messages with the current parser (`mxdigest reparse`):
+ * every message whose raw bytes are stored (those that brought a report and
+ * those in quarantine) is parsed again; its reports and quarantine entries
+ * are replaced by the new outcome in one pass, in message order, with the
+ * same duplicate rules as ingest.  Nothing is lost (the raw bytes stay) and
+ * nothing is counted twice.
+ */
+struct reparse_stats {
+	uint64_t messages;	/* re-read */
+	uint64_t unchanged;	/* reports read the same as before */
+	uint64_t updated;	/* reports whose numbers or notes changed */
+	uint64_t recovered;	/* reports out of quarantine */
+	uint64_t new_reports;	/* other reports not stored before */
+	uint64_t quarantined;	/* reports that now fail: quarantined */
+	uint64_t still_quarantined;
+	uint64_t dropped;	/* reports now found elsewhere (duplicates) */
+	uint64_t not_reports;	/* messages that are now not a report */
+};
+
+enum reparse_event {
+	REPARSE_UPDATED, REPARSE_RECOVERED, REPARSE_NEW, REPARSE_QUARANTINED,
+	REPARSE_STILL_QUARANTINED, REPARSE_NOT_REPORT,
+};
+
+typedef void (*reparse_event_fn)(void *ctx, enum reparse_event ev,
+				 const char *source, const char *detail);
+
+int store_reparse(struct store *s, const struct parse_limits *lim,
+		  int quarantine_only, reparse_event_fn fn, void *ctx,
+		  struct reparse_stats *st, struct mxd_err *err);
+
+/*
  * Ingest: parse a message and store what it carries, batching many
  * messages per transaction.  Data errors never fail the call: the message
  * is quarantined and the outcome callback hears about it.  Only store

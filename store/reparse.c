@@ -1,0 +1,317 @@
+/*
+ * reparse.c — run the current parser over every stored message again
+ * (see store_reparse() in store.h).
+ *
+ * For each message, in id order: remember what it gave before (its reports
+ * and quarantine entries), parse its raw bytes, forget the old outcome and
+ * store the new one with ingest's duplicate rules, then compare to say
+ * what changed.  Batches of messages share a transaction; a failure rolls
+ * back the open batch and leaves the earlier ones done, so a rerun
+ * finishes the job.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/store_p.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+#define REPARSE_BATCH 500
+
+/* What a message gave before. */
+struct old_report {
+	char *key;		/* org \n report-id \n start */
+	unsigned char sha[SHA256_LEN];
+	char *notes;
+	uint64_t successful, failed;
+	unsigned part;
+	int matched;
+};
+
+struct old_outcome {
+	struct old_report *r;
+	size_t n, cap;
+	unsigned *qparts;	/* quarantined part indexes */
+	size_t nq, qcap;
+};
+
+static char *
+report_key(const char *org, const char *id, int64_t start)
+{
+	return xasprintf("%s\n%s\n%lld", org, id, (long long)start);
+}
+
+static void
+old_release(struct old_outcome *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++) {
+		free(o->r[i].key);
+		free(o->r[i].notes);
+	}
+	free(o->r);
+	free(o->qparts);
+	memset(o, 0, sizeof(*o));
+}
+
+static int
+load_old(struct store *s, int64_t msg, struct old_outcome *o,
+	 struct mxd_err *err)
+{
+	static const char rq[] =
+		"SELECT org, report_id, start, sha256, notes, successful, failed,"
+		" part FROM reports WHERE message_id = ?1";
+	static const char qq[] = "SELECT part FROM quarantine WHERE message_id = ?1";
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	if (sqlite3_prepare_v2(s->db, rq, -1, &st, NULL) != SQLITE_OK)
+		return store_db_error(s, err, "reparse");
+	sqlite3_bind_int64(st, 1, msg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct old_report *r;
+
+		o->r = xgrow(o->r, &o->cap, o->n + 1, sizeof(*o->r));
+		r = &o->r[o->n++];
+		memset(r, 0, sizeof(*r));
+		r->key = report_key((const char *)sqlite3_column_text(st, 0),
+				    (const char *)sqlite3_column_text(st, 1),
+				    sqlite3_column_int64(st, 2));
+		if (sqlite3_column_bytes(st, 3) == SHA256_LEN)
+			memcpy(r->sha, sqlite3_column_blob(st, 3), SHA256_LEN);
+		r->notes = xstrdup((const char *)sqlite3_column_text(st, 4));
+		r->successful = (uint64_t)sqlite3_column_int64(st, 5);
+		r->failed = (uint64_t)sqlite3_column_int64(st, 6);
+		r->part = (unsigned)sqlite3_column_int(st, 7);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "reparse");
+	if (sqlite3_prepare_v2(s->db, qq, -1, &st, NULL) != SQLITE_OK)
+		return store_db_error(s, err, "reparse");
+	sqlite3_bind_int64(st, 1, msg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		o->qparts = xgrow(o->qparts, &o->qcap, o->nq + 1, sizeof(unsigned));
+		o->qparts[o->nq++] = (unsigned)sqlite3_column_int(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "reparse");
+	return 0;
+}
+
+static int
+forget(struct store *s, int64_t msg, struct mxd_err *err)
+{
+	static const char *const sql[] = {
+		"DELETE FROM reports WHERE message_id = ?1",
+		"DELETE FROM quarantine WHERE message_id = ?1",
+	};
+	sqlite3_stmt *st;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+			return store_db_error(s, err, "reparse");
+		sqlite3_bind_int64(st, 1, msg);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return store_db_error(s, err, "reparse");
+		}
+		sqlite3_finalize(st);
+	}
+	return 0;
+}
+
+/* Ids of the messages to re-read, ascending. */
+static int64_t *
+message_ids(struct store *s, int quarantine_only, size_t *n, struct mxd_err *err)
+{
+	const char *sql = quarantine_only
+		? "SELECT DISTINCT message_id FROM quarantine ORDER BY 1"
+		: "SELECT id FROM messages ORDER BY id";
+	sqlite3_stmt *st;
+	int64_t *ids = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_db_error(s, err, "reparse");
+		return NULL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ids = xgrow(ids, &cap, *n + 1, sizeof(*ids));
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(ids);
+		store_db_error(s, err, "reparse");
+		return NULL;
+	}
+	if (!ids)
+		ids = xmalloc(sizeof(*ids));
+	return ids;
+}
+
+static int
+was_quarantined(const struct old_outcome *o, unsigned part)
+{
+	size_t i;
+
+	for (i = 0; i < o->nq; i++)
+		if (o->qparts[i] == part)
+			return 1;
+	return 0;
+}
+
+static void
+event(reparse_event_fn fn, void *ctx, enum reparse_event ev, const char *src,
+      const char *detail)
+{
+	if (fn)
+		fn(ctx, ev, src, detail);
+}
+
+static int
+reparse_one(struct store *s, int64_t msg, const struct parse_limits *lim,
+	    reparse_event_fn fn, void *ctx, struct reparse_stats *st,
+	    struct buf *raw, struct mxd_err *err)
+{
+	struct old_outcome old;
+	struct parse_result res;
+	struct parse_input in;
+	struct buf notes;
+	char *source = NULL, label[512];
+	int64_t now = (int64_t)time(NULL);
+	size_t i, k;
+	int rc = -1;
+
+	if (store_message_get(s, msg, raw, &source, err) < 0)
+		return -1;
+	if (load_old(s, msg, &old, err) < 0) {
+		free(source);
+		return -1;
+	}
+	memset(&in, 0, sizeof(in));
+	in.name = source;
+	in.limits = lim;
+	parse_message(raw->data ? (const void *)raw->data : "", raw->len, &in, &res);
+	buf_init(&notes, BUF_NOCAP);
+	if (forget(s, msg, err) < 0)
+		goto out;
+	st->messages++;
+	if (res.n_parts == 0) {
+		st->not_reports++;
+		event(fn, ctx, REPARSE_NOT_REPORT, source, NULL);
+	}
+	for (i = 0; i < res.n_parts; i++) {
+		const struct parse_part *p = &res.parts[i];
+		struct old_report *o = NULL;
+		char *key;
+		int r;
+
+		if (res.n_parts > 1)
+			snprintf(label, sizeof(label), "%s[%u]", source, p->index);
+		else
+			snprintf(label, sizeof(label), "%s", source);
+		if (!p->report) {
+			if (store_quarantine_put(s, msg, p->index, p->name, p->status,
+						 p->reason, now, err) < 0)
+				goto out;
+			if (was_quarantined(&old, p->index)) {
+				st->still_quarantined++;
+				event(fn, ctx, REPARSE_STILL_QUARANTINED, label, p->reason);
+			} else {
+				st->quarantined++;
+				event(fn, ctx, REPARSE_QUARANTINED, label, p->reason);
+			}
+			continue;
+		}
+		key = report_key(p->report->org, p->report->report_id,
+				 p->report->start);
+		for (k = 0; k < old.n; k++)
+			if (!old.r[k].matched && strcmp(old.r[k].key, key) == 0)
+				o = &old.r[k];
+		free(key);
+		r = store_report_known(s, p->report, err);
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			r = store_report_put(s, msg, p->index, p->report, now, err);
+		if (r < 0)
+			goto out;
+		if (r == 1) {
+			/* now a duplicate of a report stored from elsewhere */
+			st->dropped++;
+			continue;
+		}
+		buf_reset(&notes);
+		tlsrpt_notes_format(p->report->notes, &notes);
+		if (o) {
+			o->matched = 1;
+			if (memcmp(o->sha, p->report->hash, SHA256_LEN) == 0 &&
+			    strcmp(o->notes, buf_cstr(&notes)) == 0 &&
+			    o->successful == p->report->successful &&
+			    o->failed == p->report->failed) {
+				st->unchanged++;
+			} else {
+				st->updated++;
+				event(fn, ctx, REPARSE_UPDATED, label, NULL);
+			}
+		} else if (was_quarantined(&old, p->index)) {
+			st->recovered++;
+			event(fn, ctx, REPARSE_RECOVERED, label, NULL);
+		} else {
+			st->new_reports++;
+			event(fn, ctx, REPARSE_NEW, label, NULL);
+		}
+	}
+	rc = 0;
+out:
+	buf_release(&notes);
+	parse_result_release(&res);
+	old_release(&old);
+	free(source);
+	return rc;
+}
+
+int
+store_reparse(struct store *s, const struct parse_limits *lim,
+	      int quarantine_only, reparse_event_fn fn, void *ctx,
+	      struct reparse_stats *st, struct mxd_err *err)
+{
+	struct parse_limits def;
+	struct buf raw;
+	int64_t *ids;
+	size_t n, i;
+	int rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (!lim) {
+		parse_limits_default(&def);
+		lim = &def;
+	}
+	if (!(ids = message_ids(s, quarantine_only, &n, err)))
+		return -1;
+	buf_init(&raw, BUF_NOCAP);
+	for (i = 0; i < n && rc == 0; i++) {
+		if (!store_in_transaction(s) && store_begin(s, err) < 0) {
+			rc = -1;
+			break;
+		}
+		rc = reparse_one(s, ids[i], lim, fn, ctx, st, &raw, err);
+		if (rc == 0 && ((i + 1) % REPARSE_BATCH == 0 || i + 1 == n))
+			rc = store_commit(s, err);
+	}
+	if (rc < 0)
+		store_rollback(s);
+	buf_release(&raw);
+	free(ids);
+	return rc;
+}

@@ -1,5 +1,13 @@
 /*
- * aggregate.c — group the counted rows of a window (see aggregate.h).
+ * aggregate.c — group the counted rows of a window, compare with the
+ * window before and the four before that (see aggregate.h).
+ *
+ * One window is built by scan_window(): four scans through store/ (reports,
+ * per-domain counts, policies as sent, counted failure details), grouped
+ * with string maps into accumulators, then copied into sorted arena arrays.
+ * agg_build() builds the window and the previous one the same way, joins
+ * them by name for the deltas, and scans the four previous windows once
+ * more for the keys of past failures ("new this window").
  */
 #include "aggregate/aggregate.h"
 
@@ -11,8 +19,12 @@
 
 #include "util/buf.h"
 #include "util/hash.h"
+#include "util/strutil.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
+
+/* How many windows before this one "new this window" looks at. */
+#define AGG_HISTORY_WINDOWS 4
 
 double
 agg_fail_rate(uint64_t successful, uint64_t failed)
@@ -74,38 +86,131 @@ cmp_str_p(const void *x, const void *y)
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-/* Group-by state while scanning. */
-struct mx_acc {
+/* ---- accumulators of one window ---------------------------------------- */
+
+/* Failures grouped by MX host or by sending IP. */
+struct fail_acc {
 	uint64_t failed;
-	struct hmap results;	/* result type -> uint64_t* */
+	struct hmap results;	/* result type -> uint64_t* (arena) */
 	struct hmap orgs;	/* org -> (void *)1 */
+};
+
+struct org_acc {
+	struct agg_org o;
+	uint64_t detail_failed;	/* failure-detail counts, for "with failures" */
+	int64_t last_start;
+	struct agg_day *daily;	/* xgrow'd, days with failures, ascending */
+	size_t n_daily, cap_daily;
 };
 
 struct build {
 	struct agg_digest *d;
-	struct hmap orgs;	/* org -> struct agg_org* */
-	struct hmap reports;	/* report id -> org (distinct reports) */
-	struct hmap mx;		/* mx -> struct mx_acc* */
+	int with_days;
+	struct hmap orgs;	/* org -> struct org_acc* */
+	struct hmap reports;	/* report id -> 1 (distinct reports) */
+	struct hmap mx;		/* mx -> struct fail_acc* */
+	struct hmap ips;	/* sending ip -> struct fail_acc* */
 	struct hmap results;	/* result type -> struct agg_result* */
 	struct hmap result_reports;	/* "type\nreport" -> 1 */
 	struct hmap domains;	/* domain -> struct agg_domain* */
 	struct hmap policies;	/* "domain\ntype" -> struct agg_policy* */
 	struct hmap policy_reports;	/* "domain\ntype\nreport" -> 1 */
+	struct hmap ptypes;	/* type -> struct agg_ptype* */
+	struct hmap ptype_reports;	/* "type\nreport" -> 1 */
 };
 
-static struct agg_org *
+static void
+build_init(struct build *b, struct agg_digest *d, int with_days)
+{
+	memset(b, 0, sizeof(*b));
+	b->d = d;
+	b->with_days = with_days;
+	hmap_init(&b->orgs);
+	hmap_init(&b->reports);
+	hmap_init(&b->mx);
+	hmap_init(&b->ips);
+	hmap_init(&b->results);
+	hmap_init(&b->result_reports);
+	hmap_init(&b->domains);
+	hmap_init(&b->policies);
+	hmap_init(&b->policy_reports);
+	hmap_init(&b->ptypes);
+	hmap_init(&b->ptype_reports);
+}
+
+static void
+free_fail_accs(struct hmap *m)
+{
+	size_t pos = 0;
+	struct hmap_entry *e;
+
+	while ((e = hmap_next(m, &pos))) {
+		struct fail_acc *a = e->value;
+
+		hmap_release(&a->results);
+		hmap_release(&a->orgs);
+		free(a);
+	}
+	hmap_release(m);
+}
+
+static void
+build_release(struct build *b)
+{
+	size_t pos = 0;
+	struct hmap_entry *e;
+
+	while ((e = hmap_next(&b->orgs, &pos))) {
+		struct org_acc *o = e->value;
+
+		free(o->daily);
+	}
+	hmap_release(&b->orgs);
+	hmap_release(&b->reports);
+	free_fail_accs(&b->mx);
+	free_fail_accs(&b->ips);
+	hmap_release(&b->results);
+	hmap_release(&b->result_reports);
+	hmap_release(&b->domains);
+	hmap_release(&b->policies);
+	hmap_release(&b->policy_reports);
+	hmap_release(&b->ptypes);
+	hmap_release(&b->ptype_reports);
+}
+
+/* Marks key as seen in m; returns 1 the first time. */
+static int
+first_time(struct hmap *m, const char *key)
+{
+	int created;
+
+	hmap_slot(m, key, &created);
+	return created;
+}
+
+static struct org_acc *
 org_entry(struct build *b, const char *org)
 {
 	int created;
 	void **slot = hmap_slot(&b->orgs, org, &created);
 
 	if (created) {
-		struct agg_org *o = arena_alloc(&b->d->arena, sizeof(*o));
+		struct org_acc *o = arena_alloc(&b->d->arena, sizeof(*o));
 
-		o->org = arena_strdup(&b->d->arena, org);
+		o->o.org = arena_strdup(&b->d->arena, org);
 		*slot = o;
 	}
 	return *slot;
+}
+
+static struct agg_day *
+day_of(struct build *b, int64_t start)
+{
+	int64_t i = (time_day_floor(start) - time_day_floor(b->d->from)) / DAY_SECS;
+
+	if (!b->with_days || i < 0 || (size_t)i >= b->d->n_days)
+		return NULL;
+	return &b->d->days[i];
 }
 
 static int
@@ -113,14 +218,19 @@ on_report(const struct store_report_row *r, void *ctx)
 {
 	struct build *b = ctx;
 	char key[32];
-	int created;
+	struct org_acc *o;
+	struct agg_day *day;
 
 	snprintf(key, sizeof(key), "%lld", (long long)r->id);
-	hmap_slot(&b->reports, key, &created);
-	if (created) {
-		b->d->totals.reports++;
-		org_entry(b, r->org)->reports++;
-	}
+	if (!first_time(&b->reports, key))
+		return 0;
+	b->d->totals.reports++;
+	o = org_entry(b, r->org);
+	o->o.reports++;
+	if (r->start > o->last_start)
+		o->last_start = r->start;
+	if ((day = day_of(b, r->start)))
+		day->reports++;
 	return 0;
 }
 
@@ -156,15 +266,30 @@ static int
 on_domain(const struct store_domain_row *r, void *ctx)
 {
 	struct build *b = ctx;
-	struct agg_org *o = org_entry(b, r->org);
+	struct org_acc *o = org_entry(b, r->org);
+	struct agg_domain *d;
+	struct agg_day *day;
 	int created;
 	void **slot;
-	struct agg_domain *d;
 
-	o->successful += r->successful;
-	o->failed += r->failed;
+	o->o.successful += r->successful;
+	o->o.failed += r->failed;
 	b->d->totals.successful += r->successful;
 	b->d->totals.failed += r->failed;
+	if ((day = day_of(b, r->start))) {
+		day->successful += r->successful;
+		day->failed += r->failed;
+		if (r->failed) {
+			/* rows come in start order: days only grow */
+			if (!o->n_daily || o->daily[o->n_daily - 1].day != day->day) {
+				o->daily = xgrow(o->daily, &o->cap_daily,
+						 o->n_daily + 1, sizeof(*o->daily));
+				memset(&o->daily[o->n_daily], 0, sizeof(*o->daily));
+				o->daily[o->n_daily++].day = day->day;
+			}
+			o->daily[o->n_daily - 1].failed += r->failed;
+		}
+	}
 	slot = hmap_slot(&b->domains, r->domain, &created);
 	if (created) {
 		d = arena_alloc(&b->d->arena, sizeof(*d));
@@ -186,9 +311,11 @@ on_policy(const struct store_policy_row *r, void *ctx)
 	struct build *b = ctx;
 	char *key = xasprintf("%s\n%s", r->domain, r->type);
 	char *rkey = xasprintf("%s\n%lld", key, (long long)r->report);
+	char *tkey = xasprintf("%s\n%lld", r->type, (long long)r->report);
 	int created;
 	void **slot = hmap_slot(&b->policies, key, &created);
 	struct agg_policy *p;
+	struct agg_ptype *t;
 
 	if (created) {
 		p = arena_alloc(&b->d->arena, sizeof(*p));
@@ -199,41 +326,70 @@ on_policy(const struct store_policy_row *r, void *ctx)
 	p = *slot;
 	p->successful += r->successful;
 	p->failed += r->failed;
-	hmap_slot(&b->policy_reports, rkey, &created);
-	if (created)
+	if (first_time(&b->policy_reports, rkey))
 		p->reports++;
+
+	slot = hmap_slot(&b->ptypes, r->type, &created);
+	if (created) {
+		t = arena_alloc(&b->d->arena, sizeof(*t));
+		t->type = arena_strdup(&b->d->arena, r->type);
+		*slot = t;
+	}
+	t = *slot;
+	t->successful += r->successful;
+	t->failed += r->failed;
+	if (first_time(&b->ptype_reports, tkey))
+		t->reports++;
 	free(key);
 	free(rkey);
+	free(tkey);
 	return 0;
+}
+
+static void
+fail_add(struct build *b, struct hmap *m, const char *key,
+	 const struct store_fail_row *r)
+{
+	int created;
+	void **slot = hmap_slot(m, key, &created);
+	struct fail_acc *a;
+	uint64_t *cnt;
+
+	if (created) {
+		a = xcalloc(1, sizeof(*a));
+		hmap_init(&a->results);
+		hmap_init(&a->orgs);
+		*slot = a;
+	}
+	a = *slot;
+	a->failed += r->count;
+	slot = hmap_slot(&a->results, r->result_type, &created);
+	if (created)
+		*slot = arena_alloc(&b->d->arena, sizeof(uint64_t));
+	cnt = *slot;
+	*cnt += r->count;
+	hmap_slot(&a->orgs, r->org, NULL);
+}
+
+static const char *
+mx_of(const struct store_fail_row *r)
+{
+	return r->receiving_mx ? r->receiving_mx
+	       : r->receiving_ip ? r->receiving_ip : "";
 }
 
 static int
 on_failure(const struct store_fail_row *r, void *ctx)
 {
 	struct build *b = ctx;
-	const char *mx = r->receiving_mx ? r->receiving_mx
-			 : r->receiving_ip ? r->receiving_ip : "";
-	int created;
-	void **slot = hmap_slot(&b->mx, mx, &created);
-	struct mx_acc *m;
 	struct agg_result *res;
-	uint64_t *cnt;
+	int created;
+	void **slot;
 	char *rkey;
 
-	if (created) {
-		m = xcalloc(1, sizeof(*m));
-		hmap_init(&m->results);
-		hmap_init(&m->orgs);
-		*slot = m;
-	}
-	m = *slot;
-	m->failed += r->count;
-	slot = hmap_slot(&m->results, r->result_type, &created);
-	if (created)
-		*slot = arena_alloc(&b->d->arena, sizeof(uint64_t));
-	cnt = *slot;
-	*cnt += r->count;
-	hmap_slot(&m->orgs, r->org, NULL);
+	fail_add(b, &b->mx, mx_of(r), r);
+	fail_add(b, &b->ips, r->sending_ip ? r->sending_ip : "", r);
+	org_entry(b, r->org)->detail_failed += r->count;
 
 	slot = hmap_slot(&b->results, r->result_type, &created);
 	if (created) {
@@ -244,27 +400,24 @@ on_failure(const struct store_fail_row *r, void *ctx)
 	res = *slot;
 	res->failed += r->count;
 	rkey = xasprintf("%s\n%lld", r->result_type, (long long)r->report);
-	hmap_slot(&b->result_reports, rkey, &created);
-	if (created)
+	if (first_time(&b->result_reports, rkey))
 		res->reports++;
 	free(rkey);
 	return 0;
 }
 
-static int
-cmp_name(const char *a, const char *b)
-{
-	return strcmp(a, b);
-}
+/* ---- sorting ----------------------------------------------------------- */
+
+#define BY_FAILED(a, b) \
+	if ((a)->failed != (b)->failed) return (a)->failed < (b)->failed ? 1 : -1
 
 static int
 cmp_org(const void *x, const void *y)
 {
 	const struct agg_org *a = x, *b = y;
 
-	if (a->failed != b->failed)
-		return a->failed < b->failed ? 1 : -1;
-	return cmp_name(a->org, b->org);
+	BY_FAILED(a, b);
+	return strcmp(a->org, b->org);
 }
 
 static int
@@ -272,9 +425,26 @@ cmp_mx(const void *x, const void *y)
 {
 	const struct agg_mx *a = x, *b = y;
 
-	if (a->failed != b->failed)
-		return a->failed < b->failed ? 1 : -1;
-	return cmp_name(a->mx, b->mx);
+	BY_FAILED(a, b);
+	return strcmp(a->mx, b->mx);
+}
+
+static int
+cmp_ip(const void *x, const void *y)
+{
+	const struct agg_ip *a = x, *b = y;
+
+	BY_FAILED(a, b);
+	return strcmp(a->ip, b->ip);
+}
+
+static int
+cmp_mx_result(const void *x, const void *y)
+{
+	const struct agg_mx_result *a = x, *b = y;
+
+	BY_FAILED(a, b);
+	return strcmp(a->result_type, b->result_type);
 }
 
 static int
@@ -282,9 +452,8 @@ cmp_result(const void *x, const void *y)
 {
 	const struct agg_result *a = x, *b = y;
 
-	if (a->failed != b->failed)
-		return a->failed < b->failed ? 1 : -1;
-	return cmp_name(a->result_type, b->result_type);
+	BY_FAILED(a, b);
+	return strcmp(a->result_type, b->result_type);
 }
 
 static int
@@ -292,9 +461,8 @@ cmp_domain(const void *x, const void *y)
 {
 	const struct agg_domain *a = x, *b = y;
 
-	if (a->failed != b->failed)
-		return a->failed < b->failed ? 1 : -1;
-	return cmp_name(a->domain, b->domain);
+	BY_FAILED(a, b);
+	return strcmp(a->domain, b->domain);
 }
 
 static int
@@ -303,13 +471,53 @@ cmp_policy(const void *x, const void *y)
 	const struct agg_policy *a = x, *b = y;
 	int c;
 
-	if (a->failed != b->failed)
-		return a->failed < b->failed ? 1 : -1;
-	if ((c = cmp_name(a->domain, b->domain)))
+	BY_FAILED(a, b);
+	if ((c = strcmp(a->domain, b->domain)))
 		return c;
-	return cmp_name(a->type, b->type);
+	return strcmp(a->type, b->type);
 }
 
+static int
+cmp_ptype(const void *x, const void *y)
+{
+	const struct agg_ptype *a = x, *b = y;
+
+	BY_FAILED(a, b);
+	return strcmp(a->type, b->type);
+}
+
+static int
+cmp_new_pair(const void *x, const void *y)
+{
+	const struct agg_new_pair *a = x, *b = y;
+	int c;
+
+	BY_FAILED(a, b);
+	if ((c = strcmp(a->mx, b->mx)))
+		return c;
+	return strcmp(a->result_type, b->result_type);
+}
+
+static int
+cmp_new_org(const void *x, const void *y)
+{
+	const struct agg_new_org *a = x, *b = y;
+
+	BY_FAILED(a, b);
+	return strcmp(a->org, b->org);
+}
+
+static int
+cmp_silent(const void *x, const void *y)
+{
+	const struct agg_silent *a = x, *b = y;
+
+	if (a->prev_reports != b->prev_reports)
+		return a->prev_reports < b->prev_reports ? 1 : -1;
+	return strcmp(a->org, b->org);
+}
+
+/* ---- from accumulators to sorted arrays -------------------------------- */
 
 /* Copies the values of a map of pointers into an arena array. */
 static void *
@@ -325,120 +533,485 @@ collect(struct arena *a, const struct hmap *m, size_t elem, size_t *n)
 	return out;
 }
 
+/* The result types of one accumulator, sorted; and the top one. */
+static struct agg_mx_result *
+fail_results(struct arena *ar, struct fail_acc *a, size_t *n)
+{
+	struct agg_mx_result *v = arena_array(ar, a->results.count ? a->results.count
+							      : 1, sizeof(*v));
+	struct hmap_entry *r;
+	size_t pos = 0, k = 0;
+
+	while ((r = hmap_next(&a->results, &pos))) {
+		v[k].result_type = arena_strdup(ar, r->key);
+		v[k++].failed = *(uint64_t *)r->value;
+	}
+	qsort(v, k, sizeof(*v), cmp_mx_result);
+	*n = k;
+	return v;
+}
+
+static const char **
+fail_orgs(struct arena *ar, struct fail_acc *a, size_t *n)
+{
+	const char **v = arena_array(ar, a->orgs.count ? a->orgs.count : 1,
+				     sizeof(char *));
+	struct hmap_entry *r;
+	size_t pos = 0, k = 0;
+
+	while ((r = hmap_next(&a->orgs, &pos)))
+		v[k++] = arena_strdup(ar, r->key);
+	qsort(v, k, sizeof(char *), cmp_str_p);
+	*n = k;
+	return v;
+}
+
 static void
 finish_mx(struct build *b)
 {
 	struct agg_digest *d = b->d;
-	struct hmap_entry *e, *r;
+	struct hmap_entry *e;
 	size_t pos = 0, i = 0;
 
 	d->mx = arena_array(&d->arena, b->mx.count ? b->mx.count : 1, sizeof(*d->mx));
 	while ((e = hmap_next(&b->mx, &pos))) {
-		struct mx_acc *m = e->value;
+		struct fail_acc *a = e->value;
 		struct agg_mx *x = &d->mx[i++];
-		size_t p2 = 0, k = 0;
 
 		x->mx = arena_strdup(&d->arena, e->key);
-		x->failed = m->failed;
-		while ((r = hmap_next(&m->results, &p2))) {
-			uint64_t c = *(uint64_t *)r->value;
-
-			if (!x->top_result || c > x->top_result_failed ||
-			    (c == x->top_result_failed &&
-			     strcmp(r->key, x->top_result) < 0)) {
-				x->top_result = r->key;
-				x->top_result_failed = c;
-			}
+		x->failed = a->failed;
+		x->results = fail_results(&d->arena, a, &x->n_results);
+		if (x->n_results) {
+			x->top_result = x->results[0].result_type;
+			x->top_result_failed = x->results[0].failed;
 		}
-		if (x->top_result)
-			x->top_result = arena_strdup(&d->arena, x->top_result);
-		x->orgs = arena_array(&d->arena, m->orgs.count ? m->orgs.count : 1,
-				      sizeof(char *));
-		p2 = 0;
-		while ((r = hmap_next(&m->orgs, &p2)))
-			x->orgs[k++] = arena_strdup(&d->arena, r->key);
-		x->n_orgs = k;
-		qsort(x->orgs, k, sizeof(char *), cmp_str_p);
-		hmap_release(&m->results);
-		hmap_release(&m->orgs);
-		free(m);
+		x->orgs = fail_orgs(&d->arena, a, &x->n_orgs);
 	}
 	d->n_mx = i;
 	qsort(d->mx, d->n_mx, sizeof(*d->mx), cmp_mx);
+}
+
+static void
+finish_ips(struct build *b)
+{
+	struct agg_digest *d = b->d;
+	struct hmap_entry *e;
+	size_t pos = 0, i = 0, n;
+
+	d->ips = arena_array(&d->arena, b->ips.count ? b->ips.count : 1,
+			     sizeof(*d->ips));
+	while ((e = hmap_next(&b->ips, &pos))) {
+		struct fail_acc *a = e->value;
+		struct agg_ip *x = &d->ips[i++];
+		struct agg_mx_result *res = fail_results(&d->arena, a, &n);
+
+		x->ip = arena_strdup(&d->arena, e->key);
+		x->failed = a->failed;
+		x->top_result = n ? res[0].result_type : NULL;
+		x->orgs = fail_orgs(&d->arena, a, &x->n_orgs);
+	}
+	d->n_ips = i;
+	qsort(d->ips, d->n_ips, sizeof(*d->ips), cmp_ip);
+}
+
+static void
+finish_orgs(struct build *b)
+{
+	struct agg_digest *d = b->d;
+	struct hmap_entry *e;
+	size_t pos = 0, i = 0;
+
+	d->orgs = arena_array(&d->arena, b->orgs.count ? b->orgs.count : 1,
+			      sizeof(*d->orgs));
+	while ((e = hmap_next(&b->orgs, &pos))) {
+		struct org_acc *o = e->value;
+		struct agg_org *x = &d->orgs[i++];
+
+		*x = o->o;
+		if (o->n_daily) {
+			x->daily = arena_array(&d->arena, o->n_daily, sizeof(*x->daily));
+			memcpy(x->daily, o->daily, o->n_daily * sizeof(*x->daily));
+			x->n_daily = o->n_daily;
+		}
+	}
+	d->n_orgs = i;
+	qsort(d->orgs, d->n_orgs, sizeof(*d->orgs), cmp_org);
+	d->totals.organizations = d->n_orgs;
+}
+
+static void
+store_filter_of(const struct agg_query *q, int64_t from, int64_t to,
+		struct store_filter *f)
+{
+	f->from = from;
+	f->to = to;
+	f->domain = q->domain;
+	f->org = q->org;
+	f->mx = q->mx;
+}
+
+/*
+ * Builds the tables of [from, to) into d (whose arena must be set up);
+ * `b` is left for the caller to read (the org accumulators) and release.
+ */
+static int
+scan_window(struct store *s, const struct agg_query *q, int64_t from, int64_t to,
+	    int with_days, struct agg_digest *d, struct build *b,
+	    struct mxd_err *err)
+{
+	struct store_filter f;
+	size_t i;
+
+	d->from = from;
+	d->to = to;
+	if (with_days && to > from) {
+		int64_t first = time_day_floor(from), last = time_day_floor(to - 1);
+
+		d->n_days = (size_t)((last - first) / DAY_SECS + 1);
+		d->days = arena_array(&d->arena, d->n_days, sizeof(*d->days));
+		for (i = 0; i < d->n_days; i++)
+			d->days[i].day = first + (int64_t)i * DAY_SECS;
+	}
+	build_init(b, d, with_days && d->n_days);
+	store_filter_of(q, from, to, &f);
+	if (store_scan_reports(s, &f, on_report, b, err) < 0 ||
+	    store_scan_domains(s, &f, on_domain, b, err) < 0 ||
+	    store_scan_policies(s, &f, on_policy, b, err) < 0 ||
+	    store_scan_failures(s, &f, on_failure, b, err) < 0)
+		return -1;
+
+	finish_orgs(b);
+	d->results = collect(&d->arena, &b->results, sizeof(*d->results),
+			     &d->n_results);
+	qsort(d->results, d->n_results, sizeof(*d->results), cmp_result);
+	d->domains = collect(&d->arena, &b->domains, sizeof(*d->domains),
+			     &d->n_domains);
+	qsort(d->domains, d->n_domains, sizeof(*d->domains), cmp_domain);
+	d->policies = collect(&d->arena, &b->policies, sizeof(*d->policies),
+			      &d->n_policies);
+	qsort(d->policies, d->n_policies, sizeof(*d->policies), cmp_policy);
+	d->ptypes = collect(&d->arena, &b->ptypes, sizeof(*d->ptypes),
+			    &d->n_ptypes);
+	qsort(d->ptypes, d->n_ptypes, sizeof(*d->ptypes), cmp_ptype);
+	finish_mx(b);
+	finish_ips(b);
+	return 0;
+}
+
+/* ---- the previous window: deltas and silent reporters ------------------ */
+
+/* name -> index into an array of structs whose first member is the name */
+static void
+index_names(struct hmap *m, void *rows, size_t n, size_t elem)
+{
+	size_t i;
+
+	hmap_init(m);
+	for (i = 0; i < n; i++) {
+		const char *name = *(const char *const *)
+			((const unsigned char *)rows + i * elem);
+
+		*hmap_slot(m, name, NULL) = (unsigned char *)rows + i * elem;
+	}
+}
+
+static void
+join_previous(struct agg_digest *d, struct agg_digest *p,
+	      const struct build *pb)
+{
+	struct hmap m;
+	size_t i;
+
+	d->prev = p->totals;
+	d->prev.quarantined = 0;
+
+	index_names(&m, p->orgs, p->n_orgs, sizeof(*p->orgs));
+	for (i = 0; i < d->n_orgs; i++) {
+		const struct agg_org *o = hmap_get(&m, d->orgs[i].org);
+
+		if (o) {
+			d->orgs[i].prev_reports = o->reports;
+			d->orgs[i].prev_successful = o->successful;
+			d->orgs[i].prev_failed = o->failed;
+		}
+	}
+	hmap_release(&m);
+
+	/* silent: reported before, not now */
+	index_names(&m, d->orgs, d->n_orgs, sizeof(*d->orgs));
+	d->silent = arena_array(&d->arena, p->n_orgs ? p->n_orgs : 1,
+				sizeof(*d->silent));
+	for (i = 0; i < p->n_orgs; i++) {
+		const struct agg_org *o = &p->orgs[i];
+		const struct org_acc *acc = hmap_get(&pb->orgs, o->org);
+		struct agg_silent *x;
+
+		if (!o->reports || hmap_get(&m, o->org))
+			continue;
+		x = &d->silent[d->n_silent++];
+		x->org = arena_strdup(&d->arena, o->org);
+		x->prev_reports = o->reports;
+		x->last_start = acc ? acc->last_start : 0;
+	}
+	qsort(d->silent, d->n_silent, sizeof(*d->silent), cmp_silent);
+	hmap_release(&m);
+
+	index_names(&m, p->mx, p->n_mx, sizeof(*p->mx));
+	for (i = 0; i < d->n_mx; i++) {
+		const struct agg_mx *x = hmap_get(&m, d->mx[i].mx);
+
+		d->mx[i].prev_failed = x ? x->failed : 0;
+	}
+	hmap_release(&m);
+
+	index_names(&m, p->ips, p->n_ips, sizeof(*p->ips));
+	for (i = 0; i < d->n_ips; i++) {
+		const struct agg_ip *x = hmap_get(&m, d->ips[i].ip);
+
+		d->ips[i].prev_failed = x ? x->failed : 0;
+	}
+	hmap_release(&m);
+
+	index_names(&m, p->results, p->n_results, sizeof(*p->results));
+	for (i = 0; i < d->n_results; i++) {
+		const struct agg_result *x = hmap_get(&m, d->results[i].result_type);
+
+		d->results[i].prev_failed = x ? x->failed : 0;
+	}
+	hmap_release(&m);
+
+	index_names(&m, p->domains, p->n_domains, sizeof(*p->domains));
+	for (i = 0; i < d->n_domains; i++) {
+		const struct agg_domain *x = hmap_get(&m, d->domains[i].domain);
+
+		if (x) {
+			d->domains[i].prev_successful = x->successful;
+			d->domains[i].prev_failed = x->failed;
+		}
+	}
+	hmap_release(&m);
+
+	index_names(&m, p->ptypes, p->n_ptypes, sizeof(*p->ptypes));
+	for (i = 0; i < d->n_ptypes; i++) {
+		const struct agg_ptype *x = hmap_get(&m, d->ptypes[i].type);
+
+		d->ptypes[i].prev_failed = x ? x->failed : 0;
+	}
+	hmap_release(&m);
+}
+
+/* ---- history: what failed in the four windows before ------------------- */
+
+struct history {
+	struct hmap pairs;	/* "mx\nresult" -> 1 */
+	struct hmap orgs;	/* org with failures -> 1 */
+};
+
+static int
+hist_failure(const struct store_fail_row *r, void *ctx)
+{
+	struct history *h = ctx;
+	char *key = xasprintf("%s\n%s", mx_of(r), r->result_type);
+
+	/* a present key must have a non-NULL value for hmap_get() */
+	*hmap_slot(&h->pairs, key, NULL) = h;
+	*hmap_slot(&h->orgs, r->org, NULL) = h;
+	free(key);
+	return 0;
+}
+
+static int
+hist_domain(const struct store_domain_row *r, void *ctx)
+{
+	struct history *h = ctx;
+
+	if (r->failed)
+		*hmap_slot(&h->orgs, r->org, NULL) = h;
+	return 0;
+}
+
+static int
+find_new(struct store *s, const struct agg_query *q, struct agg_digest *d,
+	 const struct build *b, struct mxd_err *err)
+{
+	struct history h;
+	struct store_filter f;
+	size_t i, k, n;
+	int rc = -1;
+
+	hmap_init(&h.pairs);
+	hmap_init(&h.orgs);
+	store_filter_of(q, d->hist_from, d->from, &f);
+	if (store_scan_failures(s, &f, hist_failure, &h, err) < 0 ||
+	    store_scan_domains(s, &f, hist_domain, &h, err) < 0)
+		goto out;
+
+	for (n = 0, i = 0; i < d->n_mx; i++)
+		n += d->mx[i].n_results;
+	d->new_pairs = arena_array(&d->arena, n ? n : 1, sizeof(*d->new_pairs));
+	for (i = 0; i < d->n_mx; i++) {
+		struct agg_mx *m = &d->mx[i];
+
+		for (k = 0; k < m->n_results; k++) {
+			char *key = xasprintf("%s\n%s", m->mx, m->results[k].result_type);
+
+			if (!hmap_get(&h.pairs, key)) {
+				struct agg_new_pair *p = &d->new_pairs[d->n_new_pairs++];
+
+				m->results[k].is_new = 1;
+				p->mx = m->mx;
+				p->result_type = m->results[k].result_type;
+				p->failed = m->results[k].failed;
+			}
+			free(key);
+		}
+	}
+	qsort(d->new_pairs, d->n_new_pairs, sizeof(*d->new_pairs), cmp_new_pair);
+
+	d->new_orgs = arena_array(&d->arena, d->n_orgs ? d->n_orgs : 1,
+				  sizeof(*d->new_orgs));
+	for (i = 0; i < d->n_orgs; i++) {
+		struct agg_org *o = &d->orgs[i];
+		const struct org_acc *acc = hmap_get(&b->orgs, o->org);
+		uint64_t detail = acc ? acc->detail_failed : 0;
+
+		if ((o->failed || detail) && !hmap_get(&h.orgs, o->org)) {
+			struct agg_new_org *x = &d->new_orgs[d->n_new_orgs++];
+
+			o->new_failures = 1;
+			x->org = o->org;
+			x->failed = o->failed ? o->failed : detail;
+		}
+	}
+	qsort(d->new_orgs, d->n_new_orgs, sizeof(*d->new_orgs), cmp_new_org);
+	rc = 0;
+out:
+	hmap_release(&h.pairs);
+	hmap_release(&h.orgs);
+	return rc;
+}
+
+/* ---- quarantine and alerts --------------------------------------------- */
+
+struct qlist {
+	struct agg_digest *d;
+	struct agg_qitem *v;
+	size_t n, cap;
+};
+
+static int
+on_qitem(const struct store_qitem *q, void *ctx)
+{
+	struct qlist *l = ctx;
+	struct arena *a = &l->d->arena;
+	struct agg_qitem *x;
+
+	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	x = &l->v[l->n++];
+	x->id = q->id;
+	x->created = q->created;
+	x->size = q->size;
+	x->source = arena_strdup(a, q->source ? q->source : "");
+	x->name = q->name ? arena_strdup(a, q->name) : NULL;
+	x->reason = arena_strdup(a, q->reason ? q->reason : "");
+	return 0;
+}
+
+static int
+read_quarantine(struct store *s, struct agg_digest *d, struct mxd_err *err)
+{
+	struct qlist l = {d, NULL, 0, 0};
+	int rc = store_quarantine_list(s, on_qitem, &l, err);
+
+	if (rc == 0 && l.n) {
+		d->quarantine = arena_array(&d->arena, l.n, sizeof(*l.v));
+		memcpy(d->quarantine, l.v, l.n * sizeof(*l.v));
+		d->n_quarantine = l.n;
+	}
+	free(l.v);
+	return rc;
+}
+
+static void
+check_alerts(struct agg_digest *d, const struct agg_alert_rules *r)
+{
+	const struct agg_totals *t = &d->totals;
+	double rate = agg_fail_rate(t->successful, t->failed);
+	char a[32], b[32];
+
+	d->alerts = arena_array(&d->arena, 4, sizeof(char *));
+	if (r->fail_rate_set && t->failed && rate > r->fail_rate)
+		d->alerts[d->n_alerts++] = arena_printf(&d->arena,
+			"failure rate %.1f%% is above %g%%", rate, r->fail_rate);
+	if (r->min_failures && t->failed >= r->min_failures)
+		d->alerts[d->n_alerts++] = arena_printf(&d->arena,
+			"%s failed sessions (alert at %s)",
+			str_thousands(t->failed, a), str_thousands(r->min_failures, b));
+	if (r->on_new && (d->n_new_pairs || d->n_new_orgs))
+		d->alerts[d->n_alerts++] = arena_printf(&d->arena,
+			"new failures: %zu MX host and result type pair%s, "
+			"%zu organization%s", d->n_new_pairs,
+			d->n_new_pairs == 1 ? "" : "s", d->n_new_orgs,
+			d->n_new_orgs == 1 ? "" : "s");
+	if (r->on_silent && d->n_silent)
+		d->alerts[d->n_alerts++] = arena_printf(&d->arena,
+			"%zu organization%s stopped reporting", d->n_silent,
+			d->n_silent == 1 ? "" : "s");
 }
 
 int
 agg_build(struct store *s, const struct agg_query *q, struct agg_digest *d,
 	  struct mxd_err *err)
 {
-	struct store_filter f;
-	struct build b;
-	int rc = -1;
+	struct agg_digest p;
+	struct build b, pb;
+	int64_t len = q->to - q->from;
+	int rc = -1, hist;
 
 	memset(d, 0, sizeof(*d));
+	memset(&p, 0, sizeof(p));
 	arena_init(&d->arena);
-	d->from = q->from;
-	d->to = q->to;
-	memset(&b, 0, sizeof(b));
-	b.d = d;
-	hmap_init(&b.orgs);
-	hmap_init(&b.reports);
-	hmap_init(&b.mx);
-	hmap_init(&b.results);
-	hmap_init(&b.result_reports);
-	hmap_init(&b.domains);
-	hmap_init(&b.policies);
-	hmap_init(&b.policy_reports);
+	arena_init(&p.arena);
+	d->store = s;
+	d->prev_from = q->from - len;
+	d->prev_to = q->from;
+	d->hist_from = q->from - AGG_HISTORY_WINDOWS * len;
+	d->f_domain = q->domain ? arena_strdup(&d->arena, q->domain) : NULL;
+	d->f_org = q->org ? arena_strdup(&d->arena, q->org) : NULL;
+	d->f_mx = q->mx ? arena_strdup(&d->arena, q->mx) : NULL;
 
-	f.from = q->from;
-	f.to = q->to;
-	f.domain = q->domain;
-	f.org = q->org;
-	f.mx = q->mx;
-	if (store_scan_reports(s, &f, on_report, &b, err) < 0 ||
-	    store_scan_domains(s, &f, on_domain, &b, err) < 0 ||
-	    store_scan_policies(s, &f, on_policy, &b, err) < 0 ||
-	    store_scan_failures(s, &f, on_failure, &b, err) < 0)
+	if (scan_window(s, q, q->from, q->to, 1, d, &b, err) < 0) {
+		build_release(&b);
 		goto out;
+	}
+	if (scan_window(s, q, d->prev_from, d->prev_to, 0, &p, &pb, err) < 0) {
+		build_release(&pb);
+		build_release(&b);
+		goto out;
+	}
+	join_previous(d, &p, &pb);
+	build_release(&pb);
+
+	if ((hist = store_has_reports_before(s, q->from, err)) < 0) {
+		build_release(&b);
+		goto out;
+	}
+	d->has_history = hist;
+	if (hist && find_new(s, q, d, &b, err) < 0) {
+		build_release(&b);
+		goto out;
+	}
+	build_release(&b);
+
 	d->totals.quarantined = store_quarantine_count(s, err);
-	if (d->totals.quarantined < 0)
+	if (d->totals.quarantined < 0 || read_quarantine(s, d, err) < 0)
 		goto out;
-
-	d->orgs = collect(&d->arena, &b.orgs, sizeof(*d->orgs), &d->n_orgs);
-	qsort(d->orgs, d->n_orgs, sizeof(*d->orgs), cmp_org);
-	d->totals.organizations = d->n_orgs;
-	d->results = collect(&d->arena, &b.results, sizeof(*d->results),
-			     &d->n_results);
-	qsort(d->results, d->n_results, sizeof(*d->results), cmp_result);
-	d->domains = collect(&d->arena, &b.domains, sizeof(*d->domains),
-			     &d->n_domains);
-	qsort(d->domains, d->n_domains, sizeof(*d->domains), cmp_domain);
-	d->policies = collect(&d->arena, &b.policies, sizeof(*d->policies),
-			      &d->n_policies);
-	qsort(d->policies, d->n_policies, sizeof(*d->policies), cmp_policy);
-	finish_mx(&b);
+	check_alerts(d, &q->alerts);
 	rc = 0;
 out:
-	if (rc < 0) {
-		size_t pos = 0;
-		struct hmap_entry *e;
-
-		while ((e = hmap_next(&b.mx, &pos))) {
-			struct mx_acc *m = e->value;
-
-			hmap_release(&m->results);
-			hmap_release(&m->orgs);
-			free(m);
-		}
-	}
-	hmap_release(&b.orgs);
-	hmap_release(&b.reports);
-	hmap_release(&b.mx);
-	hmap_release(&b.results);
-	hmap_release(&b.result_reports);
-	hmap_release(&b.domains);
-	hmap_release(&b.policies);
-	hmap_release(&b.policy_reports);
+	arena_release(&p.arena);
+	if (rc < 0)
+		agg_digest_release(d);
 	return rc;
 }
 
@@ -449,4 +1022,145 @@ agg_digest_release(struct agg_digest *d)
 		return;
 	arena_release(&d->arena);
 	memset(d, 0, sizeof(*d));
+}
+
+/* ---- details as sent --------------------------------------------------- */
+
+struct detail_ctx {
+	agg_detail_fn fn;
+	void *ctx;
+};
+
+static int
+on_detail(const struct store_detail_row *r, void *ctx)
+{
+	struct detail_ctx *c = ctx;
+	struct agg_detail x;
+
+	x.report_id = r->report_id;
+	x.org = r->org;
+	x.start = r->start;
+	x.end = r->end;
+	x.domain = r->domain;
+	x.policy_type = r->policy_type;
+	x.result_type = r->result_type;
+	x.sending_ip = r->sending_ip;
+	x.receiving_mx = r->receiving_mx;
+	x.receiving_helo = r->receiving_helo;
+	x.receiving_ip = r->receiving_ip;
+	x.count = r->count;
+	x.reason_code = r->reason_code;
+	x.additional_info = r->additional_info;
+	return c->fn(&x, c->ctx);
+}
+
+static void
+digest_filter(const struct agg_digest *d, struct store_filter *f)
+{
+	f->from = d->from;
+	f->to = d->to;
+	f->domain = d->f_domain;
+	f->org = d->f_org;
+	f->mx = d->f_mx;
+}
+
+int
+agg_digest_details(const struct agg_digest *d, agg_detail_fn fn, void *ctx,
+		   struct mxd_err *err)
+{
+	struct detail_ctx c = {fn, ctx};
+	struct store_filter f;
+
+	digest_filter(d, &f);
+	return store_scan_details(d->store, &f, on_detail, &c, err);
+}
+
+int
+agg_digest_details_count(const struct agg_digest *d, uint64_t *n,
+			 struct mxd_err *err)
+{
+	struct store_filter f;
+
+	digest_filter(d, &f);
+	return store_count_details(d->store, &f, n, err);
+}
+
+/* ---- views ------------------------------------------------------------- */
+
+void
+agg_rest(const struct agg_digest *d, enum agg_table t, size_t top,
+	 struct agg_rest *r)
+{
+	size_t i, n = 0;
+
+	memset(r, 0, sizeof(*r));
+	switch (t) {
+	case AGG_T_ORG: n = d->n_orgs; break;
+	case AGG_T_MX: n = d->n_mx; break;
+	case AGG_T_RESULT: n = d->n_results; break;
+	case AGG_T_DOMAIN: n = d->n_domains; break;
+	case AGG_T_IP: n = d->n_ips; break;
+	case AGG_T_PTYPE: n = d->n_ptypes; break;
+	}
+	if (!top || top >= n)
+		return;
+	r->rows = n - top;
+	for (i = top; i < n; i++) {
+		switch (t) {
+		case AGG_T_ORG:
+			r->reports += d->orgs[i].reports;
+			r->successful += d->orgs[i].successful;
+			r->failed += d->orgs[i].failed;
+			r->prev_successful += d->orgs[i].prev_successful;
+			r->prev_failed += d->orgs[i].prev_failed;
+			break;
+		case AGG_T_MX:
+			r->failed += d->mx[i].failed;
+			r->prev_failed += d->mx[i].prev_failed;
+			break;
+		case AGG_T_RESULT:
+			r->reports += d->results[i].reports;
+			r->failed += d->results[i].failed;
+			r->prev_failed += d->results[i].prev_failed;
+			break;
+		case AGG_T_DOMAIN:
+			r->successful += d->domains[i].successful;
+			r->failed += d->domains[i].failed;
+			r->prev_successful += d->domains[i].prev_successful;
+			r->prev_failed += d->domains[i].prev_failed;
+			break;
+		case AGG_T_IP:
+			r->failed += d->ips[i].failed;
+			r->prev_failed += d->ips[i].prev_failed;
+			break;
+		case AGG_T_PTYPE:
+			r->reports += d->ptypes[i].reports;
+			r->successful += d->ptypes[i].successful;
+			r->failed += d->ptypes[i].failed;
+			r->prev_failed += d->ptypes[i].prev_failed;
+			break;
+		}
+	}
+}
+
+size_t
+agg_org_cells(const struct agg_digest *d, const struct agg_org *o,
+	      uint64_t *cells, size_t ncells)
+{
+	size_t per, n, i;
+	int64_t first;
+
+	if (!d->n_days || !ncells)
+		return 0;
+	per = (d->n_days + ncells - 1) / ncells;
+	n = (d->n_days + per - 1) / per;
+	memset(cells, 0, n * sizeof(*cells));
+	first = d->days[0].day;
+	for (i = 0; i < o->n_daily; i++) {
+		size_t k = (size_t)((o->daily[i].day - first) / DAY_SECS) / per;
+
+		if (k < n)
+			cells[k] += o->daily[i].failed;
+	}
+	return n;
 }

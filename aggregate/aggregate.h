@@ -1,16 +1,23 @@
 /*
- * aggregate.h — the digest: windows, group-by and totals (pure C, no I/O
- * of its own).
+ * aggregate.h — the digest: windows, filters, group-by, the previous window,
+ * what is new and what went silent (pure C; it reads the store only through
+ * store/'s scan functions and does no other I/O).
  *
- * agg_build() reads the counted rows of one window through store/'s scan
- * functions and returns plain structs: totals, and tables by organization,
- * MX host, result type, policy domain, and policy domain + type.  Every
- * number follows docs/COUNTING.md (the counted view computed at ingest).
- * Tables are sorted by failed sessions (descending), then by name, so that
- * output is deterministic.
+ * agg_build() reads the counted rows of one window (docs/COUNTING.md) and
+ * returns plain, sorted tables: totals; by organization, MX host, result
+ * type, policy domain, policy domain + type, policy type and sending IP; a
+ * daily series; the same numbers for the previous window of equal length
+ * (the `prev_*` fields); the MX host + result type pairs and organizations
+ * whose failures were not seen in the four windows before (`new_*`); the
+ * organizations that reported in the previous window and not in this one
+ * (`silent`); the quarantine; and the alerts that the query's thresholds
+ * raise.  Tables are sorted by failed sessions (descending), then by name,
+ * so that output is deterministic.
  *
  * Memory: a struct agg_digest owns all its strings and arrays through one
- * arena; agg_digest_release() frees them.
+ * arena; agg_digest_release() frees them (and accepts NULL).  A digest keeps
+ * a pointer to the store it was built from, for agg_digest_details(): the
+ * store must stay open while the digest is used.
  *
  * Windows are half-open [from, to) in UTC; a report belongs to a window when
  * its date-range start lies in it.
@@ -25,11 +32,22 @@
 #include "util/arena.h"
 #include "util/err.h"
 
+/* Alert thresholds; each one set is checked on its own (any one crossed
+ * is an alert). */
+struct agg_alert_rules {
+	int fail_rate_set;
+	double fail_rate;	/* alert when the failure rate (%) is above */
+	uint64_t min_failures;	/* alert when failed sessions >= this (0: off) */
+	int on_new;		/* alert when something is new this window */
+	int on_silent;		/* alert when an organization went silent */
+};
+
 struct agg_query {
 	int64_t from, to;	/* [from, to), UTC seconds */
 	const char *domain;	/* filters, or NULL */
 	const char *org;
 	const char *mx;
+	struct agg_alert_rules alerts;
 };
 
 struct agg_totals {
@@ -40,32 +58,55 @@ struct agg_totals {
 	int64_t quarantined;	/* messages in quarantine now, any window */
 };
 
+/* One day of a series: sparse per-organization series keep only the days
+ * with failures. */
+struct agg_day {
+	int64_t day;		/* 00:00 UTC */
+	uint64_t reports;
+	uint64_t successful, failed;
+};
+
 struct agg_org {
 	const char *org;
 	uint64_t reports;
 	uint64_t successful, failed;
+	uint64_t prev_reports, prev_successful, prev_failed;
+	int new_failures;	/* failures now, none in the four windows before */
+	struct agg_day *daily;	/* days with failed sessions, ascending */
+	size_t n_daily;
+};
+
+struct agg_mx_result {
+	const char *result_type;
+	uint64_t failed;
+	int is_new;		/* not seen on this host in the four windows before */
 };
 
 struct agg_mx {
 	const char *mx;		/* receiving-mx-hostname, else the receiving IP;
 				 * "" when the sender gave neither */
 	uint64_t failed;	/* sum of counted failure-detail counts */
+	uint64_t prev_failed;
 	const char *top_result;	/* the result type with most failures here */
 	uint64_t top_result_failed;
 	const char **orgs;	/* organizations that saw failures here, sorted */
 	size_t n_orgs;
+	struct agg_mx_result *results;	/* by failed, then name */
+	size_t n_results;
 };
 
 struct agg_result {
 	const char *result_type;
 	uint64_t failed;
 	uint64_t reports;	/* reports that carried it */
+	uint64_t prev_failed;
 };
 
 struct agg_domain {
 	const char *domain;
 	const char *types;	/* policy types seen, e.g. "sts+tlsa" */
 	uint64_t successful, failed;
+	uint64_t prev_successful, prev_failed;
 };
 
 struct agg_policy {
@@ -75,9 +116,60 @@ struct agg_policy {
 	uint64_t successful, failed;	/* per-policy numbers as sent */
 };
 
+/* Per policy type, the numbers as sent (an sts and a tlsa policy of one
+ * domain describe the same sessions: do not add the rows up). */
+struct agg_ptype {
+	const char *type;
+	uint64_t reports;
+	uint64_t successful, failed;
+	uint64_t prev_failed;
+};
+
+struct agg_ip {
+	const char *ip;		/* sending-mta-ip; "" when not given */
+	uint64_t failed;	/* counted failure-detail counts */
+	uint64_t prev_failed;
+	const char *top_result;
+	const char **orgs;
+	size_t n_orgs;
+};
+
+struct agg_new_pair {
+	const char *mx;
+	const char *result_type;
+	uint64_t failed;
+};
+
+struct agg_new_org {
+	const char *org;
+	uint64_t failed;
+};
+
+struct agg_silent {
+	const char *org;
+	uint64_t prev_reports;
+	int64_t last_start;	/* start of its last report in the previous window */
+};
+
+struct agg_qitem {
+	int64_t id;
+	int64_t created;
+	int64_t size;
+	const char *source;
+	const char *name;	/* may be NULL */
+	const char *reason;
+};
+
 struct agg_digest {
 	int64_t from, to;
+	int64_t prev_from, prev_to;	/* the previous window, same length */
+	int64_t hist_from;		/* "new" compares with [hist_from, from) */
+	int has_history;	/* the store holds reports from before `from` */
+	const char *f_domain, *f_org, *f_mx;	/* the filters, or NULL */
+
 	struct agg_totals totals;
+	struct agg_totals prev;	/* quarantined is not used */
+
 	struct agg_org *orgs;
 	size_t n_orgs;
 	struct agg_mx *mx;
@@ -88,6 +180,26 @@ struct agg_digest {
 	size_t n_domains;
 	struct agg_policy *policies;
 	size_t n_policies;
+	struct agg_ptype *ptypes;
+	size_t n_ptypes;
+	struct agg_ip *ips;
+	size_t n_ips;
+	struct agg_day *days;	/* every UTC day the window touches */
+	size_t n_days;
+
+	struct agg_new_pair *new_pairs;
+	size_t n_new_pairs;
+	struct agg_new_org *new_orgs;
+	size_t n_new_orgs;
+	struct agg_silent *silent;
+	size_t n_silent;
+	struct agg_qitem *quarantine;	/* oldest first */
+	size_t n_quarantine;
+
+	const char **alerts;	/* one line each, e.g. "failure rate 14.0% is above 5%" */
+	size_t n_alerts;
+
+	struct store *store;	/* for agg_digest_details() */
 	struct arena arena;
 };
 
@@ -95,8 +207,58 @@ int agg_build(struct store *s, const struct agg_query *q, struct agg_digest *d,
 	      struct mxd_err *err);
 void agg_digest_release(struct agg_digest *d);
 
+/*
+ * The failure details of the digest's window, as the senders wrote them,
+ * one call per detail, in report start order (so a spreadsheet can write
+ * them in ascending rows without holding them).  The row is valid during
+ * the call; a non-zero return from fn stops the scan.
+ */
+struct agg_detail {
+	const char *report_id;
+	const char *org;
+	int64_t start, end;
+	const char *domain;
+	const char *policy_type;
+	const char *result_type;
+	const char *sending_ip;
+	const char *receiving_mx;
+	const char *receiving_helo;
+	const char *receiving_ip;
+	uint64_t count;
+	const char *reason_code;
+	const char *additional_info;
+};
+typedef int (*agg_detail_fn)(const struct agg_detail *r, void *ctx);
+int agg_digest_details(const struct agg_digest *d, agg_detail_fn fn, void *ctx,
+		       struct mxd_err *err);
+/* How many rows agg_digest_details() would give. */
+int agg_digest_details_count(const struct agg_digest *d, uint64_t *n,
+			     struct mxd_err *err);
+
 /* Failure rate in percent of all sessions (0 when there were none). */
 double agg_fail_rate(uint64_t successful, uint64_t failed);
+
+/*
+ * Top-N views: the sum of the rows a view leaves out, for an "others" row.
+ * `rows` is how many rows were left out (0: no others row).
+ */
+enum agg_table { AGG_T_ORG, AGG_T_MX, AGG_T_RESULT, AGG_T_DOMAIN, AGG_T_IP,
+		 AGG_T_PTYPE };
+struct agg_rest {
+	size_t rows;
+	uint64_t reports, successful, failed;
+	uint64_t prev_successful, prev_failed;
+};
+void agg_rest(const struct agg_digest *d, enum agg_table t, size_t top,
+	      struct agg_rest *r);
+
+/*
+ * A sparkline's cells: the organization's failed sessions per day of the
+ * window, in at most `ncells` cells (several days per cell when the window
+ * is longer).  Returns the number of cells filled.
+ */
+size_t agg_org_cells(const struct agg_digest *d, const struct agg_org *o,
+		     uint64_t *cells, size_t ncells);
 
 /*
  * Windows.  agg_window_since(): "the N whole units before now" — for days

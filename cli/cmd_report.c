@@ -1,8 +1,11 @@
 /*
- * cmd_report.c — `mxdigest report`: the digest of a time window.
+ * cmd_report.c — `mxdigest report`: the digest of a time window, as text,
+ * JSON, CSV, HTML, XLSX or a ready-to-send mail, with alert thresholds for
+ * cron (exit status 1 when one is crossed).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,34 +15,57 @@
 #include "aggregate/aggregate.h"
 #include "cli/cli.h"
 #include "report/report.h"
+#include "util/strutil.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
 static const char report_help[] =
-	"usage: mxdigest report [--since N{h,d,w} | --from DATE [--to DATE]]\n"
+	"usage: mxdigest report [--since N{h,d,w} [--until DATE] |\n"
+	"                        --from DATE [--to DATE | --until DATE]]\n"
 	"                       [--domain D] [--org NAME] [--mx HOST]\n"
-	"                       [--format text|json] [-o FILE] [--top N]\n"
-	"                       [--color auto|always|never]\n"
+	"                       [--format text|json|csv|html|xlsx|email] [-o FILE]\n"
+	"                       [--by mx|org|result|domain|type|ip|day|detail]\n"
+	"                       [--top N] [--color auto|always|never]\n"
+	"                       [--mail-to ADDR [--mail-from ADDR] [--subject TEXT]]\n"
+	"                       [--fail-rate PCT] [--min-failures N]\n"
+	"                       [--alert-on new|silent] [--quiet-if-clean]\n"
 	"\n"
 	"Prints the digest of the reports whose date range starts in a window\n"
-	"(UTC, start included, end excluded).\n"
+	"(UTC, start included, end excluded), compared with the window before.\n"
 	"\n"
 	"  --since N{h,d,w}  the N whole hours, days or weeks before now (days\n"
 	"                    and weeks end at today's 00:00 UTC); default 7d\n"
+	"  --until DATE      end of the window instead of now: with --since, the\n"
+	"                    window that --since gives when run at DATE; else\n"
+	"                    the same as --to\n"
 	"  --from DATE       window start, YYYY-MM-DD or an RFC 3339 date-time\n"
 	"  --to DATE         window end (excluded); default: today 00:00 UTC\n"
 	"  --domain D        only this policy domain\n"
 	"  --org NAME        only this sending organization\n"
 	"  --mx HOST         only reports with failures on this MX host\n"
-	"  --format F        text (default) or json\n"
-	"  -o, --output FILE write to FILE instead of standard output\n"
-	"  --top N           rows per table in text (default 10, 0 = all)\n"
+	"  --format F        text (default), json, csv, html, xlsx (needs -o) or\n"
+	"                    email (a MIME mail for sendmail -t)\n"
+	"  -o, --output FILE write to FILE (atomically) instead of standard output\n"
+	"  --by TABLE        the table of --format csv (default mx)\n"
+	"  --top N           rows per table in text and HTML (default 10, 0 = all)\n"
 	"  --color WHEN      colour in text: auto (default), always, never\n"
-	"  -h, --help        this help\n";
+	"  --mail-to ADDR    email: the recipients (comma-separated)\n"
+	"  --mail-from ADDR  email: the sender (default mxdigest@HOSTNAME)\n"
+	"  --subject TEXT    email: the subject (default: made from the digest)\n"
+	"  --fail-rate PCT   alert when the failure rate is above PCT percent\n"
+	"  --min-failures N  alert when at least N sessions failed\n"
+	"  --alert-on WHAT   alert on new failures (new) or on organizations that\n"
+	"                    stopped reporting (silent); comma-separated\n"
+	"  --quiet-if-clean  print nothing when no alert threshold is crossed\n"
+	"  -h, --help        this help\n"
+	"\n"
+	"Exit status 1 means an alert threshold was crossed (the digest is\n"
+	"still printed).\n";
 
 enum {
-	OPT_SINCE = 256, OPT_FROM, OPT_TO, OPT_DOMAIN, OPT_ORG, OPT_MX,
-	OPT_FORMAT, OPT_TOP, OPT_COLOR,
+	OPT_SINCE = 256, OPT_FROM, OPT_TO, OPT_UNTIL, OPT_DOMAIN, OPT_ORG, OPT_MX,
+	OPT_FORMAT, OPT_TOP, OPT_COLOR, OPT_BY, OPT_MAIL_TO, OPT_MAIL_FROM,
+	OPT_SUBJECT, OPT_FAIL_RATE, OPT_MIN_FAILURES, OPT_ALERT_ON, OPT_QUIET_CLEAN,
 };
 
 /* Writes to a temporary file beside `path`, renamed into place on success. */
@@ -47,6 +73,7 @@ static FILE *
 open_output(const char *path, char **tmp)
 {
 	int fd;
+	FILE *f;
 
 	*tmp = xasprintf("%s.XXXXXX", path);
 	fd = mkstemp(*tmp);
@@ -56,29 +83,127 @@ open_output(const char *path, char **tmp)
 		*tmp = NULL;
 		return NULL;
 	}
-	return fdopen(fd, "w");
+	if (!(f = fdopen(fd, "w"))) {
+		cli_error(path, "cannot create: %s", strerror(errno));
+		close(fd);
+		unlink(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return f;
+}
+
+static int
+parse_alert_on(const char *spec, struct agg_alert_rules *r)
+{
+	char *copy = xstrdup(spec), *tok, *save = NULL;
+	int rc = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		str_trim(tok);
+		if (strcmp(tok, "new") == 0)
+			r->on_new = 1;
+		else if (strcmp(tok, "silent") == 0)
+			r->on_silent = 1;
+		else
+			rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
+static int
+has_control(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+struct window_opts {
+	const char *since, *from, *to, *until;
+};
+
+/* The window from the options; a usage error is printed. */
+static int
+window(const struct window_opts *w, int64_t now, struct agg_query *q)
+{
+	int64_t until = now;
+
+	if (w->since && (w->from || w->to))
+		return cli_usage("report", "--since cannot be combined with --from "
+				 "or --to");
+	if (w->to && w->until)
+		return cli_usage("report", "--until and --to say the same thing: "
+				 "give one");
+	if (w->until && time_parse_user(w->until, &until) < 0)
+		return cli_usage("report", "--until takes YYYY-MM-DD or an RFC 3339 "
+				 "date-time, not \"%s\"", w->until);
+	if (w->since) {
+		if (agg_parse_since(w->since, until, &q->from, &q->to) < 0)
+			return cli_usage("report", "--since takes a number of hours, "
+					 "days or weeks, like 12h, 7d or 2w, not "
+					 "\"%s\"", w->since);
+		return 0;
+	}
+	q->to = time_day_floor(now);
+	if (w->until)
+		q->to = until;
+	if (w->to && time_parse_user(w->to, &q->to) < 0)
+		return cli_usage("report", "--to takes YYYY-MM-DD or an RFC 3339 "
+				 "date-time, not \"%s\"", w->to);
+	q->from = q->to - 7 * DAY_SECS;
+	if (w->from && time_parse_user(w->from, &q->from) < 0)
+		return cli_usage("report", "--from takes YYYY-MM-DD or an RFC 3339 "
+				 "date-time, not \"%s\"", w->from);
+	if (q->to <= q->from)
+		return cli_usage("report", "the window is empty: its end must come "
+				 "after its start");
+	return 0;
+}
+
+static int
+parse_count(const char *opt, const char *arg, long long max, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(arg, &end, 10);
+	if (errno || end == arg || *end || *out < 0 || *out > max)
+		return cli_usage("report", "%s needs a number, not \"%s\"", opt, arg);
+	return 0;
 }
 
 int
 cmd_report(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{"alert-on", required_argument, NULL, OPT_ALERT_ON},
+		{"by", required_argument, NULL, OPT_BY},
 		{"color", required_argument, NULL, OPT_COLOR},
 		{"colour", required_argument, NULL, OPT_COLOR},
 		{"domain", required_argument, NULL, OPT_DOMAIN},
+		{"fail-rate", required_argument, NULL, OPT_FAIL_RATE},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"from", required_argument, NULL, OPT_FROM},
 		{"help", no_argument, NULL, 'h'},
+		{"mail-from", required_argument, NULL, OPT_MAIL_FROM},
+		{"mail-to", required_argument, NULL, OPT_MAIL_TO},
+		{"min-failures", required_argument, NULL, OPT_MIN_FAILURES},
 		{"mx", required_argument, NULL, OPT_MX},
 		{"org", required_argument, NULL, OPT_ORG},
 		{"output", required_argument, NULL, 'o'},
+		{"quiet-if-clean", no_argument, NULL, OPT_QUIET_CLEAN},
 		{"since", required_argument, NULL, OPT_SINCE},
+		{"subject", required_argument, NULL, OPT_SUBJECT},
 		{"to", required_argument, NULL, OPT_TO},
 		{"top", required_argument, NULL, OPT_TOP},
+		{"until", required_argument, NULL, OPT_UNTIL},
 		{NULL, 0, NULL, 0},
 	};
-	const char *since = NULL, *from = NULL, *to = NULL, *format = "text";
-	const char *output = NULL, *color = "auto";
+	struct window_opts w = {NULL, NULL, NULL, NULL};
+	const char *format = "text", *output = NULL, *color = "auto", *by = NULL;
 	const struct report_renderer *r;
 	struct agg_query q;
 	struct agg_digest d;
@@ -86,12 +211,13 @@ cmd_report(struct cli *c, int argc, char **argv)
 	struct mxd_err err;
 	struct store *s = NULL;
 	int64_t now = (int64_t)time(NULL);
-	char *tmp = NULL, *end;
+	char *tmp = NULL, *mx = NULL, *end, host[256];
 	FILE *out = stdout;
-	long top = 10;
-	int ch, rc;
+	long long top = 10, n;
+	int ch, rc, quiet_clean = 0;
 
 	memset(&q, 0, sizeof(q));
+	memset(&ro, 0, sizeof(ro));
 	/* tests pin the clock */
 	if (getenv("MXDIGEST_NOW") && time_parse_user(getenv("MXDIGEST_NOW"), &now) < 0)
 		return cli_usage("report", "MXDIGEST_NOW is not a date-time");
@@ -101,20 +227,47 @@ cmd_report(struct cli *c, int argc, char **argv)
 		switch (ch) {
 		case 'h': fputs(report_help, stdout); return EXIT_OK;
 		case 'o': output = optarg; break;
-		case OPT_SINCE: since = optarg; break;
-		case OPT_FROM: from = optarg; break;
-		case OPT_TO: to = optarg; break;
+		case OPT_SINCE: w.since = optarg; break;
+		case OPT_FROM: w.from = optarg; break;
+		case OPT_TO: w.to = optarg; break;
+		case OPT_UNTIL: w.until = optarg; break;
 		case OPT_DOMAIN: q.domain = optarg; break;
 		case OPT_ORG: q.org = optarg; break;
 		case OPT_MX: q.mx = optarg; break;
 		case OPT_FORMAT: format = optarg; break;
 		case OPT_COLOR: color = optarg; break;
+		case OPT_BY: by = optarg; break;
+		case OPT_MAIL_TO: ro.mail_to = optarg; break;
+		case OPT_MAIL_FROM: ro.mail_from = optarg; break;
+		case OPT_SUBJECT: ro.subject = optarg; break;
+		case OPT_QUIET_CLEAN: quiet_clean = 1; break;
 		case OPT_TOP:
+			if (parse_count("--top", optarg, 1000000, &top))
+				return EXIT_USAGE;
+			break;
+		case OPT_MIN_FAILURES:
+			if (parse_count("--min-failures", optarg, INT64_MAX, &n))
+				return EXIT_USAGE;
+			if (n == 0)
+				return cli_usage("report", "--min-failures needs a "
+						 "number of at least 1");
+			q.alerts.min_failures = (uint64_t)n;
+			break;
+		case OPT_FAIL_RATE:
 			errno = 0;
-			top = strtol(optarg, &end, 10);
-			if (errno || *end || top < 0 || top > 1000000)
-				return cli_usage("report", "--top needs a number, not "
+			q.alerts.fail_rate = strtod(optarg, &end);
+			if (errno || end == optarg || (*end && strcmp(end, "%")) ||
+			    !isfinite(q.alerts.fail_rate) ||
+			    q.alerts.fail_rate < 0 || q.alerts.fail_rate >= 100)
+				return cli_usage("report", "--fail-rate needs a "
+						 "percentage from 0 to 100, not "
 						 "\"%s\"", optarg);
+			q.alerts.fail_rate_set = 1;
+			break;
+		case OPT_ALERT_ON:
+			if (parse_alert_on(optarg, &q.alerts) < 0)
+				return cli_usage("report", "--alert-on takes new or "
+						 "silent, not \"%s\"", optarg);
 			break;
 		default:
 			return cli_usage("report", "unknown option or missing "
@@ -128,64 +281,92 @@ cmd_report(struct cli *c, int argc, char **argv)
 	if (!(r = report_renderer_find(format)))
 		return cli_usage("report", "unknown format \"%s\" (%s)", format,
 				 report_renderer_names());
-	if (since && (from || to))
-		return cli_usage("report", "--since cannot be combined with --from "
-				 "or --to");
-	if (since) {
-		if (agg_parse_since(since, now, &q.from, &q.to) < 0)
-			return cli_usage("report", "--since takes a number of hours, "
-					 "days or weeks, like 12h, 7d or 2w, not "
-					 "\"%s\"", since);
-	} else {
-		agg_window_since(now, 7, AGG_DAYS, &q.from, &q.to);
-		if (to && time_parse_user(to, &q.to) < 0)
-			return cli_usage("report", "--to takes YYYY-MM-DD or an RFC "
-					 "3339 date-time, not \"%s\"", to);
-		if (from && time_parse_user(from, &q.from) < 0)
-			return cli_usage("report", "--from takes YYYY-MM-DD or an "
-					 "RFC 3339 date-time, not \"%s\"", from);
-		if (!from)
-			q.from = q.to - 7 * DAY_SECS;
-		if (q.to <= q.from)
-			return cli_usage("report", "the window is empty: --to must "
-					 "come after --from");
+	if (by && strcmp(format, "csv") != 0)
+		return cli_usage("report", "--by is for --format csv");
+	if (by && report_csv_table_parse(by, &ro.csv_by) < 0)
+		return cli_usage("report", "--by takes mx, org, result, domain, type, "
+				 "ip, day or detail, not \"%s\"", by);
+	if (strcmp(format, "email") == 0) {
+		if (!ro.mail_to || !*ro.mail_to)
+			return cli_usage("report", "--format email needs --mail-to");
+		if (has_control(ro.mail_to) || has_control(ro.mail_from) ||
+		    has_control(ro.subject))
+			return cli_usage("report", "--mail-to, --mail-from and "
+					 "--subject cannot hold control characters");
+	} else if (ro.mail_to || ro.mail_from || ro.subject) {
+		return cli_usage("report", "--mail-to, --mail-from and --subject are "
+				 "for --format email (--from and --to set the "
+				 "window)");
 	}
-
-	if ((rc = cli_open_store(c, STORE_READ, &s)))
+	if (r->binary && (!output || (strcmp(output, "-") == 0 && isatty(1))))
+		return cli_usage("report", "--format %s writes a binary file: give "
+				 "-o FILE", format);
+	if (quiet_clean && !q.alerts.fail_rate_set && !q.alerts.min_failures &&
+	    !q.alerts.on_new && !q.alerts.on_silent)
+		return cli_usage("report", "--quiet-if-clean needs a threshold "
+				 "(--fail-rate, --min-failures or --alert-on)");
+	if ((rc = window(&w, now, &q)))
 		return rc;
+	if (q.mx) {
+		/* host names compare in lower case (the counted view's) */
+		mx = xstrdup(q.mx);
+		str_lower(mx);
+		q.mx = mx;
+	}
+	if (getenv("MXDIGEST_XLSX_STREAM_ROWS"))
+		ro.xlsx_stream_rows = strtoull(getenv("MXDIGEST_XLSX_STREAM_ROWS"),
+					       NULL, 10);
+	if (gethostname(host, sizeof(host)) < 0 || !host[0])
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	ro.hostname = host;
+
+	if ((rc = cli_open_store(c, STORE_READ, &s))) {
+		free(mx);
+		return rc;
+	}
 	mxd_err_clear(&err);
 	if (agg_build(s, &q, &d, &err) < 0) {
 		rc = cli_fail(&err);
 		store_close(s);
+		free(mx);
 		return rc;
+	}
+	if (quiet_clean && !d.n_alerts) {
+		agg_digest_release(&d);
+		store_close(s);
+		free(mx);
+		return EXIT_OK;
 	}
 	if (output && strcmp(output, "-") != 0 && !(out = open_output(output, &tmp))) {
 		agg_digest_release(&d);
 		store_close(s);
+		free(mx);
 		return EXIT_IOERR;
 	}
-	memset(&ro, 0, sizeof(ro));
-	ro.color = out == stdout && cli_use_color(stdout, color);
+	ro.color = out == stdout && strcmp(format, "text") == 0 &&
+		   cli_use_color(stdout, color);
 	ro.top = (unsigned)top;
 	ro.generated = now;
 	ro.db_path = store_path(s);
-	rc = EXIT_OK;
+	rc = d.n_alerts ? EXIT_ALERT : EXIT_OK;
 	if (r->render(&d, &ro, out, &err) < 0)
 		rc = cli_fail(&err);
 	if (tmp) {
-		if (fclose(out) != 0 && rc == EXIT_OK) {
+		if (fclose(out) != 0 && rc != EXIT_IOERR) {
 			cli_error(output, "cannot write: %s", strerror(errno));
 			rc = EXIT_IOERR;
 		}
-		if (rc == EXIT_OK && rename(tmp, output) < 0) {
+		if ((rc == EXIT_OK || rc == EXIT_ALERT) && rename(tmp, output) < 0) {
 			cli_error(output, "cannot write: %s", strerror(errno));
 			rc = EXIT_IOERR;
 		}
-		if (rc != EXIT_OK)
+		if (rc != EXIT_OK && rc != EXIT_ALERT)
 			unlink(tmp);
 		free(tmp);
 	}
 	agg_digest_release(&d);
 	store_close(s);
+	free(mx);
 	return rc;
 }

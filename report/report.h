@@ -1,12 +1,15 @@
 /*
- * report.h — renderers of a digest: text (terminal, cron mail) and JSON
- * for scripts; XLSX, CSV and e-mail join the table later.
+ * report.h — renderers of a digest: text (terminal, cron mail), JSON for
+ * scripts, CSV (one table), HTML, an XLSX workbook (libxlsxwriter), and a
+ * complete MIME mail that carries the text, the HTML and the workbook.
  *
  * A renderer is chosen by name from a small ops table
  * (report_renderer_find) and writes a struct agg_digest to a FILE.  It
- * never touches SQL or the store.  Every string it writes is valid UTF-8
+ * never touches SQL or the store: the failure details as sent are streamed
+ * through agg_digest_details().  Every string it writes is valid UTF-8
  * without control characters (values are cleaned at ingest; renderers clean
- * again before writing).
+ * again before writing).  Errors come back as -1 with err set (MXD_E_IO
+ * for output, MXD_E_INTERNAL for the spreadsheet library).
  */
 #ifndef MXD_REPORT_H
 #define MXD_REPORT_H
@@ -17,22 +20,40 @@
 #include "aggregate/aggregate.h"
 #include "util/err.h"
 
+/* The table a CSV file holds (--by). */
+enum report_csv_table {
+	REPORT_CSV_MX, REPORT_CSV_ORG, REPORT_CSV_RESULT, REPORT_CSV_DOMAIN,
+	REPORT_CSV_TYPE, REPORT_CSV_IP, REPORT_CSV_DAY, REPORT_CSV_DETAIL,
+};
+
 struct report_opts {
 	int color;		/* ANSI colour (only on a terminal, no NO_COLOR) */
-	unsigned top;		/* rows per table, 0 = all */
+	unsigned top;		/* rows per table in text and HTML, 0 = all */
 	int64_t generated;	/* generation time, UTC seconds */
 	const char *db_path;	/* for the footer, may be NULL */
+	enum report_csv_table csv_by;
+	/* e-mail: addresses as given (RFC 5322 addr-spec or name-addr) */
+	const char *mail_to;
+	const char *mail_from;
+	const char *subject;	/* NULL: a subject made from the digest */
+	const char *hostname;	/* for Message-ID and the default From */
+	/* xlsx: workbooks with more failure details than this are written in
+	 * libxlsxwriter's constant-memory mode (0: the default) */
+	uint64_t xlsx_stream_rows;
 };
 
 struct report_renderer {
 	const char *name;
 	int (*render)(const struct agg_digest *d, const struct report_opts *o,
 		      FILE *out, struct mxd_err *err);
+	int binary;		/* not for a terminal */
 };
 
 const struct report_renderer *report_renderer_find(const char *name);
 /* Names of all renderers, comma-separated, for --help and errors. */
 const char *report_renderer_names(void);
+/* "mx", "org", ... to a CSV table; 0 or -1. */
+int report_csv_table_parse(const char *name, enum report_csv_table *t);
 
 /* JSON string escaping (RFC 8259) of valid UTF-8; used by renderers. */
 void report_json_string(FILE *out, const char *s);

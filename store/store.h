@@ -260,4 +260,36 @@ const struct ingest_stats *ingest_stats(const struct ingest *g);
 /* Rolls back anything not flushed and frees; accepts NULL. */
 void ingest_free(struct ingest *g);
 
+/* ---- digest queries (store/query.c) ---------------------------------- */
+
+/* A failure detail as the sender wrote it, with its report and policy. */
+struct store_detail_row {
+	const char *report_id;
+	const char *org;
+	int64_t start, end;
+	const char *domain;
+	const char *policy_type;
+	const char *result_type;
+	const char *sending_ip;		/* NULL when not given */
+	const char *receiving_mx;	/* as sent (case kept), or NULL */
+	const char *receiving_helo;
+	const char *receiving_ip;
+	uint64_t count;
+	const char *reason_code;
+	const char *additional_info;
+};
+typedef int (*store_detail_fn)(const struct store_detail_row *, void *);
+
+/* Every failure detail of the reports that start in [from, to), in report
+ * start order (then report, policy and detail order); the MX filter
+ * compares the detail's MX host (name, else IP) case-insensitively. */
+int store_scan_details(struct store *s, const struct store_filter *f,
+		       store_detail_fn fn, void *ctx, struct mxd_err *err);
+int store_count_details(struct store *s, const struct store_filter *f,
+			uint64_t *n, struct mxd_err *err);
+/* 1 when some report starts before t, 0 when none, -1 on error. */
+int store_has_reports_before(struct store *s, int64_t t, struct mxd_err *err);
+
+/* ---- end of digest queries ------------------------------------------- */
+
 #endif

@@ -60,6 +60,7 @@ unsigned cli_worker_threads(void);
 /* True when colour may be used on this stream (a TTY, NO_COLOR unset). */
 int cli_use_color(FILE *f, const char *mode);
 
+int cmd_fetch(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_reparse(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);

@@ -24,6 +24,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"fetch", cmd_fetch, "fetch new report mails over IMAP into the database"},
 	{"import", cmd_import, "read report mails and files into the database"},
 	{"quarantine", cmd_quarantine, "list or show messages that could not be read"},
 	{"reparse", cmd_reparse, "read every stored message again with this parser"},
@@ -128,7 +129,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fputs("mxdigest: no command given (import, report, quarantine, reparse; "
+		fputs("mxdigest: no command given (fetch, import, report, quarantine, reparse; "
 		      "see mxdigest --help)\n", stderr);
 		return EXIT_USAGE;
 	}

@@ -292,4 +292,17 @@ int store_has_reports_before(struct store *s, int64_t t, struct mxd_err *err);
 
 /* ---- end of digest queries ------------------------------------------- */
 
+/*
+ * IMAP sync state per (account, mailbox): the mailbox's UIDVALIDITY and the
+ * highest UID done.  store_sync_get() returns 1 and fills both, or 0 when
+ * nothing is recorded.  store_sync_put() is meant to run inside the batch's
+ * transaction (after ingest_begin(), before ingest_flush()); within one
+ * UIDVALIDITY the recorded UID never decreases, and a new UIDVALIDITY
+ * replaces the old state.
+ */
+int store_sync_get(struct store *s, const char *account, const char *mailbox,
+		   uint32_t *uidvalidity, uint32_t *last_uid, struct mxd_err *err);
+int store_sync_put(struct store *s, const char *account, const char *mailbox,
+		   uint32_t uidvalidity, uint32_t last_uid, struct mxd_err *err);
+
 #endif

@@ -1,0 +1,704 @@
+/*
+ * cmd_fetch.c — `mxdigest fetch [ACCOUNT] [--watch] [--dry-run]
+ * [--insecure]`: new report mails from IMAP accounts into the database.
+ *
+ * Per account: log in (fetch/imap.h), EXAMINE the mailbox (SELECT when a
+ * move is configured), compare its UIDVALIDITY with the stored sync state,
+ * list the sizes of the messages after the last UID done, then fetch them
+ * in batches (many UIDs per command).  Each batch is one transaction:
+ * ingest_begin(), ingest_message() per message, store_sync_put() with the
+ * batch's highest UID, ingest_flush().  Only after that COMMIT are the
+ * batch's messages moved (processed ones to archive_mailbox, quarantined
+ * ones to quarantine_mailbox), so a crash can lose a move, never a report:
+ * with a move configured every message still in the mailbox is looked at
+ * again on the next run, and the store recognises what it already holds.
+ * A message larger than max_message_size is never downloaded whole: its
+ * header is kept and it is quarantined as too large.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/account.h"
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "fetch/imap.h"
+#include "util/log.h"
+#include "util/strutil.h"
+#include "util/xalloc.h"
+
+#define BATCH_MSGS 500			/* UIDs per FETCH and per transaction */
+#define BATCH_BYTES ((size_t)8 << 20)	/* and bytes */
+#define HEAD_MAX 65536			/* header bytes kept of an oversized mail */
+#define IDLE_MAX (25 * 60)		/* re-IDLE well before RFC 2177's 29 min */
+#define BACKOFF_MAX 300			/* seconds between reconnections, at most */
+
+static const char fetch_help[] =
+	"usage: mxdigest fetch [-n] [--watch] [--insecure] [ACCOUNT]\n"
+	"\n"
+	"Fetches new report mails from the IMAP accounts of the configuration\n"
+	"(every [account] section, or only ACCOUNT) into the database.  The\n"
+	"server's certificate and host name are verified before the password is\n"
+	"sent.  Messages are read with BODY.PEEK[] (they stay unread); with\n"
+	"archive_mailbox or quarantine_mailbox set, they are moved there once\n"
+	"stored.  See mxdigest.conf(5) for the [account] keys.\n"
+	"\n"
+	"  -n, --dry-run   fetch and parse, store and move nothing\n"
+	"  -w, --watch     stay connected and fetch new mail as it arrives (IMAP\n"
+	"                  IDLE); one account; SIGINT or SIGTERM ends it cleanly\n"
+	"      --insecure  do not verify the TLS certificate (for tests only)\n"
+	"  -h, --help      this help\n"
+	"\n"
+	"Exit status: 0 success, 65 some messages quarantined, 69 server\n"
+	"unavailable or connection lost, 74 database error, 75 database locked\n"
+	"(or interrupted), 76 TLS certificate not verified, 77 login refused,\n"
+	"78 configuration error.\n";
+
+struct uids {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+struct fetch {
+	struct cli *c;
+	struct store *s;		/* NULL in a dry run without a database */
+	int dry, watch, insecure;
+	struct parse_limits lim;
+
+	/* the account being fetched */
+	struct account_plan p;
+	struct imap *im;
+	struct ingest *g;
+	struct progress prog;
+	struct imap_box box;
+	const struct imap_list *list;	/* sizes of the current run */
+	int moving;
+	int head_mode;			/* fetching headers of oversized mail */
+
+	/* the current message and batch */
+	int cur_quarantined;		/* dry run */
+	char prefix[512];		/* "<account>/<mailbox>/", sources */
+	size_t prefix_len;
+	struct uids got, ok, bad;	/* outcome of the batch, for moves */
+	uint64_t done, done_bytes;	/* of the current listing */
+
+	/* what happened */
+	struct ingest_stats dry_st;
+	uint64_t archived, qmoved, vanished;
+	struct mxd_err err;		/* the error that ended the account */
+	int failed;
+	struct mxd_err move_err;	/* moves stopped, fetching went on */
+	int move_failed;
+};
+
+static void
+uids_add(struct uids *u, uint32_t uid)
+{
+	u->v = xgrow(u->v, &u->cap, u->n + 1, sizeof(*u->v));
+	u->v[u->n++] = uid;
+}
+
+static void
+uids_release(struct uids *u)
+{
+	free(u->v);
+	memset(u, 0, sizeof(*u));
+}
+
+static int
+uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The message an event is about: its source is "<prefix><uid>", with
+ * "[part]" after it for a message with several report parts.  (Events come
+ * in input order but may come later than the ingest_message() call, when
+ * workers parse: hence the UID from the name, not "the current message".)
+ */
+static void
+mark_quarantined(struct fetch *f, const char *source)
+{
+	char *end;
+	unsigned long uid;
+
+	if (strncmp(source, f->prefix, f->prefix_len) != 0)
+		return;
+	uid = strtoul(source + f->prefix_len, &end, 10);
+	if (uid && uid <= UINT32_MAX && (*end == '\0' || *end == '['))
+		uids_add(&f->bad, (uint32_t)uid);
+}
+
+/* Ingest events: quarantine is printed, and marks the message. */
+static void
+on_event(void *ctx, enum ingest_event ev, const char *source, const char *detail)
+{
+	struct fetch *f = ctx;
+
+	switch (ev) {
+	case INGEST_QUARANTINED:
+		f->cur_quarantined = 1;
+		mark_quarantined(f, source);
+		progress_clear(&f->prog);
+		cli_error(source, "%s", detail);
+		break;
+	case INGEST_ALREADY_QUARANTINED:
+		f->cur_quarantined = 1;
+		mark_quarantined(f, source);
+		if (f->c->verbose > 0) {
+			progress_clear(&f->prog);
+			cli_error(source, "already in quarantine: %s", detail);
+		}
+		break;
+	case INGEST_DUPLICATE:
+		if (f->c->verbose > 1) {
+			progress_clear(&f->prog);
+			cli_error(source, "duplicate report");
+		}
+		break;
+	case INGEST_NOT_REPORT:
+		if (f->c->verbose > 0) {
+			progress_clear(&f->prog);
+			cli_error(source, "not a TLS-RPT report, skipped");
+		}
+		break;
+	case INGEST_REPORT:
+		break;
+	}
+}
+
+/* --dry-run: parse only, and classify as ingest would. */
+static void
+dry_message(struct fetch *f, const void *data, size_t len, const char *source,
+	    size_t truncated_from)
+{
+	struct parse_result res;
+	struct parse_input in = {NULL, &f->lim};
+	size_t i;
+
+	f->dry_st.messages++;
+	f->dry_st.bytes += truncated_from ? truncated_from : len;
+	if (truncated_from) {
+		f->dry_st.quarantined++;
+		f->cur_quarantined = 1;
+		cli_error(source, "message of %zu bytes exceeds the %zu-byte cap",
+			  truncated_from, f->lim.max_message);
+		return;
+	}
+	if (parse_message(data, len, &in, &res) == MXD_E_NOTREPORT) {
+		f->dry_st.not_reports++;
+		on_event(f, INGEST_NOT_REPORT, source, NULL);
+	}
+	for (i = 0; i < res.n_parts; i++) {
+		if (res.parts[i].report) {
+			f->dry_st.reports++;
+		} else {
+			f->dry_st.quarantined++;
+			f->cur_quarantined = 1;
+			progress_clear(&f->prog);
+			cli_error(source, "%s", res.parts[i].reason);
+		}
+	}
+	parse_result_release(&res);
+}
+
+static uint32_t
+listed_size(const struct imap_list *l, uint32_t uid)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->v[mid].uid == uid)
+			return l->v[mid].size;
+		if (l->v[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* One fetched message (or the header of an oversized one). */
+static int
+on_msg(const struct imap_msg *m, void *ctx)
+{
+	struct fetch *f = ctx;
+	char source[sizeof(f->prefix) + 16];
+	uint32_t size = listed_size(f->list, m->uid);
+	size_t truncated_from = 0;
+
+	if (f->head_mode)
+		truncated_from = size > m->len ? size : m->len + 1;
+	snprintf(source, sizeof(source), "%s%u", f->prefix, m->uid);
+	f->cur_quarantined = 0;
+	if (f->dry) {
+		dry_message(f, m->data, m->len, source, truncated_from);
+	} else if (ingest_message(f->g, m->data, m->len, source, NULL,
+				  truncated_from, &f->err) < 0) {
+		f->failed = 1;
+		return 1;
+	}
+	uids_add(&f->got, m->uid);
+	f->done++;
+	f->done_bytes += size ? size : m->len;
+	progress_update(&f->prog, f->done, f->done_bytes);
+	return 0;
+}
+
+/* After the flush every event is in: ok = fetched and not quarantined. */
+static void
+split_outcome(struct fetch *f)
+{
+	size_t i, j, k;
+
+	qsort(f->got.v, f->got.n, sizeof(*f->got.v), uid_cmp);
+	qsort(f->bad.v, f->bad.n, sizeof(*f->bad.v), uid_cmp);
+	for (i = k = 0; i < f->bad.n; i++)	/* several parts, one message */
+		if (k == 0 || f->bad.v[i] != f->bad.v[k - 1])
+			f->bad.v[k++] = f->bad.v[i];
+	f->bad.n = k;
+	for (i = j = 0; i < f->got.n; i++) {
+		while (j < f->bad.n && f->bad.v[j] < f->got.v[i])
+			j++;
+		if (j == f->bad.n || f->bad.v[j] != f->got.v[i])
+			uids_add(&f->ok, f->got.v[i]);
+	}
+}
+
+/* Moves after the batch's COMMIT; a refused move stops moving, not
+ * fetching (the messages are stored; the next run moves them). */
+static int
+move_batch(struct fetch *f)
+{
+	struct {
+		struct uids *u;
+		const char *box;
+		uint64_t *count;
+	} m[2] = {{&f->ok, f->p.archive, &f->archived},
+		  {&f->bad, f->p.quarantine, &f->qmoved}};
+	int i, r;
+
+	for (i = 0; i < 2 && f->moving; i++) {
+		if (!m[i].box || m[i].u->n == 0)
+			continue;
+		r = imap_move(f->im, m[i].u->v, m[i].u->n, m[i].box, &f->move_err);
+		if (r < 0) {
+			if (f->move_err.code == MXD_E_NET || f->move_err.code == MXD_E_PROTO) {
+				f->err = f->move_err;
+				f->failed = 1;
+				return -1;
+			}
+			f->move_failed = 1;
+			f->moving = 0;
+			return 0;
+		}
+		if (r == 1 && !f->move_failed) {
+			mxd_err_set(&f->move_err, MXD_E_PROTO, "the server has neither "
+				    "MOVE nor UIDPLUS: messages were copied to \"%s\" "
+				    "and flagged \\Deleted, but not expunged",
+				    m[i].box);
+			f->move_failed = 1;
+		}
+		*m[i].count += m[i].u->n;
+	}
+	return 0;
+}
+
+/* One batch: list[from, to) fetched, stored with the sync state, moved. */
+static int
+run_batch(struct fetch *f, size_t from, size_t to)
+{
+	struct uids whole = {NULL, 0, 0}, head = {NULL, 0, 0};
+	const struct imap_list *l = f->list;
+	uint32_t top = l->v[to - 1].uid;
+	size_t i, got;
+	int rc = -1;
+
+	for (i = from; i < to; i++)
+		uids_add(l->v[i].size > f->lim.max_message ? &head : &whole,
+			 l->v[i].uid);
+	f->got.n = f->ok.n = f->bad.n = 0;
+	if (!f->dry && ingest_begin(f->g, &f->err) < 0) {
+		f->failed = 1;
+		goto out;
+	}
+	f->head_mode = 0;
+	if (imap_fetch(f->im, whole.v, whole.n, 0, on_msg, f, &f->err) != 0)
+		goto abort;
+	f->head_mode = 1;
+	if (imap_fetch(f->im, head.v, head.n, HEAD_MAX, on_msg, f, &f->err) != 0)
+		goto abort;
+	got = f->got.n;
+	if (got < to - from) {
+		/* expunged by another client between listing and fetching */
+		f->vanished += to - from - got;
+		mxd_log(MXD_LOG_INFO, "\"%s\": %zu message%s gone before being "
+			"fetched", f->p.a->name, to - from - got,
+			to - from - got == 1 ? "" : "s");
+	}
+	if (!f->dry) {
+		/* the same transaction as the batch's reports */
+		if (store_sync_put(f->s, f->p.a->name, f->p.mailbox,
+				   f->box.uidvalidity, top, &f->err) < 0 ||
+		    ingest_flush(f->g, &f->err) < 0) {
+			f->failed = 1;
+			goto out;
+		}
+		mxd_log(MXD_LOG_INFO, "\"%s\": stored %zu message%s, UIDs %u to %u",
+			f->p.a->name, got, got == 1 ? "" : "s", l->v[from].uid, top);
+	}
+	split_outcome(f);
+	rc = move_batch(f);
+	goto out;
+abort:
+	/* nothing of a batch cut short is kept: the next run fetches it */
+	f->failed = 1;
+	if (f->s && store_in_transaction(f->s))
+		store_rollback(f->s);
+out:
+	uids_release(&whole);
+	uids_release(&head);
+	return rc;
+}
+
+/* Select, compare UIDVALIDITY, list, fetch in batches.  0, or -1 with
+ * f->err (f->failed set). */
+static int
+sync_mailbox(struct fetch *f)
+{
+	struct imap_list l;
+	uint32_t uv = 0, last = 0, first = 1;
+	size_t i, j, bytes;
+	int found = 0, rc = 0;
+
+	f->moving = !f->dry && !f->move_failed && (f->p.archive || f->p.quarantine);
+	if (imap_select(f->im, f->p.mailbox, !f->moving, &f->box, &f->err) < 0) {
+		f->failed = 1;
+		return -1;
+	}
+	if (f->moving && f->box.read_only) {
+		mxd_err_set(&f->move_err, MXD_E_PROTO, "\"%s\" is read-only for this "
+			    "user: nothing can be moved", f->p.mailbox);
+		f->move_failed = 1;
+		f->moving = 0;
+	}
+	if (f->s) {
+		found = store_sync_get(f->s, f->p.a->name, f->p.mailbox, &uv, &last,
+				       &f->err);
+		if (found < 0) {
+			f->failed = 1;
+			return -1;
+		}
+	}
+	if (found && uv != f->box.uidvalidity) {
+		/* RFC 3501 §2.3.1.1: the old UIDs mean nothing now */
+		mxd_log(MXD_LOG_WARN, "\"%s\": UIDVALIDITY of \"%s\" changed (%u, "
+			"was %u): looking at every message again; nothing is "
+			"stored twice", f->p.a->name, f->p.mailbox,
+			f->box.uidvalidity, uv);
+	} else if (found && !f->moving) {
+		if (last == UINT32_MAX)
+			return 0;
+		first = last + 1;
+	}
+	/* with a move configured, whatever is still in the mailbox is new or
+	 * was left by an interrupted move: look at all of it */
+	memset(&l, 0, sizeof(l));
+	if (imap_list_sizes(f->im, first, f->box.uidnext, &l, &f->err) < 0) {
+		f->failed = 1;
+		imap_list_release(&l);
+		return -1;
+	}
+	f->list = &l;
+	f->done = f->done_bytes = 0;
+	progress_set_total(&f->prog, l.n);
+	for (i = 0; i < l.n && rc == 0; i = j) {
+		if (*f->c->interrupted)
+			break;
+		for (j = i, bytes = 0; j < l.n && j - i < BATCH_MSGS; j++) {
+			size_t sz = l.v[j].size > f->lim.max_message ? HEAD_MAX
+								      : l.v[j].size;
+
+			if (j > i && bytes + sz > BATCH_BYTES)
+				break;
+			bytes += sz;
+		}
+		rc = run_batch(f, i, j);
+	}
+	progress_clear(&f->prog);
+	f->list = NULL;
+	imap_list_release(&l);
+	return rc;
+}
+
+static int
+retryable(enum mxd_status s)
+{
+	return s == MXD_E_NET || s == MXD_E_PROTO;
+}
+
+/* Reads the secret, logs in, wipes the secret. */
+static int
+connect_account(struct fetch *f)
+{
+	char *secret = NULL;
+	int rc;
+
+	if (account_secret(f->p.a, &secret, &f->err) < 0) {
+		f->failed = 1;
+		return -1;
+	}
+	f->p.imap.secret = secret;
+	rc = imap_open(&f->p.imap, &f->im, &f->err);
+	f->p.imap.secret = NULL;
+	account_secret_free(secret);
+	if (rc < 0)
+		f->failed = 1;
+	return rc;
+}
+
+/* Sleeps up to `secs`, waking up for SIGINT/SIGTERM. */
+static void
+nap(struct fetch *f, int secs)
+{
+	time_t end = time(NULL) + secs;
+
+	while (!*f->c->interrupted && time(NULL) < end)
+		sleep(1);
+}
+
+/*
+ * --watch: sync, then IDLE until new mail, again and again.  A lost
+ * connection (or a server that stopped answering: every step has a
+ * timeout) is retried with a growing pause; a refused certificate or
+ * password is not.
+ */
+static void
+watch_account(struct fetch *f)
+{
+	int backoff = 1, r;
+
+	while (!*f->c->interrupted) {
+		f->failed = 0;
+		if (connect_account(f) == 0 && sync_mailbox(f) == 0) {
+			backoff = 1;
+			while (!*f->c->interrupted) {
+				r = imap_idle(f->im, IDLE_MAX, f->c->interrupted, &f->err);
+				if (r < 0) {
+					f->failed = 1;
+					break;
+				}
+				if (r == 1 && sync_mailbox(f) < 0)
+					break;
+			}
+		}
+		imap_close(f->im);
+		f->im = NULL;
+		if (!f->failed || *f->c->interrupted)
+			break;
+		if (!retryable(f->err.code))
+			return;
+		progress_clear(&f->prog);
+		cli_error(f->p.a->name, "%s; trying again in %d s", f->err.text,
+			  backoff);
+		nap(f, backoff);
+		backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
+	}
+	f->failed = 0;
+}
+
+static void
+print_summary(const struct fetch *f, const struct ingest_stats *st)
+{
+	char a[32], b[32], c[32], d[32], e[32];
+
+	printf("%s: %s message%s fetched (%.1f MB), %s new report%s, %s duplicate%s, "
+	       "%s not a report, %s quarantined", f->p.a->name,
+	       str_thousands(st->messages, a), st->messages == 1 ? "" : "s",
+	       (double)st->bytes / 1e6,
+	       str_thousands(st->reports, b), st->reports == 1 ? "" : "s",
+	       str_thousands(st->duplicates, c), st->duplicates == 1 ? "" : "s",
+	       str_thousands(st->not_reports, d), str_thousands(st->quarantined, e));
+	if (st->already_quarantined)
+		printf(" (%s already in quarantine)",
+		       str_thousands(st->already_quarantined, a));
+	if (f->archived)
+		printf(", %s moved to \"%s\"", str_thousands(f->archived, a),
+		       f->p.archive);
+	if (f->qmoved)
+		printf(", %s moved to \"%s\"", str_thousands(f->qmoved, a),
+		       f->p.quarantine);
+	if (f->vanished)
+		printf(", %s gone before being fetched", str_thousands(f->vanished, a));
+	if (f->dry)
+		printf(" (dry run: nothing stored)");
+	putchar('\n');
+}
+
+/* One account; returns its exit status. */
+static int
+fetch_account(struct fetch *f, const struct account *a)
+{
+	const struct ingest_stats *st;
+	int rc = EXIT_OK;
+
+	memset(&f->p, 0, sizeof(f->p));
+	memset(&f->dry_st, 0, sizeof(f->dry_st));
+	f->archived = f->qmoved = f->vanished = 0;
+	f->failed = f->move_failed = 0;
+	mxd_err_clear(&f->err);
+	mxd_err_clear(&f->move_err);
+	if (account_plan(&f->c->cfg, a, f->insecure, &f->p, &f->err) < 0) {
+		cli_error(a->name, "%s", f->err.text);
+		return EXIT_CONFIG;
+	}
+	parse_limits_default(&f->lim);
+	if (f->p.max_message)
+		f->lim.max_message = f->p.max_message;
+	if (!f->dry)
+		/* flushed by run_batch() only, with the sync state */
+		f->g = ingest_new(f->s, &f->lim, (unsigned)-1,
+				  cli_worker_threads(), on_event, f);
+	snprintf(f->prefix, sizeof(f->prefix), "%s/%s/", a->name, f->p.mailbox);
+	f->prefix_len = strlen(f->prefix);
+	progress_init(&f->prog, a->name, !f->c->quiet);
+
+	if (f->watch) {
+		watch_account(f);
+	} else if (connect_account(f) == 0) {
+		sync_mailbox(f);
+		imap_close(f->im);
+		f->im = NULL;
+	}
+	progress_clear(&f->prog);
+
+	st = f->dry ? &f->dry_st : ingest_stats(f->g);
+	if (f->failed) {
+		cli_error(a->name, "%s", f->err.text[0] ? f->err.text
+							: mxd_strerror(f->err.code));
+		rc = cli_exit_code(f->err.code);
+		if (st->messages && !f->dry)
+			cli_error(a->name, "the batches stored before the error are "
+				  "kept; run fetch again to go on");
+	}
+	if (!f->c->quiet && (!f->failed || st->messages))
+		print_summary(f, st);
+	if (f->move_failed) {
+		cli_error(a->name, "%s", f->move_err.text);
+		if (rc == EXIT_OK)
+			rc = cli_exit_code(f->move_err.code);
+	}
+	if (rc == EXIT_OK && *f->c->interrupted && !f->watch) {
+		cli_error(a->name, "interrupted: what was fetched so far is saved");
+		rc = EXIT_TEMPFAIL;
+	}
+	if (rc == EXIT_OK && st->quarantined)
+		rc = EXIT_DATAERR;
+	ingest_free(f->g);
+	f->g = NULL;
+	return rc;
+}
+
+/* The worst of two statuses: a hard error beats "partial" beats success. */
+static int
+worse(int a, int b)
+{
+	if (a == EXIT_OK || (a == EXIT_DATAERR && b != EXIT_OK))
+		return b;
+	return a;
+}
+
+int
+cmd_fetch(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{"insecure", no_argument, NULL, 'I'},
+		{"watch", no_argument, NULL, 'w'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct account *one = NULL;
+	struct account_plan check;
+	struct fetch f;
+	struct mxd_err err;
+	size_t i;
+	int ch, rc = EXIT_OK;
+
+	memset(&f, 0, sizeof(f));
+	f.c = c;
+	optind = 0;	/* glibc: re-initialise after main()'s getopt */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+hnw", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h': fputs(fetch_help, stdout); return EXIT_OK;
+		case 'n': f.dry = 1; break;
+		case 'w': f.watch = 1; break;
+		case 'I': f.insecure = 1; break;
+		default: return cli_usage("fetch", "unknown option \"%s\"",
+					  argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage("fetch", "one account at most");
+	mxd_err_clear(&err);
+	if (optind < argc && account_find(&c->cfg, argv[optind], &one, &err) < 0)
+		return cli_fail(&err);
+	if (c->cfg.n_accounts == 0) {
+		cli_error(c->cfg.path, "no [account NAME] section: nothing to fetch "
+			  "(see mxdigest.conf(5))");
+		return EXIT_CONFIG;
+	}
+	if (f.watch && !one) {
+		if (c->cfg.n_accounts > 1)
+			return cli_usage("fetch", "--watch follows one account: name it");
+		one = &c->cfg.accounts[0];
+	}
+	/* every account is checked before anything is opened */
+	for (i = 0; i < c->cfg.n_accounts; i++) {
+		const struct account *a = &c->cfg.accounts[i];
+
+		if (one && a != one)
+			continue;
+		if (account_plan(&c->cfg, a, f.insecure, &check, &err) < 0) {
+			cli_error(a->name, "%s", err.text);
+			return EXIT_CONFIG;
+		}
+	}
+	if (f.insecure)
+		cli_warn("--insecure: the server's TLS certificate is NOT verified "
+			 "(for tests only)");
+
+	if (!f.dry) {
+		if ((rc = cli_open_store(c, STORE_WRITE, &f.s)))
+			return rc;
+	} else if (access(c->db_path, F_OK) == 0 &&
+		   store_open(c->db_path, STORE_READ, 0, &f.s, &err) < 0) {
+		f.s = NULL;	/* a dry run without state looks at everything */
+	}
+
+	for (i = 0; i < c->cfg.n_accounts; i++) {
+		const struct account *a = &c->cfg.accounts[i];
+
+		if (one && a != one)
+			continue;
+		if (*c->interrupted)
+			break;
+		rc = worse(rc, fetch_account(&f, a));
+		if (rc == EXIT_IOERR || rc == EXIT_TEMPFAIL)
+			break;	/* the store is unusable: other accounts too */
+	}
+	store_close(f.s);
+	uids_release(&f.got);
+	uids_release(&f.ok);
+	uids_release(&f.bad);
+	return rc;
+}

@@ -1,0 +1,143 @@
+/*
+ * imap.h — the IMAP source: one session with one server (IMAP4rev1,
+ * RFC 3501), spoken through libetpan over a transport of our own (TCP with
+ * a timeout on every step, TLS by GnuTLS with the certificate chain and
+ * host name verified before any credential is sent: RFC 8314 implicit TLS
+ * or RFC 2595 STARTTLS, never a silent downgrade).
+ *
+ * A session is opened (connect, TLS, login), then a mailbox is selected
+ * (EXAMINE unless the caller will move messages), the sizes of the messages
+ * from a UID on are listed, and messages are fetched by UID set, many per
+ * command, with BODY.PEEK[] (\Seen untouched).  Moves use UID MOVE
+ * (RFC 6851) or UID COPY + UID STORE \Deleted + UID EXPUNGE (RFC 4315);
+ * a plain EXPUNGE is never sent.  imap_idle() waits for new mail (RFC 2177).
+ *
+ * The module knows nothing of reports or the store: fetched bytes go to a
+ * callback and are valid only during the call.  Errors fill a struct mxd_err
+ * (MXD_E_NET: unreachable or connection lost; MXD_E_TLS: certificate not
+ * verified or STARTTLS impossible; MXD_E_AUTH: login refused; MXD_E_PROTO:
+ * unexpected response; MXD_E_CONFIG: no such mailbox).  After a network or
+ * protocol error the session is unusable: close it (imap_close() then drops
+ * the connection without waiting for a LOGOUT answer).  Protocol steps are
+ * logged at MXD_LOG_INFO, the protocol itself under -D imap, with
+ * credentials redacted; libetpan's own logging is never switched on.
+ */
+#ifndef MXD_FETCH_IMAP_H
+#define MXD_FETCH_IMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+enum imap_security {
+	IMAP_SEC_IMAPS,		/* TLS from the first byte (RFC 8314), port 993 */
+	IMAP_SEC_STARTTLS,	/* RFC 2595/3501 STARTTLS, required, port 143 */
+	IMAP_SEC_NONE,		/* no TLS: loopback only (the caller checks) */
+};
+
+enum imap_auth {
+	IMAP_AUTH_LOGIN,	/* LOGIN command */
+	IMAP_AUTH_PLAIN,	/* AUTHENTICATE PLAIN (SASL, RFC 4616) */
+	IMAP_AUTH_XOAUTH2,	/* AUTHENTICATE XOAUTH2 with a bearer token */
+};
+
+struct imap_conf {
+	const char *name;	/* the account, for log lines */
+	const char *host;	/* a DNS name or an IP literal; verified */
+	int port;
+	enum imap_security security;
+	enum imap_auth auth;
+	const char *user;
+	const char *secret;	/* password or token; never logged */
+	const char *ca_file;	/* PEM trust anchors, or NULL: the system's */
+	int insecure;		/* tests only: skip certificate verification */
+	int timeout;		/* seconds, for each network step */
+};
+
+#define IMAP_CAP_MOVE (1u << 0)		/* RFC 6851 */
+#define IMAP_CAP_UIDPLUS (1u << 1)	/* RFC 4315 */
+#define IMAP_CAP_IDLE (1u << 2)		/* RFC 2177 */
+
+struct imap_box {
+	uint32_t uidvalidity;
+	uint32_t uidnext;	/* 0 when the server did not say */
+	uint32_t exists;
+	int read_only;		/* the server opened it read-only */
+};
+
+/* UIDs and sizes of messages, in UID order; grows as needed. */
+struct imap_size {
+	uint32_t uid;
+	uint32_t size;		/* RFC822.SIZE */
+};
+
+struct imap_list {
+	struct imap_size *v;
+	size_t n, cap;
+	uint64_t bytes;		/* sum of the sizes */
+};
+
+struct imap_msg {
+	uint32_t uid;
+	const void *data;
+	size_t len;
+};
+
+/* Returns 0 to go on; non-zero stops the fetch (imap_fetch returns it). */
+typedef int (*imap_msg_fn)(const struct imap_msg *m, void *ctx);
+
+struct imap;
+
+/* Connects, secures, logs in.  On failure *out is NULL. */
+int imap_open(const struct imap_conf *c, struct imap **out, struct mxd_err *err);
+/* LOGOUT (or a plain close after an error), then frees; accepts NULL. */
+void imap_close(struct imap *im);
+/* IMAP_CAP_* of the server, as it announced them after login. */
+unsigned imap_caps(const struct imap *im);
+
+/* EXAMINE (read_only) or SELECT a mailbox. */
+int imap_select(struct imap *im, const char *mailbox, int read_only,
+		struct imap_box *box, struct mxd_err *err);
+
+/*
+ * Appends the UID and size of every message whose UID is >= first, in UID
+ * order: `UID FETCH lo:hi (UID RFC822.SIZE)` over windows of UIDs up to
+ * `uidnext` (from imap_select), then `lo:*` for what arrived since.  Memory
+ * is 8 bytes per message in the list plus one window's answer.
+ */
+int imap_list_sizes(struct imap *im, uint32_t first, uint32_t uidnext,
+		    struct imap_list *out, struct mxd_err *err);
+void imap_list_release(struct imap_list *l);
+
+/*
+ * Fetches the messages uids[0..n) (ascending) in one UID FETCH: whole
+ * (BODY.PEEK[]) when head_max is 0, else their header, at most head_max
+ * bytes of it (BODY.PEEK[HEADER]<0.head_max>).  Calls fn once per message
+ * received; a UID expunged meanwhile is simply not returned.  Returns 0,
+ * -1 with err, or fn's non-zero value.
+ */
+int imap_fetch(struct imap *im, const uint32_t *uids, size_t n, size_t head_max,
+	       imap_msg_fn fn, void *ctx, struct mxd_err *err);
+
+/*
+ * Moves uids[0..n) (ascending) to `mailbox`: UID MOVE, else UID COPY, UID
+ * STORE +FLAGS.SILENT (\Deleted) and UID EXPUNGE of exactly those UIDs.
+ * Returns 0; 1 when the server has neither MOVE nor UIDPLUS (the messages
+ * were copied and flagged \Deleted, not expunged); -1 with err.
+ */
+int imap_move(struct imap *im, const uint32_t *uids, size_t n,
+	      const char *mailbox, struct mxd_err *err);
+
+/*
+ * IDLE for at most max_wait seconds (callers re-issue it before the 29
+ * minutes of RFC 2177 §3).  Returns 1 when the server announced new mail
+ * (an EXISTS response), 0 when the time ran out or *stop became non-zero
+ * (checked every second) — keep-alive lines such as "* OK Still here" do
+ * not end the wait — or -1 with err.  Without the IDLE capability it
+ * sleeps and sends NOOP, with the same results.
+ */
+int imap_idle(struct imap *im, int max_wait, const volatile int *stop,
+	      struct mxd_err *err);
+
+#endif

@@ -12,11 +12,14 @@
 #   dovecot.sh uidvalidity-reset DIR [MAILBOX]  give MAILBOX (INBOX) a new UIDVALIDITY, same messages
 #   dovecot.sh uidvalidity DIR [MAILBOX] print "UIDVALIDITY MESSAGES"
 #   dovecot.sh count DIR MAILBOX         print the number of messages in MAILBOX
+#   dovecot.sh empty DIR MAILBOX         delete every message of MAILBOX
+#   dovecot.sh seen DIR MAILBOX          print how many messages of MAILBOX carry \Seen
 #   dovecot.sh env DIR                   print the path of DIR/env.sh
 #
 # Quiet on success, loud on failure (the Dovecot log is printed).  Processes are only ever signalled
 # by the PID in base_dir/master.pid (and that master's children), never by name.
 # Environment: MXD_KEY_TYPE=ec|rsa (server and CA keys, default ec), MXD_START_TIMEOUT (seconds, 10),
+# MXD_IDLE_NOTIFY (imap_idle_notify_interval in seconds, fresh DIR only; Dovecot's default is 2 min),
 # DOVECOT (path of the dovecot binary), PYTHON (python3).
 
 set -eu
@@ -63,7 +66,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -281,6 +284,7 @@ service aggregator {
 
 		mail_location = maildir:~/Maildir
 		mail_fsync = never
+		$( [ -z "${MXD_IDLE_NOTIFY:-}" ] || printf 'imap_idle_notify_interval = %s secs\n' "$MXD_IDLE_NOTIFY" )
 		mail_max_userip_connections = 50
 		namespace inbox {
 		  inbox = yes
@@ -539,6 +543,18 @@ cmd_count() {
 	"$PYTHON" "$TOOL" count --port "$IMAP_PORT" --user "$MXD_USER_NAME" "$2" || die "count $2 failed"
 }
 
+cmd_empty() {
+	[ $# = 2 ] || usage
+	load_state "$1"
+	"$PYTHON" "$TOOL" empty --port "$IMAP_PORT" --user "$MXD_USER_NAME" "$2" || die "empty $2 failed"
+}
+
+cmd_seen() {
+	[ $# = 2 ] || usage
+	load_state "$1"
+	"$PYTHON" "$TOOL" seen --port "$IMAP_PORT" --user "$MXD_USER_NAME" "$2" || die "seen $2 failed"
+}
+
 cmd_uidvalidity() {
 	[ $# = 1 ] || [ $# = 2 ] || usage
 	load_state "$1"
@@ -643,6 +659,8 @@ lmtp) cmd_lmtp "$@" ;;
 uidvalidity-reset) cmd_uidvalidity_reset "$@" ;;
 uidvalidity) cmd_uidvalidity "$@" ;;
 count) cmd_count "$@" ;;
+empty) cmd_empty "$@" ;;
+seen) cmd_seen "$@" ;;
 env)
 	[ $# = 1 ] || usage
 	load_state "$1"

@@ -192,6 +192,34 @@ def cmd_append(a):
         m.logout()
 
 
+def cmd_empty(a):
+    # Tests only: removes every message of the mailbox (STORE \Deleted + EXPUNGE).
+    m = connect(a)
+    try:
+        typ, data = m.select(q(a.mailbox))
+        if typ != "OK":
+            die("SELECT %s failed: %r" % (a.mailbox, data))
+        if int(data[0]) > 0:
+            m.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
+            m.expunge()
+        m.close()
+    finally:
+        m.logout()
+
+
+def cmd_seen(a):
+    # Prints how many messages of the mailbox carry \Seen.
+    m = connect(a)
+    try:
+        select_info(m, a.mailbox)
+        typ, data = m.search(None, "SEEN")
+        if typ != "OK":
+            die("SEARCH SEEN failed: %r" % data)
+        print(len(data[0].split()) if data and data[0] else 0)
+    finally:
+        m.logout()
+
+
 def maildir_sources(srcdir):
     subs = [os.path.join(srcdir, d) for d in ("cur", "new")]
     if any(os.path.isdir(d) for d in subs):
@@ -280,6 +308,16 @@ def main():
     imap_opts(s)
     s.add_argument("mailbox")
     s.set_defaults(fn=cmd_uidvalidity)
+
+    s = sub.add_parser("empty", help="delete every message of a mailbox (tests only)")
+    imap_opts(s)
+    s.add_argument("mailbox")
+    s.set_defaults(fn=cmd_empty)
+
+    s = sub.add_parser("seen", help="print how many messages carry \\Seen")
+    imap_opts(s)
+    s.add_argument("mailbox")
+    s.set_defaults(fn=cmd_seen)
 
     s = sub.add_parser("append")
     imap_opts(s)

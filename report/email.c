@@ -102,32 +102,38 @@ header_text(FILE *f, const char *name, const char *value)
 		size_t max_bytes = (EW_MAX - 12) / 4 * 3;
 
 		while (i < n) {
-			size_t take = 0, k;
+			size_t take = 0, k, room, lead = i ? 1 : 0;
 			uint32_t cp;
 			char quad[4];
 
+			/* a word must fit the line with its separator; else fold */
+			if (col + lead + 12 + 8 > HEADER_FOLD) {
+				fputs("\n", f);
+				col = 0;
+				lead = 1;
+			}
+			room = (HEADER_FOLD - col - lead - 12) / 4 * 3;
+			if (room > max_bytes)
+				room = max_bytes;
 			while (i + take < n) {
 				k = utf8_decode(p + i + take, n - i - take, &cp);
 				if (!k)
 					k = 1;
-				if (take + k > max_bytes)
+				if (take + k > room)
 					break;
 				take += k;
 			}
-			if (i && col + 12 + (take + 2) / 3 * 4 > HEADER_FOLD) {
-				fputs("\n ", f);
-				col = 1;
-			} else if (i) {
+			if (!take)	/* cannot happen with room >= 6 */
+				take = 1;
+			if (lead)
 				fputc(' ', f);
-				col++;
-			}
 			fputs("=?UTF-8?B?", f);
 			for (k = 0; k < take; k += 3) {
 				b64_block(p + i + k, take - k > 3 ? 3 : take - k, quad);
 				fwrite(quad, 1, 4, f);
 			}
 			fputs("?=", f);
-			col += 12 + (take + 2) / 3 * 4;
+			col += lead + 12 + (take + 2) / 3 * 4;
 			i += take;
 		}
 	}
@@ -404,7 +410,7 @@ report_render_email(const struct agg_digest *d, const struct report_opts *o,
 	qp_write(out, (const unsigned char *)html, hlen);
 	fprintf(out, "\n--=_mxd_%s_a--\n", id);
 	fprintf(out, "\n--=_mxd_%s_m\n", id);
-	fprintf(out, "Content-Type: application/vnd.openxmlformats-officedocument."
+	fprintf(out, "Content-Type:\n application/vnd.openxmlformats-officedocument."
 		"spreadsheetml.sheet;\n name=\"tlsrpt-digest-%s.xlsx\"\n"
 		"Content-Disposition: attachment;\n filename=\"tlsrpt-digest-%s.xlsx\"\n"
 		"Content-Transfer-Encoding: base64\n\n", day, day);

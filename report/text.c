@@ -208,6 +208,34 @@ summary_worst(struct out *w)
 	table_release(&t);
 }
 
+/*
+ * "a, b, c and 4 more": as many names as fit the summary line, then how
+ * many were left out.
+ */
+static void
+fit_names(struct out *w, const char *label, const char *prefix,
+	  const char *const *names, size_t stride, size_t n, const char *color)
+{
+	size_t room = REPORT_TEXT_WIDTH - LABEL_COLS, k, i;
+	struct buf b;
+
+	buf_init(&b, BUF_NOCAP);
+	for (k = n; k >= 1; k--) {
+		buf_reset(&b);
+		buf_adds(&b, prefix);
+		for (i = 0; i < k; i++)
+			buf_printf(&b, "%s%s", i ? ", " : "",
+				   *(const char *const *)((const char *)names +
+							  i * stride));
+		if (k < n)
+			buf_printf(&b, " and %zu more", n - k);
+		if (utf8_width(buf_cstr(&b)) <= room || k == 1)
+			break;
+	}
+	line(w, label, buf_cstr(&b), color);
+	buf_release(&b);
+}
+
 static void
 summary_new(struct out *w)
 {
@@ -236,14 +264,8 @@ summary_new(struct out *w)
 		line(w, shown ? "" : "New", text, RED);
 	}
 	if (d->n_new_orgs && shown < SUMMARY_ITEMS + 1) {
-		size_t used = 0;
-
-		used += (size_t)snprintf(text, sizeof(text), "failures from ");
-		for (i = 0; i < d->n_new_orgs && used < sizeof(text); i++)
-			used += (size_t)snprintf(text + used, sizeof(text) - used,
-						 "%s%s", i ? ", " : "",
-						 d->new_orgs[i].org);
-		line(w, shown ? "" : "New", text, RED);
+		fit_names(w, shown ? "" : "New", "failures from ", &d->new_orgs[0].org,
+			  sizeof(d->new_orgs[0]), d->n_new_orgs, RED);
 		shown++;
 	}
 	if (shown < total) {
@@ -257,8 +279,7 @@ static void
 summary_silent(struct out *w)
 {
 	const struct agg_digest *d = w->d;
-	char text[512], num[32];
-	size_t i, used = 0;
+	char text[128];
 
 	if (!d->n_silent) {
 		snprintf(text, sizeof(text), "none: every organization of the "
@@ -266,14 +287,8 @@ summary_silent(struct out *w)
 		line(w, "Silent", d->prev.organizations ? text : "none", NULL);
 		return;
 	}
-	for (i = 0; i < d->n_silent && i < SUMMARY_ITEMS; i++)
-		used += (size_t)snprintf(text + used, sizeof(text) - used,
-					 "%s%s (%s)", i ? ", " : "", d->silent[i].org,
-					 str_thousands(d->silent[i].prev_reports, num));
-	if (d->n_silent > SUMMARY_ITEMS)
-		snprintf(text + used, sizeof(text) - used, " and %zu more",
-			 d->n_silent - SUMMARY_ITEMS);
-	line(w, "Silent", text, RED);
+	fit_names(w, "Silent", "", &d->silent[0].org, sizeof(d->silent[0]),
+		  d->n_silent, RED);
 }
 
 static void

@@ -152,8 +152,13 @@ header(struct xlsx *x, lxw_worksheet *ws, lxw_row_t r, const struct col *cols,
 		check(x, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i,
 					      cols[i].width, NULL), "column");
 	}
-	if (freeze)
+	if (freeze) {
 		worksheet_freeze_panes(ws, r + 1, 0);
+		/* printed (or converted to PDF): landscape, one page wide */
+		worksheet_set_landscape(ws);
+		worksheet_fit_to_pages(ws, 1, 0);
+		worksheet_repeat_rows(ws, r, r);
+	}
 }
 
 static void

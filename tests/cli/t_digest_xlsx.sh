@@ -1,0 +1,50 @@
+#!/bin/sh
+# The XLSX workbook, read back by openpyxl (python3-openpyxl): sheet names,
+# values equal to the JSON digest, the chart, header formats, frozen rows,
+# tables (or autofilters in constant-memory mode), formula-like text kept as
+# text; and the file handling (-o required, atomic, errors).
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
+CHECK="$SRCDIR/tests/digest/check_xlsx.py"
+
+$PY -c 'import openpyxl' 2>/dev/null || { echo "python3-openpyxl is not installed" >&2; exit 77; }
+mxd import "$SAMPLES" "$SRCDIR/tests/digest/injection.json"
+W2="--from 2026-11-16 --to 2026-11-23"
+
+# shellcheck disable=SC2086
+{
+mxd report $W2 --format json
+printf '%s' "$out" > "$TMP/d.json"
+"$MXDIGEST" --db "$DB" report $W2 --format csv --by detail > "$TMP/details.csv"
+
+mxd report $W2 --format xlsx -o "$TMP/w2.xlsx"
+expect_rc 0 "xlsx"
+expect_eq "$out" "" "nothing on stdout"
+$PY "$CHECK" "$TMP/w2.xlsx" "$TMP/d.json" "$TMP/details.csv" --injection || fail "workbook (tables)"
+
+# past the threshold the workbook streams: autofilters instead of tables
+MXDIGEST_XLSX_STREAM_ROWS=10 mxd report $W2 --format xlsx -o "$TMP/stream.xlsx"
+expect_rc 0 "xlsx in constant-memory mode"
+$PY "$CHECK" "$TMP/stream.xlsx" "$TMP/d.json" "$TMP/details.csv" --stream --injection ||
+	fail "workbook (constant memory)"
+
+# filters reach the workbook, and an empty window still makes one
+mxd report --from 2026-11-23 --to 2026-11-30 --format json
+printf '%s' "$out" > "$TMP/empty.json"
+"$MXDIGEST" --db "$DB" report --from 2026-11-23 --to 2026-11-30 --format csv --by detail > "$TMP/empty.csv"
+mxd report --from 2026-11-23 --to 2026-11-30 --format xlsx -o "$TMP/empty.xlsx"
+$PY "$CHECK" "$TMP/empty.xlsx" "$TMP/empty.json" "$TMP/empty.csv" || fail "workbook of an empty window"
+
+# binary output: never to a terminal or by accident to stdout
+mxd report $W2 --format xlsx
+expect_rc 64 "xlsx without -o"
+expect_in "$err" "give -o FILE" "says what to do"
+mxd report $W2 --format xlsx -o -
+expect_rc 0 "-o - writes to a pipe or file on purpose"
+[ "$(head -c 2 "$TMP/out")" = "PK" ] || fail "-o - gives the workbook"
+mxd report $W2 --format xlsx -o "$TMP/no/such/dir/x.xlsx"
+expect_rc 74 "-o into a missing directory"
+expect_eq "$(ls "$TMP" | grep -c 'x.xlsx')" 0 "no partial file"
+}
+
+finish

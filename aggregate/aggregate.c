@@ -88,11 +88,22 @@ cmp_str_p(const void *x, const void *y)
 
 /* ---- accumulators of one window ---------------------------------------- */
 
-/* Failures grouped by MX host or by sending IP. */
+/*
+ * Failures grouped by MX host or by sending IP.  A year holds tens of
+ * thousands of sending IPs, so an accumulator is two small arrays of
+ * interned strings (compared by pointer), not maps of its own.
+ */
+struct fail_result {
+	const char *type;	/* interned */
+	uint64_t failed;
+};
+
 struct fail_acc {
 	uint64_t failed;
-	struct hmap results;	/* result type -> uint64_t* (arena) */
-	struct hmap orgs;	/* org -> (void *)1 */
+	struct fail_result *results;
+	size_t n_results, cap_results;
+	const char **orgs;	/* interned */
+	size_t n_orgs, cap_orgs;
 };
 
 struct org_acc {
@@ -103,21 +114,57 @@ struct org_acc {
 	size_t n_daily, cap_daily;
 };
 
+/*
+ * "How many reports carried X" needs the distinct (X, report) pairs.  The
+ * scans return the rows of one report together (they are ordered by start,
+ * then report), so a set of the current report's keys, emptied when the
+ * report changes, is enough: memory follows one report, not the window.
+ */
+struct per_report {
+	int64_t report;
+	struct hmap seen;
+};
+
 struct build {
 	struct agg_digest *d;
 	int with_days;
 	struct hmap orgs;	/* org -> struct org_acc* */
-	struct hmap reports;	/* report id -> 1 (distinct reports) */
 	struct hmap mx;		/* mx -> struct fail_acc* */
 	struct hmap ips;	/* sending ip -> struct fail_acc* */
 	struct hmap results;	/* result type -> struct agg_result* */
-	struct hmap result_reports;	/* "type\nreport" -> 1 */
 	struct hmap domains;	/* domain -> struct agg_domain* */
 	struct hmap policies;	/* "domain\ntype" -> struct agg_policy* */
-	struct hmap policy_reports;	/* "domain\ntype\nreport" -> 1 */
 	struct hmap ptypes;	/* type -> struct agg_ptype* */
-	struct hmap ptype_reports;	/* "type\nreport" -> 1 */
+	struct per_report pol;	/* "domain\ntype", "\ntype" of this report */
+	struct per_report fail;	/* result types of this report */
+	struct hmap intern;	/* string -> its copy in the digest's arena */
 };
+
+static const char *
+intern(struct build *b, const char *s)
+{
+	int created;
+	void **slot = hmap_slot(&b->intern, s, &created);
+
+	if (created)
+		*slot = arena_strdup(&b->d->arena, s);
+	return *slot;
+}
+
+/* True the first time `key` is seen within report `report`. */
+static int
+first_in_report(struct per_report *p, int64_t report, const char *key)
+{
+	int created;
+
+	if (p->report != report) {
+		hmap_release(&p->seen);
+		hmap_init(&p->seen);
+		p->report = report;
+	}
+	hmap_slot(&p->seen, key, &created);
+	return created;
+}
 
 static void
 build_init(struct build *b, struct agg_digest *d, int with_days)
@@ -126,16 +173,16 @@ build_init(struct build *b, struct agg_digest *d, int with_days)
 	b->d = d;
 	b->with_days = with_days;
 	hmap_init(&b->orgs);
-	hmap_init(&b->reports);
 	hmap_init(&b->mx);
 	hmap_init(&b->ips);
 	hmap_init(&b->results);
-	hmap_init(&b->result_reports);
 	hmap_init(&b->domains);
 	hmap_init(&b->policies);
-	hmap_init(&b->policy_reports);
 	hmap_init(&b->ptypes);
-	hmap_init(&b->ptype_reports);
+	hmap_init(&b->pol.seen);
+	hmap_init(&b->fail.seen);
+	hmap_init(&b->intern);
+	b->pol.report = b->fail.report = -1;
 }
 
 static void
@@ -147,8 +194,8 @@ free_fail_accs(struct hmap *m)
 	while ((e = hmap_next(m, &pos))) {
 		struct fail_acc *a = e->value;
 
-		hmap_release(&a->results);
-		hmap_release(&a->orgs);
+		free(a->results);
+		free(a->orgs);
 		free(a);
 	}
 	hmap_release(m);
@@ -166,26 +213,15 @@ build_release(struct build *b)
 		free(o->daily);
 	}
 	hmap_release(&b->orgs);
-	hmap_release(&b->reports);
 	free_fail_accs(&b->mx);
 	free_fail_accs(&b->ips);
 	hmap_release(&b->results);
-	hmap_release(&b->result_reports);
 	hmap_release(&b->domains);
 	hmap_release(&b->policies);
-	hmap_release(&b->policy_reports);
 	hmap_release(&b->ptypes);
-	hmap_release(&b->ptype_reports);
-}
-
-/* Marks key as seen in m; returns 1 the first time. */
-static int
-first_time(struct hmap *m, const char *key)
-{
-	int created;
-
-	hmap_slot(m, key, &created);
-	return created;
+	hmap_release(&b->pol.seen);
+	hmap_release(&b->fail.seen);
+	hmap_release(&b->intern);
 }
 
 static struct org_acc *
@@ -217,13 +253,10 @@ static int
 on_report(const struct store_report_row *r, void *ctx)
 {
 	struct build *b = ctx;
-	char key[32];
 	struct org_acc *o;
 	struct agg_day *day;
 
-	snprintf(key, sizeof(key), "%lld", (long long)r->id);
-	if (!first_time(&b->reports, key))
-		return 0;
+	/* one row per report */
 	b->d->totals.reports++;
 	o = org_entry(b, r->org);
 	o->o.reports++;
@@ -234,7 +267,8 @@ on_report(const struct store_report_row *r, void *ctx)
 	return 0;
 }
 
-/* The union of two sorted "a+b" type lists, sorted. */
+/* The union of two sorted "a+b" type lists, sorted; x itself when y adds
+ * nothing (most rows), so that the arena does not grow per row. */
 static const char *
 merge_types(struct arena *a, const char *x, const char *y)
 {
@@ -256,7 +290,8 @@ merge_types(struct arena *a, const char *x, const char *y)
 			buf_addc(&out, '+');
 		buf_adds(&out, v[i]);
 	}
-	r = arena_strndup(a, buf_cstr(&out), out.len);
+	r = strcmp(buf_cstr(&out), x) == 0 ? x : arena_strndup(a, buf_cstr(&out),
+								 out.len);
 	buf_release(&out);
 	free(all);
 	return r;
@@ -310,8 +345,7 @@ on_policy(const struct store_policy_row *r, void *ctx)
 {
 	struct build *b = ctx;
 	char *key = xasprintf("%s\n%s", r->domain, r->type);
-	char *rkey = xasprintf("%s\n%lld", key, (long long)r->report);
-	char *tkey = xasprintf("%s\n%lld", r->type, (long long)r->report);
+	char *tkey = xasprintf("\n%s", r->type);	/* no domain has a "" name */
 	int created;
 	void **slot = hmap_slot(&b->policies, key, &created);
 	struct agg_policy *p;
@@ -326,7 +360,7 @@ on_policy(const struct store_policy_row *r, void *ctx)
 	p = *slot;
 	p->successful += r->successful;
 	p->failed += r->failed;
-	if (first_time(&b->policy_reports, rkey))
+	if (first_in_report(&b->pol, r->report, key))
 		p->reports++;
 
 	slot = hmap_slot(&b->ptypes, r->type, &created);
@@ -338,10 +372,9 @@ on_policy(const struct store_policy_row *r, void *ctx)
 	t = *slot;
 	t->successful += r->successful;
 	t->failed += r->failed;
-	if (first_time(&b->ptype_reports, tkey))
+	if (first_in_report(&b->pol, r->report, tkey))
 		t->reports++;
 	free(key);
-	free(rkey);
 	free(tkey);
 	return 0;
 }
@@ -350,25 +383,32 @@ static void
 fail_add(struct build *b, struct hmap *m, const char *key,
 	 const struct store_fail_row *r)
 {
+	const char *type = intern(b, r->result_type), *org = intern(b, r->org);
 	int created;
 	void **slot = hmap_slot(m, key, &created);
 	struct fail_acc *a;
-	uint64_t *cnt;
+	size_t i;
 
-	if (created) {
-		a = xcalloc(1, sizeof(*a));
-		hmap_init(&a->results);
-		hmap_init(&a->orgs);
-		*slot = a;
-	}
+	if (created)
+		*slot = xcalloc(1, sizeof(*a));
 	a = *slot;
 	a->failed += r->count;
-	slot = hmap_slot(&a->results, r->result_type, &created);
-	if (created)
-		*slot = arena_alloc(&b->d->arena, sizeof(uint64_t));
-	cnt = *slot;
-	*cnt += r->count;
-	hmap_slot(&a->orgs, r->org, NULL);
+	for (i = 0; i < a->n_results && a->results[i].type != type; i++)
+		;
+	if (i == a->n_results) {
+		a->results = xgrow(a->results, &a->cap_results, i + 1,
+				   sizeof(*a->results));
+		a->results[i].type = type;
+		a->results[i].failed = 0;
+		a->n_results++;
+	}
+	a->results[i].failed += r->count;
+	for (i = 0; i < a->n_orgs && a->orgs[i] != org; i++)
+		;
+	if (i == a->n_orgs) {
+		a->orgs = xgrow(a->orgs, &a->cap_orgs, i + 1, sizeof(*a->orgs));
+		a->orgs[a->n_orgs++] = org;
+	}
 }
 
 static const char *
@@ -385,7 +425,6 @@ on_failure(const struct store_fail_row *r, void *ctx)
 	struct agg_result *res;
 	int created;
 	void **slot;
-	char *rkey;
 
 	fail_add(b, &b->mx, mx_of(r), r);
 	fail_add(b, &b->ips, r->sending_ip ? r->sending_ip : "", r);
@@ -399,10 +438,8 @@ on_failure(const struct store_fail_row *r, void *ctx)
 	}
 	res = *slot;
 	res->failed += r->count;
-	rkey = xasprintf("%s\n%lld", r->result_type, (long long)r->report);
-	if (first_time(&b->result_reports, rkey))
+	if (first_in_report(&b->fail, r->report, r->result_type))
 		res->reports++;
-	free(rkey);
 	return 0;
 }
 
@@ -533,36 +570,31 @@ collect(struct arena *a, const struct hmap *m, size_t elem, size_t *n)
 	return out;
 }
 
-/* The result types of one accumulator, sorted; and the top one. */
+/* The result types of one accumulator, sorted. */
 static struct agg_mx_result *
-fail_results(struct arena *ar, struct fail_acc *a, size_t *n)
+fail_results(struct arena *ar, const struct fail_acc *a, size_t *n)
 {
-	struct agg_mx_result *v = arena_array(ar, a->results.count ? a->results.count
-							      : 1, sizeof(*v));
-	struct hmap_entry *r;
-	size_t pos = 0, k = 0;
+	struct agg_mx_result *v = arena_array(ar, a->n_results ? a->n_results : 1,
+					      sizeof(*v));
+	size_t k;
 
-	while ((r = hmap_next(&a->results, &pos))) {
-		v[k].result_type = arena_strdup(ar, r->key);
-		v[k++].failed = *(uint64_t *)r->value;
+	for (k = 0; k < a->n_results; k++) {
+		v[k].result_type = a->results[k].type;
+		v[k].failed = a->results[k].failed;
 	}
-	qsort(v, k, sizeof(*v), cmp_mx_result);
-	*n = k;
+	qsort(v, a->n_results, sizeof(*v), cmp_mx_result);
+	*n = a->n_results;
 	return v;
 }
 
 static const char **
-fail_orgs(struct arena *ar, struct fail_acc *a, size_t *n)
+fail_orgs(struct arena *ar, const struct fail_acc *a, size_t *n)
 {
-	const char **v = arena_array(ar, a->orgs.count ? a->orgs.count : 1,
-				     sizeof(char *));
-	struct hmap_entry *r;
-	size_t pos = 0, k = 0;
+	const char **v = arena_array(ar, a->n_orgs ? a->n_orgs : 1, sizeof(char *));
 
-	while ((r = hmap_next(&a->orgs, &pos)))
-		v[k++] = arena_strdup(ar, r->key);
-	qsort(v, k, sizeof(char *), cmp_str_p);
-	*n = k;
+	memcpy(v, a->orgs, a->n_orgs * sizeof(char *));
+	qsort(v, a->n_orgs, sizeof(char *), cmp_str_p);
+	*n = a->n_orgs;
 	return v;
 }
 

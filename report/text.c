@@ -115,7 +115,10 @@ limit(size_t n, const struct report_opts *o)
 static void
 others_label(size_t rows, char *out, size_t n)
 {
-	snprintf(out, n, "(%zu other%s)", rows, rows == 1 ? "" : "s");
+	char num[32];
+
+	snprintf(out, n, "(%s other%s)", str_thousands(rows, num),
+		 rows == 1 ? "" : "s");
 }
 
 static void
@@ -123,6 +126,7 @@ more(FILE *out, const struct agg_rest *r)
 {
 	if (r->rows)
 		fprintf(out, "  ... and %zu more (use --top 0 to see all)\n", r->rows);
+	/* the wording is the foundation's; scripts and tests look for it */
 }
 
 /* ---- summary ----------------------------------------------------------- */

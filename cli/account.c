@@ -121,10 +121,18 @@ account_plan(const struct config *cfg, const struct account *a, int insecure,
 	}
 
 	if (a->ca_file) {
-		if (access(a->ca_file, R_OK) < 0)
-			return mxd_err_set(err, MXD_E_CONFIG, "ca_file \"%s\": %s",
-					   a->ca_file, strerror(errno));
-		p->imap.ca_file = a->ca_file;
+		char *ca = config_expand_path(a->ca_file);
+
+		if (strlen(ca) >= sizeof(p->ca_file) || access(ca, R_OK) < 0) {
+			mxd_err_set(err, MXD_E_CONFIG, "ca_file \"%s\": %s", ca,
+				    strlen(ca) >= sizeof(p->ca_file)
+				    ? "path too long" : strerror(errno));
+			free(ca);
+			return -1;
+		}
+		snprintf(p->ca_file, sizeof(p->ca_file), "%s", ca);
+		free(ca);
+		p->imap.ca_file = p->ca_file;
 	}
 	p->mailbox = a->mailbox && *a->mailbox ? a->mailbox : "INBOX";
 	p->archive = a->archive_mailbox && *a->archive_mailbox ? a->archive_mailbox

@@ -27,6 +27,7 @@ struct account_plan {
 	const char *archive;	/* NULL: processed mail stays */
 	const char *quarantine;	/* NULL: quarantined mail stays */
 	size_t max_message;	/* 0: the parser's default */
+	char ca_file[4096];	/* ca_file with ~/ expanded */
 };
 
 /* The account called `name`; MXD_E_CONFIG when there is none. */

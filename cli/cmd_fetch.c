@@ -73,6 +73,7 @@ struct fetch {
 	struct imap *im;
 	struct ingest *g;
 	struct progress prog;
+	char what[300];			/* "fetch <account>", the progress label */
 	struct imap_box box;
 	const struct imap_list *list;	/* sizes of the current run */
 	int moving;
@@ -259,8 +260,10 @@ split_outcome(struct fetch *f)
 {
 	size_t i, j, k;
 
-	qsort(f->got.v, f->got.n, sizeof(*f->got.v), uid_cmp);
-	qsort(f->bad.v, f->bad.n, sizeof(*f->bad.v), uid_cmp);
+	if (f->got.n > 1)
+		qsort(f->got.v, f->got.n, sizeof(*f->got.v), uid_cmp);
+	if (f->bad.n > 1)
+		qsort(f->bad.v, f->bad.n, sizeof(*f->bad.v), uid_cmp);
 	for (i = k = 0; i < f->bad.n; i++)	/* several parts, one message */
 		if (k == 0 || f->bad.v[i] != f->bad.v[k - 1])
 			f->bad.v[k++] = f->bad.v[i];
@@ -569,7 +572,8 @@ fetch_account(struct fetch *f, const struct account *a)
 				  cli_worker_threads(), on_event, f);
 	snprintf(f->prefix, sizeof(f->prefix), "%s/%s/", a->name, f->p.mailbox);
 	f->prefix_len = strlen(f->prefix);
-	progress_init(&f->prog, a->name, !f->c->quiet);
+	snprintf(f->what, sizeof(f->what), "fetch %s", a->name);
+	progress_init(&f->prog, f->what, !f->c->quiet);
 
 	if (f->watch) {
 		watch_account(f);

@@ -221,11 +221,16 @@ config_load(const char *path, struct config *cfg, struct mxd_err *err)
 	cfg->path = p;
 	rc = ini_parse(p, handler, &l);
 	if (rc < 0)
-		return mxd_err_set(err, MXD_E_CONFIG, "\"%s\": cannot read: %s", p,
-				   strerror(errno));
-	if (rc > 0)
-		return mxd_err_set(err, MXD_E_CONFIG, "\"%s\": line %d: %s", p, rc,
-				   l.error[0] ? l.error : "syntax error");
+		mxd_err_set(err, MXD_E_CONFIG, "\"%s\": cannot read: %s", p,
+			    strerror(errno));
+	else if (rc > 0)
+		mxd_err_set(err, MXD_E_CONFIG, "\"%s\": line %d: %s", p, rc,
+			    l.error[0] ? l.error : "syntax error");
+	if (rc != 0) {
+		/* the caller gets nothing to release on failure */
+		config_release(cfg);
+		return -1;
+	}
 	return 0;
 }
 

@@ -511,7 +511,8 @@ imap_list_sizes(struct imap *im, uint32_t first, uint32_t uidnext,
 	/* what arrived after SELECT (or everything, UIDNEXT unknown) */
 	if (lo <= UINT32_MAX && list_range(im, (uint32_t)lo, 0, out, err) < 0)
 		return -1;
-	qsort(out->v, out->n, sizeof(*out->v), size_cmp);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), size_cmp);
 	for (i = j = 0; i < out->n; i++)	/* a UID answered twice */
 		if (j == 0 || out->v[i].uid != out->v[j - 1].uid)
 			out->v[j++] = out->v[i];

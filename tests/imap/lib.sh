@@ -32,6 +32,11 @@ skipping=0
 BG_PIDS=""
 NO_COLOR=1
 export NO_COLOR
+# nothing of the tester's own configuration or database is read or written
+HOME="$TMP/home"
+mkdir -p "$HOME"
+export HOME
+unset XDG_CONFIG_HOME XDG_DATA_HOME
 
 cleanup() {
 	local p

@@ -12,9 +12,9 @@ reference "$TMP/ref.db" "$TMP/md"
 conf
 
 # two at once
-"$MXDIGEST" --config "$CONF" fetch >"$TMP/a.out" 2>"$TMP/a.err" &
+${MXD_WRAPPER:-} "$MXDIGEST" --config "$CONF" fetch >"$TMP/a.out" 2>"$TMP/a.err" &
 A=$!
-"$MXDIGEST" --config "$CONF" fetch >"$TMP/b.out" 2>"$TMP/b.err" &
+${MXD_WRAPPER:-} "$MXDIGEST" --config "$CONF" fetch >"$TMP/b.out" 2>"$TMP/b.err" &
 B=$!
 BG_PIDS="$A $B"
 wait "$A"

@@ -131,4 +131,10 @@ expect_in "$err" 'mxdigest: "bad": no password source' "the bad one is named"
 mxd fetch good
 expect_rc 69 "the good one alone"
 
+# the installed example configuration is valid: its only account passes every
+# check and fails only when its password command (pass) cannot run
+CONF="$SRCDIR/contrib/config.example" PATH=/usr/bin:/bin mxd --db "$DB" fetch
+expect_rc 78 "contrib/config.example"
+expect_in "$err" 'mxdigest: "reports": password_command failed' "the example's account is valid"
+
 finish

@@ -185,7 +185,9 @@ fake_stop
 
 fake bye
 conf host=127.0.0.1 port="$FAKE_PORT" security=starttls
-mxd fetch
+# libetpan 1.9.4 leaks the parsed greeting when it is a BYE (parse_greeting()
+# returns before handing it over): not ours, so no leak check for this case
+MXD_WRAPPER= ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" mxd fetch
 expect_rc 69 "a server that says BYE at once"
 fake_stop
 

@@ -23,7 +23,7 @@ has_reports() { [ "$(reports)" = "$1" ]; }
 idles() { grep -c '": idling' "$TMP/watch.err"; }
 idled() { [ "$(idles)" -ge "$1" ]; }
 
-"$MXDIGEST" --config "$CONF" -v -D imap fetch --watch >"$TMP/watch.out" 2>"$TMP/watch.err" &
+${MXD_WRAPPER:-} "$MXDIGEST" --config "$CONF" -v -D imap fetch --watch >"$TMP/watch.out" 2>"$TMP/watch.err" &
 W=$!
 BG_PIDS="$BG_PIDS $W"
 wait_for 10 idled 1 || die "fetch --watch did not start idling: $(cat "$TMP/watch.err")"

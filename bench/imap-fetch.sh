@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# bench/imap-fetch.sh — the IMAP fetch benchmark of issue 3.
+#
+# For each mailbox size (default 2,000 and 20,000 report mails from
+# bench/gen-maildir.py), loads the mails into a throwaway Dovecot
+# (tests/imap/dovecot.sh), warms it up (index, page cache), then times, side
+# by side in one run, RUNS times each (median):
+#   - mxdigest fetch: IMAPS download, parse and store into a fresh database;
+#   - mbsync (Debian's isync) into a fresh Maildir, with its default
+#     fsync, and with "FSync no";
+#   - the ceiling: tests/imap/imap_ceiling.py, one UID FETCH 1:* BODY.PEEK[]
+#     whose bytes are thrown away.
+# All four use IMAPS to localhost (127.0.0.1), verified against the test CA.  Wall
+# time and peak RSS come from GNU time (package "time").  Prints Markdown
+# for bench/RESULTS.md.
+#
+# usage: bench/imap-fetch.sh [MXDIGEST_BINARY] [WORK_DIR]
+# environment: COUNTS ("2000 20000"), RUNS (3)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/.." && pwd)
+bin=$(realpath "${1:-$src/build/mxdigest}")
+work=${2:-/tmp/mxd-imap-bench}
+counts=${COUNTS:-2000 20000}
+runs=${RUNS:-3}
+py=/usr/bin/python3
+H="$src/tests/imap/dovecot.sh"
+export NO_COLOR=1
+
+for t in /usr/bin/time mbsync "$py"; do
+	command -v "$t" >/dev/null || { echo "imap-fetch.sh: $t is missing (Debian: time, isync, python3)" >&2; exit 1; }
+done
+[ -x "$bin" ] || { echo "imap-fetch.sh: no mxdigest at $bin" >&2; exit 1; }
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+srv="$work/srv"
+trap '"$H" cleanup "$srv" >/dev/null 2>&1 || true' EXIT
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# timed NAME CMD...: runs CMD under GNU time; appends "secs rss_kb" to
+# $work/NAME.times; the command's output goes to $work/NAME.out.
+timed() {
+	local name=$1
+	shift
+	/usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >"$work/$name.out" 2>&1 ||
+		{ echo "imap-fetch.sh: $name failed:" >&2; tail -5 "$work/$name.out" >&2; exit 1; }
+	cat "$work/time.txt" >>"$work/$name.times"
+}
+
+run_mxdigest() {
+	rm -f "$work/bench.db" "$work/bench.db-wal" "$work/bench.db-shm" "$work/bench.db.lock"
+	timed mxdigest "$bin" -q --config "$work/mxdigest.conf" fetch
+}
+
+run_mbsync() {	# NAME CONFIG
+	rm -rf "$work/maildir"
+	mkdir -p "$work/maildir"
+	timed "$1" mbsync -q -c "$2" bench
+}
+
+run_ceiling() {
+	timed ceiling "$py" "$src/tests/imap/imap_ceiling.py"
+}
+
+write_configs() {
+	printf '%s\n' "$MXD_IMAP_PASS" >"$work/password"
+	chmod 600 "$work/password"
+	cat >"$work/mxdigest.conf" <<-EOF
+		database = $work/bench.db
+		[account bench]
+		host = localhost
+		port = $MXD_IMAPS_PORT
+		user = $MXD_IMAP_USER
+		password_file = $work/password
+		ca_file = $MXD_CA
+	EOF
+	for fs in default no; do
+		{
+			[ "$fs" = no ] && printf 'FSync no\n\n'
+			cat <<-EOF
+				IMAPAccount bench
+				Host localhost
+				Port $MXD_IMAPS_PORT
+				User $MXD_IMAP_USER
+				PassCmd "cat $work/password"
+				SSLType IMAPS
+				CertificateFile $MXD_CA
+
+				IMAPStore bench-far
+				Account bench
+
+				MaildirStore bench-near
+				Path $work/maildir/
+				Inbox $work/maildir/INBOX
+
+				Channel bench
+				Far :bench-far:
+				Near :bench-near:
+				Sync Pull
+				Create Near
+				SyncState *
+			EOF
+		} >"$work/mbsyncrc.$fs"
+	done
+}
+
+echo "## IMAP fetch"
+echo
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+echo "software: $("$bin" --version), Dovecot $(dovecot --version | cut -d' ' -f1), $(mbsync --version), Python $("$py" -c 'import platform; print(platform.python_version())')"
+echo "runs: median of $runs; IMAPS to localhost (127.0.0.1); mails from bench/gen-maildir.py"
+echo
+
+for n in $counts; do
+	"$H" cleanup "$srv" >/dev/null 2>&1 || true
+	rm -f "$work"/*.times
+	"$H" start "$srv"
+	# shellcheck disable=SC1091
+	. "$srv/env.sh"
+	[ -d "$work/mails-$n" ] || "$py" "$here/gen-maildir.py" --count "$n" --seed 1 \
+		--out "$work/mails-$n" --quiet
+	"$H" deliver-dir "$srv" "$work/mails-$n"
+	write_configs
+	bytes=$(du -sb "$work/mails-$n" | cut -f1)
+	# warm up: Dovecot's index and cache, the page cache, our binary
+	run_ceiling
+	run_mxdigest
+	run_mbsync mbsync-nofsync "$work/mbsyncrc.no"
+	rm -f "$work"/*.times
+	for i in $(seq "$runs"); do
+		run_ceiling
+		run_mxdigest
+		run_mbsync mbsync-nofsync "$work/mbsyncrc.no"
+		run_mbsync mbsync "$work/mbsyncrc.default"
+	done
+	got=$(sed -n 's/^bench: \([0-9,]*\) messages fetched.*/\1/p' "$work/mxdigest.out" | tr -d ,)
+	[ -n "$got" ] || got=$("$bin" --db "$work/bench.db" report --from 2000-01-01 --to 2100-01-01 --format json |
+		"$py" -c 'import json,sys; print(json.load(sys.stdin)["totals"]["reports"])')
+	[ "$got" = "$n" ] || { echo "imap-fetch.sh: mxdigest stored $got of $n" >&2; exit 1; }
+	[ "$(find "$work/maildir/INBOX/cur" "$work/maildir/INBOX/new" -type f | wc -l)" = "$n" ] ||
+		{ echo "imap-fetch.sh: mbsync did not copy all $n mails" >&2; exit 1; }
+
+	ceil=$(awk '{print $1}' "$work/ceiling.times" | median)
+	echo "### $n messages ($((bytes / 1000000)) MB as files)"
+	echo
+	echo "| client | wall time (s) | messages/s | vs ceiling | peak RSS (MB) |"
+	echo "|---|---:|---:|---:|---:|"
+	for t in ceiling mxdigest mbsync-nofsync mbsync; do
+		s=$(awk '{print $1}' "$work/$t.times" | median)
+		r=$(awk '{print $2}' "$work/$t.times" | median)
+		case $t in
+		ceiling) label="ceiling (imap_ceiling.py, UID FETCH 1:* BODY.PEEK[])" ;;
+		mxdigest) label="mxdigest fetch (download, parse, store)" ;;
+		mbsync-nofsync) label="mbsync, FSync no" ;;
+		mbsync) label="mbsync, default fsync" ;;
+		esac
+		awk -v l="$label" -v s="$s" -v r="$r" -v n="$n" -v c="$ceil" 'BEGIN {
+			printf "| %s | %.2f | %.0f | %.2fx | %.1f |\n", l, s, n / s, s / c, r / 1024 }'
+	done
+	echo
+	echo "runs (s): $(for t in ceiling mxdigest mbsync-nofsync mbsync; do printf '%s %s; ' "$t" "$(awk '{printf "%s ", $1}' "$work/$t.times")"; done)"
+	echo
+done

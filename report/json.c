@@ -5,6 +5,7 @@
  * failed_sessions (descending), then by name.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "report/report_p.h"
 #include "util/timeutil.h"
@@ -16,18 +17,35 @@ void
 report_json_string(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), k;
+	uint32_t cp;
 
 	fputc('"', out);
-	for (; *p; p++) {
+	for (; *p; p++, n--) {
+		if (*p >= 0x80) {
+			/* values are cleaned at ingest; a store written by
+			 * something else must still give valid JSON */
+			k = utf8_decode(p, n, &cp);
+			if (!k || (cp >= 0x80 && cp <= 0x9f)) {
+				k = k ? k : 1;
+				p += k - 1;
+				n -= k - 1;
+				fputs("\\ufffd", out);
+				continue;
+			}
+			fwrite(p, 1, k, out);
+			p += k - 1;
+			n -= k - 1;
+			continue;
+		}
 		switch (*p) {
 		case '"': fputs("\\\"", out); break;
 		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
 		default:
+			/* a control character is replaced, as everywhere else:
+			 * `jq -r` must not print an escape sequence */
 			if (*p < 0x20 || *p == 0x7f)
-				fprintf(out, "\\u%04x", *p);
+				fputs("\\ufffd", out);
 			else
 				fputc(*p, out);
 		}

@@ -52,7 +52,12 @@ line(struct out *w, const char *label, const char *text, const char *color)
 {
 	size_t room = REPORT_TEXT_WIDTH - LABEL_COLS, width, n;
 	int paint = w->o->color && color && *color;
+	struct buf clean;
 
+	/* names come from reports: no escape sequence reaches a terminal */
+	buf_init(&clean, BUF_NOCAP);
+	report_clean(&clean, text);
+	text = buf_cstr(&clean);
 	fprintf(w->f, "  %-*s", LABEL_COLS - 2, label);
 	if (paint)
 		fputs(color, w->f);
@@ -66,6 +71,7 @@ line(struct out *w, const char *label, const char *text, const char *color)
 	if (paint)
 		fputs(RESET, w->f);
 	fputc('\n', w->f);
+	buf_release(&clean);
 }
 
 /* Prints text word-wrapped to 80 columns, every line indented. */
@@ -73,7 +79,12 @@ static void
 wrap(FILE *f, const char *text, int indent)
 {
 	size_t room = REPORT_TEXT_WIDTH - (size_t)indent, col = 0, ww;
-	const char *p = text;
+	struct buf clean;
+	const char *p;
+
+	buf_init(&clean, BUF_NOCAP);
+	report_clean(&clean, text);
+	p = buf_cstr(&clean);
 
 	while (*p) {
 		const char *sp = strchr(p, ' ');
@@ -98,6 +109,7 @@ wrap(FILE *f, const char *text, int indent)
 	}
 	if (col)
 		fputc('\n', f);
+	buf_release(&clean);
 }
 
 static enum tint
@@ -305,12 +317,19 @@ summary(struct out *w)
 	report_window_label(d->from, d->to, win, sizeof(win));
 	fprintf(w->f, "%sTLS-RPT digest%s  %s\n", w->o->color ? BOLD : "",
 		w->o->color ? RESET : "", win);
-	if (d->f_domain || d->f_org || d->f_mx)
-		fprintf(w->f, "Only%s%s%s%s%s%s\n",
-			d->f_domain ? " policy domain " : "",
+	if (d->f_domain || d->f_org || d->f_mx) {
+		char *only = NULL;
+		size_t len;
+		FILE *m = open_memstream(&only, &len);
+
+		fprintf(m, "Only%s%s%s%s%s%s", d->f_domain ? " policy domain " : "",
 			d->f_domain ? d->f_domain : "",
 			d->f_org ? " organization " : "", d->f_org ? d->f_org : "",
 			d->f_mx ? " MX host " : "", d->f_mx ? d->f_mx : "");
+		fclose(m);
+		wrap(w->f, only, 0);
+		free(only);
+	}
 	fputc('\n', w->f);
 	summary_volume(w);
 	summary_worst(w);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "report/report_p.h"
@@ -146,20 +147,39 @@ header_text(FILE *f, const char *name, const char *value)
  * display name that is not ASCII is encoded; the list is folded after
  * commas.
  */
+/* The next address of a comma-separated list; commas inside a quoted
+ * display name ("Müller, Zoë" <z@example.org>) do not split. */
+static char *
+next_address(char **cursor)
+{
+	char *start = *cursor, *p;
+	int quoted = 0;
+
+	if (!start)
+		return NULL;
+	for (p = start; *p; p++) {
+		if (*p == '"' && (p == start || p[-1] != '\\'))
+			quoted = !quoted;
+		else if (*p == ',' && !quoted)
+			break;
+	}
+	*cursor = *p ? p + 1 : NULL;
+	*p = '\0';
+	return start;
+}
+
 static void
 header_addresses(FILE *f, const char *name, const char *list)
 {
-	char *copy = xstrdup(list), *tok, *save = NULL;
-	size_t col = strlen(name) + 2;
-	int first = 1;
+	char *copy = xstrdup(list), *cursor = copy, *tok, **pieces = NULL;
+	size_t col = strlen(name) + 2, n = 0, cap = 0, i, need;
 
-	fprintf(f, "%s: ", name);
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *addr = str_trim(tok), *lt = strchr(addr, '<');
-		char *piece;
+	while ((tok = next_address(&cursor))) {
+		char *addr = str_trim(tok), *lt = strrchr(addr, '<');
 
 		if (!*addr)
 			continue;
+		pieces = xgrow(pieces, &cap, n + 1, sizeof(*pieces));
 		if (lt && lt > addr && !is_ascii_printable(addr)) {
 			/* an encoded display name, then the angle address */
 			FILE *m;
@@ -168,33 +188,41 @@ header_addresses(FILE *f, const char *name, const char *list)
 
 			*lt = '\0';
 			nm = str_trim(addr);
+			if (*nm == '"' && strlen(nm) > 1 && nm[strlen(nm) - 1] == '"') {
+				nm[strlen(nm) - 1] = '\0';
+				nm++;
+			}
 			m = open_memstream(&enc, &len);
 			header_text(m, "X", nm);
 			fclose(m);
 			/* header_text wrote "X: words\n": keep the words */
 			enc[len - 1] = '\0';
-			piece = xasprintf("%s <%s", enc + 3, lt + 1);
+			pieces[n++] = xasprintf("%s <%s", enc + 3, lt + 1);
 			free(enc);
 		} else {
-			piece = xstrdup(addr);
+			pieces[n++] = xstrdup(addr);
 		}
-		if (!first) {
-			fputc(',', f);
-			col++;
-			if (col + 1 + strlen(piece) > HEADER_FOLD) {
-				fputs("\n ", f);
-				col = 1;
-			} else {
-				fputc(' ', f);
-				col++;
+	}
+	fprintf(f, "%s: ", name);
+	for (i = 0; i < n; i++) {
+		/* the piece and its comma must fit the line */
+		need = strlen(pieces[i]) + (i + 1 < n ? 1 : 0);
+		if (i) {
+			if (col + 1 + need > HEADER_FOLD) {
+				fputs("\n", f);
+				col = 0;
 			}
+			fputc(' ', f);
+			col++;
 		}
-		fputs(piece, f);
-		col += strlen(piece);
-		first = 0;
-		free(piece);
+		fputs(pieces[i], f);
+		if (i + 1 < n)
+			fputc(',', f);
+		col += need;
+		free(pieces[i]);
 	}
 	fputc('\n', f);
+	free(pieces);
 	free(copy);
 }
 
@@ -282,7 +310,7 @@ random_hex(char *out, size_t bytes)
 		bytes = sizeof(r);
 	if (fd < 0 || read(fd, r, bytes) != (ssize_t)bytes) {
 		unsigned long v = (unsigned long)getpid() * 2654435761u ^
-				  (unsigned long)time_day_floor(0);
+				  (unsigned long)time(NULL) ^ (unsigned long)clock();
 
 		for (i = 0; i < bytes; i++)
 			r[i] = (unsigned char)(v >> (8 * (i % 8)));

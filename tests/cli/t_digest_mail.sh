@@ -14,7 +14,7 @@ trap '"$H" cleanup "$TMP/srv" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 mxd import "$SAMPLES"
 export MXDIGEST_NOW=2026-11-23T07:00:00Z
 SUBJECT="Résumé TLS — semaine 47, $(printf 'x%.0s' $(seq 1 70))"
-TO="Ops Team <ops@example.org>, Zoë Müller <zoe@example.org>"
+TO="Ops Team <ops@example.org>, Zoë Müller <zoe@example.org>, \"Müller, Zoë\" <zm@example.org>"
 
 mxd report --since 7d --format email --mail-to "$TO" --mail-from "TLS reports <tlsrpt@example.org>" \
 	--subject "$SUBJECT"

@@ -136,8 +136,10 @@ main(int argc, char **argv)
 	mxd_log_setup(c.quiet ? -1 : c.verbose, areas, log_sink);
 
 	mxd_err_clear(&err);
-	if (config_load(c.config_path, &c.cfg, &err) < 0)
+	if (config_load(c.config_path, &c.cfg, &err) < 0) {
+		config_release(&c.cfg);
 		return cli_fail(&err);
+	}
 	if (db)
 		c.db_path = db;
 	else if (c.cfg.database)

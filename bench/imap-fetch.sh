@@ -9,10 +9,12 @@
 #   - mbsync (Debian's isync) into a fresh Maildir, with its default
 #     fsync, and with "FSync no";
 #   - the ceiling: tests/imap/imap_ceiling.py, one UID FETCH 1:* BODY.PEEK[]
-#     whose bytes are thrown away.
-# All four use IMAPS to localhost (127.0.0.1), verified against the test CA.  Wall
-# time and peak RSS come from GNU time (package "time").  Prints Markdown
-# for bench/RESULTS.md.
+#     whose bytes are thrown away;
+#   - for reference, mxdigest import of the same files (no IMAP at all).
+# All four use IMAPS to localhost (127.0.0.1), verified against the test CA.
+# Wall time, CPU time (user + system, of the client only: Dovecot's share is
+# not in it) and peak RSS come from GNU time (package "time").  Prints
+# Markdown for bench/RESULTS.md.
 #
 # usage: bench/imap-fetch.sh [MXDIGEST_BINARY] [WORK_DIR]
 # environment: COUNTS ("2000 20000"), RUNS (3)
@@ -38,19 +40,28 @@ trap '"$H" cleanup "$srv" >/dev/null 2>&1 || true' EXIT
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# timed NAME CMD...: runs CMD under GNU time; appends "secs rss_kb" to
-# $work/NAME.times; the command's output goes to $work/NAME.out.
+# timed NAME CMD...: runs CMD under GNU time; appends "secs rss_kb cpu_s" to
+# $work/NAME.times; the command's output goes to $work/NAME.out.  Dirty
+# pages of the run before are written out first (sync), so that no client
+# pays for another's writeback: without it, mbsync's 120 MB of new files
+# after a previous run's made its time vary from 1.5 to 6 s.
 timed() {
 	local name=$1
 	shift
-	/usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >"$work/$name.out" 2>&1 ||
+	sync
+	/usr/bin/time -f '%e %M %U %S' -o "$work/time.txt" "$@" >"$work/$name.out" 2>&1 ||
 		{ echo "imap-fetch.sh: $name failed:" >&2; tail -5 "$work/$name.out" >&2; exit 1; }
-	cat "$work/time.txt" >>"$work/$name.times"
+	awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$work/time.txt" >>"$work/$name.times"
 }
 
 run_mxdigest() {
 	rm -f "$work/bench.db" "$work/bench.db-wal" "$work/bench.db-shm" "$work/bench.db.lock"
 	timed mxdigest "$bin" -q --config "$work/mxdigest.conf" fetch
+}
+
+run_import() {	# the same files without IMAP: what parsing and storing cost alone
+	rm -f "$work/import.db" "$work/import.db-wal" "$work/import.db-shm" "$work/import.db.lock"
+	timed import "$bin" -q --db "$work/import.db" import "$work/mails-$n"
 }
 
 run_mbsync() {	# NAME CONFIG
@@ -133,6 +144,7 @@ for n in $counts; do
 		run_mxdigest
 		run_mbsync mbsync-nofsync "$work/mbsyncrc.no"
 		run_mbsync mbsync "$work/mbsyncrc.default"
+		run_import
 	done
 	got=$(sed -n 's/^bench: \([0-9,]*\) messages fetched.*/\1/p' "$work/mxdigest.out" | tr -d ,)
 	[ -n "$got" ] || got=$("$bin" --db "$work/bench.db" report --from 2000-01-01 --to 2100-01-01 --format json |
@@ -144,21 +156,23 @@ for n in $counts; do
 	ceil=$(awk '{print $1}' "$work/ceiling.times" | median)
 	echo "### $n messages ($((bytes / 1000000)) MB as files)"
 	echo
-	echo "| client | wall time (s) | messages/s | vs ceiling | peak RSS (MB) |"
-	echo "|---|---:|---:|---:|---:|"
-	for t in ceiling mxdigest mbsync-nofsync mbsync; do
+	echo "| client | wall time (s) | messages/s | vs ceiling | client CPU (s) | peak RSS (MB) |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	for t in ceiling mxdigest mbsync-nofsync mbsync import; do
 		s=$(awk '{print $1}' "$work/$t.times" | median)
 		r=$(awk '{print $2}' "$work/$t.times" | median)
+		u=$(awk '{print $3}' "$work/$t.times" | median)
 		case $t in
 		ceiling) label="ceiling (imap_ceiling.py, UID FETCH 1:* BODY.PEEK[])" ;;
 		mxdigest) label="mxdigest fetch (download, parse, store)" ;;
 		mbsync-nofsync) label="mbsync, FSync no" ;;
 		mbsync) label="mbsync, default fsync" ;;
+		import) label="(reference: mxdigest import of the same files, no IMAP)" ;;
 		esac
-		awk -v l="$label" -v s="$s" -v r="$r" -v n="$n" -v c="$ceil" 'BEGIN {
-			printf "| %s | %.2f | %.0f | %.2fx | %.1f |\n", l, s, n / s, s / c, r / 1024 }'
+		awk -v l="$label" -v s="$s" -v r="$r" -v u="$u" -v n="$n" -v c="$ceil" 'BEGIN {
+			printf "| %s | %.2f | %.0f | %.2fx | %.2f | %.1f |\n", l, s, n / s, s / c, u, r / 1024 }'
 	done
 	echo
-	echo "runs (s): $(for t in ceiling mxdigest mbsync-nofsync mbsync; do printf '%s %s; ' "$t" "$(awk '{printf "%s ", $1}' "$work/$t.times")"; done)"
+	echo "runs (s): $(for t in ceiling mxdigest mbsync-nofsync mbsync import; do printf '%s %s; ' "$t" "$(awk '{printf "%s ", $1}' "$work/$t.times")"; done)"
 	echo
 done

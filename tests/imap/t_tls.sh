@@ -110,6 +110,17 @@ expect_not_in "$err" "$MXD_IMAP_PASS" "password in -D imap output (PLAIN)"
 b64=$(printf '\0%s\0%s' "$MXD_IMAP_USER" "$MXD_IMAP_PASS" | base64 -w0)
 expect_not_in "$err" "$b64" "SASL PLAIN blob in -D imap output"
 
+# a wrong password with PLAIN; XOAUTH2 (this Dovecot has no OAuth): 77, the
+# token never shown
+conf auth=plain password_file= password_env=MXD_WRONG_PW
+mxd fetch
+expect_rc 77 "AUTHENTICATE PLAIN with a wrong password"
+conf auth=xoauth2 password_file= oauth2_token_command="echo tok-$MXD_IMAP_PASS"
+mxd -D imap fetch
+expect_rc 77 "XOAUTH2 refused"
+expect_in "$err" "AUTHENTICATE [redacted]" "XOAUTH2 redacted"
+expect_not_in "$err" "tok-$MXD_IMAP_PASS" "token in -D imap output"
+
 # LOGIN, -D imap: the password never shows
 conf
 mxd -D imap -v fetch

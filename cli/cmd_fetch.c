@@ -303,13 +303,6 @@ move_batch(struct fetch *f)
 			f->moving = 0;
 			return 0;
 		}
-		if (r == 1 && !f->move_failed) {
-			mxd_err_set(&f->move_err, MXD_E_PROTO, "the server has neither "
-				    "MOVE nor UIDPLUS: messages were copied to \"%s\" "
-				    "and flagged \\Deleted, but not expunged",
-				    m[i].box);
-			f->move_failed = 1;
-		}
 		*m[i].count += m[i].u->n;
 	}
 	return 0;
@@ -383,12 +376,22 @@ sync_mailbox(struct fetch *f)
 	int found = 0, rc = 0;
 
 	f->moving = !f->dry && !f->move_failed && (f->p.archive || f->p.quarantine);
+	if (f->moving && !(imap_caps(f->im) & (IMAP_CAP_MOVE | IMAP_CAP_UIDPLUS))) {
+		/* only a plain EXPUNGE could finish a COPY there: fetch
+		 * read-only and say why nothing moves */
+		mxd_err_set(&f->move_err, MXD_E_CONFIG, "the server has neither MOVE "
+			    "nor UIDPLUS, so messages cannot be moved without "
+			    "expunging other clients' deleted mail: remove "
+			    "archive_mailbox and quarantine_mailbox");
+		f->move_failed = 1;
+		f->moving = 0;
+	}
 	if (imap_select(f->im, f->p.mailbox, !f->moving, &f->box, &f->err) < 0) {
 		f->failed = 1;
 		return -1;
 	}
 	if (f->moving && f->box.read_only) {
-		mxd_err_set(&f->move_err, MXD_E_PROTO, "\"%s\" is read-only for this "
+		mxd_err_set(&f->move_err, MXD_E_CONFIG, "\"%s\" is read-only for this "
 			    "user: nothing can be moved", f->p.mailbox);
 		f->move_failed = 1;
 		f->moving = 0;
@@ -415,7 +418,8 @@ sync_mailbox(struct fetch *f)
 	/* with a move configured, whatever is still in the mailbox is new or
 	 * was left by an interrupted move: look at all of it */
 	memset(&l, 0, sizeof(l));
-	if (imap_list_sizes(f->im, first, f->box.uidnext, &l, &f->err) < 0) {
+	if (imap_list_sizes(f->im, first, f->box.uidnext, f->moving, &l,
+			    &f->err) < 0) {
 		f->failed = 1;
 		imap_list_release(&l);
 		return -1;

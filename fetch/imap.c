@@ -401,6 +401,7 @@ uid_set(const uint32_t *uids, size_t n)
 struct fetched {
 	uint32_t uid, size;
 	int has_size;
+	int deleted;			/* \Deleted among its FLAGS */
 	const char *body;
 	size_t body_len;
 	int has_body;
@@ -416,6 +417,21 @@ read_msg_att(const struct mailimap_msg_att *ma, struct fetched *f)
 		struct mailimap_msg_att_item *item = clist_content(it);
 		struct mailimap_msg_att_static *st;
 
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
+			clistiter *fi;
+
+			if (!item->att_data.att_dyn || !item->att_data.att_dyn->att_list)
+				continue;
+			for (fi = clist_begin(item->att_data.att_dyn->att_list); fi;
+			     fi = clist_next(fi)) {
+				struct mailimap_flag_fetch *ff = clist_content(fi);
+
+				if (ff->fl_type == MAILIMAP_FLAG_FETCH_OTHER && ff->fl_flag &&
+				    ff->fl_flag->fl_type == MAILIMAP_FLAG_DELETED)
+					f->deleted = 1;
+			}
+			continue;
+		}
 		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
 			continue;
 		st = item->att_data.att_static;
@@ -448,10 +464,10 @@ size_cmp(const void *a, const void *b)
 	return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
-/* UID FETCH lo:hi (UID RFC822.SIZE); hi 0 means "*". */
+/* UID FETCH lo:hi (UID RFC822.SIZE [FLAGS]); hi 0 means "*". */
 static int
-list_range(struct imap *im, uint32_t lo, uint32_t hi, struct imap_list *out,
-	   struct mxd_err *err)
+list_range(struct imap *im, uint32_t lo, uint32_t hi, int skip_deleted,
+	   struct imap_list *out, struct mxd_err *err)
 {
 	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	struct mailimap_set *set = mailimap_set_new_interval(lo, hi);
@@ -463,7 +479,9 @@ list_range(struct imap *im, uint32_t lo, uint32_t hi, struct imap_list *out,
 		oom();
 	if (mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid()) ||
 	    mailimap_fetch_type_new_fetch_att_list_add(ft,
-						       mailimap_fetch_att_new_rfc822_size()))
+						       mailimap_fetch_att_new_rfc822_size()) ||
+	    (skip_deleted &&
+	     mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags())))
 		oom();
 	r = mailimap_uid_fetch(im->s, set, ft, &res);
 	mailimap_fetch_type_free(ft);
@@ -478,6 +496,10 @@ list_range(struct imap *im, uint32_t lo, uint32_t hi, struct imap_list *out,
 		 * keep only what was asked; unsolicited FLAGS have no size */
 		if (!f.uid || !f.has_size || f.uid < lo || (hi && f.uid > hi))
 			continue;
+		if (skip_deleted && f.deleted) {
+			out->deleted++;
+			continue;
+		}
 		out->v = xgrow(out->v, &out->cap, out->n + 1, sizeof(*out->v));
 		out->v[out->n].uid = f.uid;
 		out->v[out->n].size = f.size;
@@ -490,7 +512,7 @@ list_range(struct imap *im, uint32_t lo, uint32_t hi, struct imap_list *out,
 
 int
 imap_list_sizes(struct imap *im, uint32_t first, uint32_t uidnext,
-		struct imap_list *out, struct mxd_err *err)
+		int skip_deleted, struct imap_list *out, struct mxd_err *err)
 {
 	uint64_t lo = first ? first : 1, hi;
 	uint32_t window = LIST_WINDOW;
@@ -501,7 +523,8 @@ imap_list_sizes(struct imap *im, uint32_t first, uint32_t uidnext,
 		if (hi >= uidnext)
 			hi = uidnext - 1;
 		before = out->n;
-		if (list_range(im, (uint32_t)lo, (uint32_t)hi, out, err) < 0)
+		if (list_range(im, (uint32_t)lo, (uint32_t)hi, skip_deleted, out,
+			       err) < 0)
 			return -1;
 		/* sparse UIDs (after many moves): widen the window */
 		if (out->n - before < window / 8 && window < LIST_WINDOW_MAX)
@@ -509,7 +532,8 @@ imap_list_sizes(struct imap *im, uint32_t first, uint32_t uidnext,
 		lo = hi + 1;
 	}
 	/* what arrived after SELECT (or everything, UIDNEXT unknown) */
-	if (lo <= UINT32_MAX && list_range(im, (uint32_t)lo, 0, out, err) < 0)
+	if (lo <= UINT32_MAX &&
+	    list_range(im, (uint32_t)lo, 0, skip_deleted, out, err) < 0)
 		return -1;
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), size_cmp);
@@ -519,9 +543,10 @@ imap_list_sizes(struct imap *im, uint32_t first, uint32_t uidnext,
 		else
 			out->bytes -= out->v[i].size;
 	out->n = j;
-	mxd_log(MXD_LOG_INFO, "\"%s\": %zu message%s from UID %u on, %.1f MB",
+	mxd_log(MXD_LOG_INFO, "\"%s\": %zu message%s from UID %u on, %.1f MB%s",
 		im->name, out->n, out->n == 1 ? "" : "s", first ? first : 1,
-		(double)out->bytes / 1e6);
+		(double)out->bytes / 1e6, out->deleted ? " (flagged \\Deleted ones "
+		"left out)" : "");
 	return 0;
 }
 
@@ -609,6 +634,12 @@ imap_move(struct imap *im, const uint32_t *uids, size_t n, const char *mailbox,
 
 	if (n == 0)
 		return 0;
+	if (!(im->caps & (IMAP_CAP_MOVE | IMAP_CAP_UIDPLUS)))
+		/* only a plain EXPUNGE could finish a COPY: never */
+		return mxd_err_set(err, MXD_E_CONFIG, "the server has neither MOVE "
+				   "nor UIDPLUS, so messages cannot be moved without "
+				   "expunging other clients' deleted mail: remove "
+				   "archive_mailbox and quarantine_mailbox");
 	set = uid_set(uids, n);
 	if (im->caps & IMAP_CAP_MOVE) {
 		snprintf(what, sizeof(what), "UID MOVE to \"%s\"", mailbox);
@@ -642,12 +673,7 @@ imap_move(struct imap *im, const uint32_t *uids, size_t n, const char *mailbox,
 			return fail(im, r, MXD_E_PROTO, "UID STORE +FLAGS.SILENT (\\Deleted)",
 				    err);
 		}
-		if (!(im->caps & IMAP_CAP_UIDPLUS)) {
-			/* a plain EXPUNGE would also remove other clients'
-			 * \Deleted messages: leave them flagged */
-			mailimap_set_free(set);
-			return 1;
-		}
+		/* RFC 4315 §2.1: only these UIDs, whatever else is \Deleted */
 		r = mailimap_uid_expunge(im->s, set);
 		if (r != MAILIMAP_NO_ERROR) {
 			mailimap_set_free(set);

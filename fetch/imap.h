@@ -76,6 +76,7 @@ struct imap_list {
 	struct imap_size *v;
 	size_t n, cap;
 	uint64_t bytes;		/* sum of the sizes */
+	size_t deleted;		/* left out: flagged \Deleted */
 };
 
 struct imap_msg {
@@ -103,11 +104,14 @@ int imap_select(struct imap *im, const char *mailbox, int read_only,
 /*
  * Appends the UID and size of every message whose UID is >= first, in UID
  * order: `UID FETCH lo:hi (UID RFC822.SIZE)` over windows of UIDs up to
- * `uidnext` (from imap_select), then `lo:*` for what arrived since.  Memory
- * is 8 bytes per message in the list plus one window's answer.
+ * `uidnext` (from imap_select), then `lo:*` for what arrived since.  With
+ * skip_deleted, FLAGS are asked for too and messages flagged \Deleted are
+ * left out (counted in out->deleted): they are on their way out, e.g.
+ * copied by an earlier move that could not expunge them.  Memory is 8
+ * bytes per message in the list plus one window's answer.
  */
 int imap_list_sizes(struct imap *im, uint32_t first, uint32_t uidnext,
-		    struct imap_list *out, struct mxd_err *err);
+		    int skip_deleted, struct imap_list *out, struct mxd_err *err);
 void imap_list_release(struct imap_list *l);
 
 /*
@@ -123,8 +127,9 @@ int imap_fetch(struct imap *im, const uint32_t *uids, size_t n, size_t head_max,
 /*
  * Moves uids[0..n) (ascending) to `mailbox`: UID MOVE, else UID COPY, UID
  * STORE +FLAGS.SILENT (\Deleted) and UID EXPUNGE of exactly those UIDs.
- * Returns 0; 1 when the server has neither MOVE nor UIDPLUS (the messages
- * were copied and flagged \Deleted, not expunged); -1 with err.
+ * A server with neither MOVE nor UIDPLUS is refused (MXD_E_CONFIG): only a
+ * plain EXPUNGE could finish the move there, and it would also remove
+ * other clients' \Deleted mail.  Returns 0, or -1 with err.
  */
 int imap_move(struct imap *im, const uint32_t *uids, size_t n,
 	      const char *mailbox, struct mxd_err *err);

@@ -20,6 +20,7 @@
 # by the PID in base_dir/master.pid (and that master's children), never by name.
 # Environment: MXD_KEY_TYPE=ec|rsa (server and CA keys, default ec), MXD_START_TIMEOUT (seconds, 10),
 # MXD_IDLE_NOTIFY (imap_idle_notify_interval in seconds, fresh DIR only; Dovecot's default is 2 min),
+# MXD_IMAP_CAPABILITY (imap_capability: the capabilities announced after login, fresh DIR only),
 # DOVECOT (path of the dovecot binary), PYTHON (python3).
 
 set -eu
@@ -285,6 +286,7 @@ service aggregator {
 		mail_location = maildir:~/Maildir
 		mail_fsync = never
 		$( [ -z "${MXD_IDLE_NOTIFY:-}" ] || printf 'imap_idle_notify_interval = %s secs\n' "$MXD_IDLE_NOTIFY" )
+		$( [ -z "${MXD_IMAP_CAPABILITY:-}" ] || printf 'imap_capability = %s\n' "$MXD_IMAP_CAPABILITY" )
 		mail_max_userip_connections = 50
 		namespace inbox {
 		  inbox = yes

@@ -55,6 +55,13 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 /* Opens the store at cli->db_path; prints and returns an exit code on
  * failure, 0 on success. */
 int cli_open_store(struct cli *c, enum store_mode mode, struct store **out);
+struct progress;
+/* Prints an ingest event as import and fetch do: quarantine always (one
+ * line naming the input), the rest with -v (skipped, already quarantined),
+ * -vv (duplicates) or -vvv (new reports). */
+void cli_ingest_event(const struct cli *c, struct progress *p,
+		      enum ingest_event ev, const char *source,
+		      const char *detail);
 /* Worker threads for parsing: one per online CPU (at most 8). */
 unsigned cli_worker_threads(void);
 /* True when colour may be used on this stream (a TTY, NO_COLOR unset). */

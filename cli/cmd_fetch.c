@@ -80,14 +80,12 @@ struct fetch {
 	int head_mode;			/* fetching headers of oversized mail */
 
 	/* the current message and batch */
-	int cur_quarantined;		/* dry run */
 	char prefix[512];		/* "<account>/<mailbox>/", sources */
 	size_t prefix_len;
 	struct uids got, ok, bad;	/* outcome of the batch, for moves */
 	uint64_t done, done_bytes;	/* of the current listing */
 
 	/* what happened */
-	struct ingest_stats dry_st;
 	uint64_t archived, qmoved, vanished;
 	struct mxd_err err;		/* the error that ended the account */
 	int failed;
@@ -142,73 +140,12 @@ on_event(void *ctx, enum ingest_event ev, const char *source, const char *detail
 {
 	struct fetch *f = ctx;
 
-	switch (ev) {
-	case INGEST_QUARANTINED:
-		f->cur_quarantined = 1;
+	if (ev == INGEST_QUARANTINED || ev == INGEST_ALREADY_QUARANTINED)
 		mark_quarantined(f, source);
-		progress_clear(&f->prog);
-		cli_error(source, "%s", detail);
-		break;
-	case INGEST_ALREADY_QUARANTINED:
-		f->cur_quarantined = 1;
-		mark_quarantined(f, source);
-		if (f->c->verbose > 0) {
-			progress_clear(&f->prog);
-			cli_error(source, "already in quarantine: %s", detail);
-		}
-		break;
-	case INGEST_DUPLICATE:
-		if (f->c->verbose > 1) {
-			progress_clear(&f->prog);
-			cli_error(source, "duplicate report");
-		}
-		break;
-	case INGEST_NOT_REPORT:
-		if (f->c->verbose > 0) {
-			progress_clear(&f->prog);
-			cli_error(source, "not a TLS-RPT report, skipped");
-		}
-		break;
-	case INGEST_REPORT:
-		break;
-	}
+	cli_ingest_event(f->c, &f->prog, ev, source, detail);
 }
 
-/* --dry-run: parse only, and classify as ingest would. */
-static void
-dry_message(struct fetch *f, const void *data, size_t len, const char *source,
-	    size_t truncated_from)
-{
-	struct parse_result res;
-	struct parse_input in = {NULL, &f->lim};
-	size_t i;
-
-	f->dry_st.messages++;
-	f->dry_st.bytes += truncated_from ? truncated_from : len;
-	if (truncated_from) {
-		f->dry_st.quarantined++;
-		f->cur_quarantined = 1;
-		cli_error(source, "message of %zu bytes exceeds the %zu-byte cap",
-			  truncated_from, f->lim.max_message);
-		return;
-	}
-	if (parse_message(data, len, &in, &res) == MXD_E_NOTREPORT) {
-		f->dry_st.not_reports++;
-		on_event(f, INGEST_NOT_REPORT, source, NULL);
-	}
-	for (i = 0; i < res.n_parts; i++) {
-		if (res.parts[i].report) {
-			f->dry_st.reports++;
-		} else {
-			f->dry_st.quarantined++;
-			f->cur_quarantined = 1;
-			progress_clear(&f->prog);
-			cli_error(source, "%s", res.parts[i].reason);
-		}
-	}
-	parse_result_release(&res);
-}
-
+/* The size of a UID in the (sorted) size listing, 0 if absent. */
 static uint32_t
 listed_size(const struct imap_list *l, uint32_t uid)
 {
@@ -239,11 +176,8 @@ on_msg(const struct imap_msg *m, void *ctx)
 	if (f->head_mode)
 		truncated_from = size > m->len ? size : m->len + 1;
 	snprintf(source, sizeof(source), "%s%u", f->prefix, m->uid);
-	f->cur_quarantined = 0;
-	if (f->dry) {
-		dry_message(f, m->data, m->len, source, truncated_from);
-	} else if (ingest_message(f->g, m->data, m->len, source, NULL,
-				  truncated_from, &f->err) < 0) {
+	if (ingest_message(f->g, m->data, m->len, source, NULL, truncated_from,
+			   &f->err) < 0) {
 		f->failed = 1;
 		return 1;
 	}
@@ -340,7 +274,13 @@ run_batch(struct fetch *f, size_t from, size_t to)
 			"fetched", f->p.a->name, to - from - got,
 			to - from - got == 1 ? "" : "s");
 	}
-	if (!f->dry) {
+	if (f->dry) {
+		/* nothing to write: hear every message's outcome */
+		if (ingest_flush(f->g, &f->err) < 0) {
+			f->failed = 1;
+			goto out;
+		}
+	} else {
 		/* the same transaction as the batch's reports */
 		if (store_sync_put(f->s, f->p.a->name, f->p.mailbox,
 				   f->box.uidvalidity, top, &f->err) < 0 ||
@@ -558,7 +498,6 @@ fetch_account(struct fetch *f, const struct account *a)
 	int rc = EXIT_OK;
 
 	memset(&f->p, 0, sizeof(f->p));
-	memset(&f->dry_st, 0, sizeof(f->dry_st));
 	f->archived = f->qmoved = f->vanished = 0;
 	f->failed = f->move_failed = 0;
 	mxd_err_clear(&f->err);
@@ -570,10 +509,11 @@ fetch_account(struct fetch *f, const struct account *a)
 	parse_limits_default(&f->lim);
 	if (f->p.max_message)
 		f->lim.max_message = f->p.max_message;
-	if (!f->dry)
-		/* flushed by run_batch() only, with the sync state */
-		f->g = ingest_new(f->s, &f->lim, (unsigned)-1,
-				  cli_worker_threads(), on_event, f);
+	/* flushed by run_batch() only, with the sync state */
+	f->g = ingest_new(f->s, &f->lim, (unsigned)-1, cli_worker_threads(),
+			  on_event, f);
+	if (f->dry)
+		ingest_set_dry_run(f->g);
 	snprintf(f->prefix, sizeof(f->prefix), "%s/%s/", a->name, f->p.mailbox);
 	f->prefix_len = strlen(f->prefix);
 	snprintf(f->what, sizeof(f->what), "fetch %s", a->name);
@@ -588,7 +528,7 @@ fetch_account(struct fetch *f, const struct account *a)
 	}
 	progress_clear(&f->prog);
 
-	st = f->dry ? &f->dry_st : ingest_stats(f->g);
+	st = ingest_stats(f->g);
 	if (f->failed) {
 		cli_error(a->name, "%s", f->err.text[0] ? f->err.text
 							: mxd_strerror(f->err.code));

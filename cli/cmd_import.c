@@ -11,10 +11,7 @@
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "fetch/fetch.h"
-#include "util/hash.h"
-#include "util/sha256.h"
 #include "util/strutil.h"
-#include "util/xalloc.h"
 
 #define IMPORT_BATCH 1000
 #define READ_CAP ((size_t)256 << 20)
@@ -41,12 +38,8 @@ struct import_ctx {
 	struct mxd_err err;
 	int store_failed;
 	uint64_t unreadable;
-	/* dry run */
 	int dry;
-	struct ingest_stats dry_st;
 	struct parse_limits lim;
-	struct store *ro;	/* the database, if any, to spot duplicates */
-	struct hmap seen;	/* identities and hashes seen in this run */
 };
 
 static void
@@ -54,87 +47,7 @@ on_event(void *ctx, enum ingest_event ev, const char *source, const char *detail
 {
 	struct import_ctx *x = ctx;
 
-	switch (ev) {
-	case INGEST_QUARANTINED:
-		progress_clear(&x->prog);
-		cli_error(source, "%s", detail);
-		break;
-	case INGEST_ALREADY_QUARANTINED:
-		if (x->c->verbose > 0) {
-			progress_clear(&x->prog);
-			cli_error(source, "already in quarantine: %s", detail);
-		}
-		break;
-	case INGEST_DUPLICATE:
-		if (x->c->verbose > 1) {
-			progress_clear(&x->prog);
-			cli_error(source, "duplicate report");
-		}
-		break;
-	case INGEST_NOT_REPORT:
-		if (x->c->verbose > 0) {
-			progress_clear(&x->prog);
-			cli_error(source, "not a TLS-RPT report, skipped");
-		}
-		break;
-	case INGEST_REPORT:
-		break;
-	}
-}
-
-/* A report seen before, in this run or in the database. */
-static int
-dry_duplicate(struct import_ctx *x, const struct tlsrpt *r)
-{
-	char hex[2 * SHA256_LEN + 1], *id;
-	int created, known = 0;
-	struct mxd_err err;
-
-	sha256_hex(r->hash, hex);
-	id = xasprintf("%s\n%s\n%lld", r->org, r->report_id, (long long)r->start);
-	hmap_slot(&x->seen, id, &created);
-	if (!created)
-		known = 1;
-	hmap_slot(&x->seen, hex, &created);
-	if (!created)
-		known = 1;
-	free(id);
-	if (!known && x->ro && store_report_known(x->ro, r, &err) == 1)
-		known = 1;
-	return known;
-}
-
-/* --dry-run: parse only, classify as import would, store nothing. */
-static void
-dry_message(struct import_ctx *x, const struct fetch_msg *m)
-{
-	struct parse_result res;
-	struct parse_input in = {m->name, &x->lim};
-	size_t i;
-
-	x->dry_st.messages++;
-	x->dry_st.bytes += m->len;
-	if (m->truncated_from) {
-		x->dry_st.quarantined++;
-		cli_error(m->source, "message of %zu bytes exceeds the %zu-byte cap",
-			  m->truncated_from, x->lim.max_message);
-		return;
-	}
-	if (parse_message(m->data, m->len, &in, &res) == MXD_E_NOTREPORT) {
-		x->dry_st.not_reports++;
-		on_event(x, INGEST_NOT_REPORT, m->source, NULL);
-	}
-	for (i = 0; i < res.n_parts; i++) {
-		if (res.parts[i].report && dry_duplicate(x, res.parts[i].report)) {
-			x->dry_st.duplicates++;
-		} else if (res.parts[i].report) {
-			x->dry_st.reports++;
-		} else {
-			x->dry_st.quarantined++;
-			cli_error(m->source, "%s", res.parts[i].reason);
-		}
-	}
-	parse_result_release(&res);
+	cli_ingest_event(x->c, &x->prog, ev, source, detail);
 }
 
 static int
@@ -144,10 +57,6 @@ on_msg(const struct fetch_msg *m, void *ctx)
 
 	if (*x->c->interrupted)
 		return 1;
-	if (x->dry) {
-		dry_message(x, m);
-		return 0;
-	}
 	if (ingest_message(x->g, m->data, m->len, m->source, m->name,
 			   m->truncated_from, &x->err) < 0) {
 		x->store_failed = 1;
@@ -222,20 +131,20 @@ cmd_import(struct cli *c, int argc, char **argv)
 	if (c->cfg.max_message_size)
 		x.lim.max_message = c->cfg.max_message_size;
 
-	hmap_init(&x.seen);
 	if (x.dry) {
 		struct mxd_err e;
 
 		/* an existing database tells what is already stored */
 		if (access(c->db_path, F_OK) == 0 &&
-		    store_open(c->db_path, STORE_READ, 0, &x.ro, &e) < 0)
-			x.ro = NULL;
-	} else {
-		if ((rc = cli_open_store(c, STORE_WRITE, &s)))
-			return rc;
-		x.g = ingest_new(s, &x.lim, IMPORT_BATCH, cli_worker_threads(),
-				 on_event, &x);
+		    store_open(c->db_path, STORE_READ, 0, &s, &e) < 0)
+			s = NULL;
+	} else if ((rc = cli_open_store(c, STORE_WRITE, &s))) {
+		return rc;
 	}
+	x.g = ingest_new(s, &x.lim, IMPORT_BATCH, cli_worker_threads(), on_event,
+			 &x);
+	if (x.dry)
+		ingest_set_dry_run(x.g);
 	progress_init(&x.prog, "import", !c->quiet);
 	memset(&fo, 0, sizeof(fo));
 	/* an oversized message is read whole (up to READ_CAP) so that the
@@ -248,13 +157,9 @@ cmd_import(struct cli *c, int argc, char **argv)
 		fetch_local(argv[i], &fo);
 	progress_clear(&x.prog);
 
-	if (!x.dry) {
-		if (!x.store_failed && ingest_flush(x.g, &x.err) < 0)
-			x.store_failed = 1;
-		st = ingest_stats(x.g);
-	} else {
-		st = &x.dry_st;
-	}
+	if (!x.store_failed && ingest_flush(x.g, &x.err) < 0)
+		x.store_failed = 1;
+	st = ingest_stats(x.g);
 	if (x.store_failed) {
 		rc = cli_fail(&x.err);
 		cli_error(NULL, "import stopped: the last batch was not saved; run "
@@ -273,7 +178,5 @@ cmd_import(struct cli *c, int argc, char **argv)
 	}
 	ingest_free(x.g);
 	store_close(s);
-	store_close(x.ro);
-	hmap_release(&x.seen);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "util/buf.h"
 #include "util/utf8.h"
 
@@ -143,4 +144,39 @@ cli_worker_threads(void)
 	if (n < 1)
 		return 0;
 	return n > 8 ? 8 : (unsigned)n;
+}
+
+void
+cli_ingest_event(const struct cli *c, struct progress *p, enum ingest_event ev,
+		 const char *source, const char *detail)
+{
+	/* quarantine always; the rest by verbosity */
+	static const int level[] = {
+		[INGEST_REPORT] = 3,
+		[INGEST_DUPLICATE] = 2,
+		[INGEST_NOT_REPORT] = 1,
+		[INGEST_QUARANTINED] = 0,
+		[INGEST_ALREADY_QUARANTINED] = 1,
+	};
+
+	if (c->verbose < level[ev] || (c->quiet && ev != INGEST_QUARANTINED))
+		return;
+	progress_clear(p);
+	switch (ev) {
+	case INGEST_QUARANTINED:
+		cli_error(source, "%s", detail);
+		break;
+	case INGEST_ALREADY_QUARANTINED:
+		cli_error(source, "already in quarantine: %s", detail);
+		break;
+	case INGEST_DUPLICATE:
+		cli_error(source, "duplicate report");
+		break;
+	case INGEST_NOT_REPORT:
+		cli_error(source, "not a TLS-RPT report, skipped");
+		break;
+	case INGEST_REPORT:
+		cli_error(source, "new report");
+		break;
+	}
 }

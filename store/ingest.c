@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "store/store.h"
+#include "util/hash.h"
 #include "util/sha256.h"
 #include "util/xalloc.h"
 
@@ -63,6 +64,15 @@ struct ingest {
 	pthread_mutex_t mu;
 	pthread_cond_t work;	/* a job was queued, or stop */
 	pthread_cond_t done;	/* a job finished */
+	/* dry run: nothing is written; what was seen is remembered here */
+	int dry;
+	struct hmap seen;	/* message SHA-256 -> struct seen_msg; report keys */
+};
+
+/* The outcome of a message seen in a dry run, to replay for a copy. */
+struct seen_msg {
+	unsigned reports, quarantined;
+	char *reasons;		/* quarantine reasons, '\n'-separated */
 };
 
 static void
@@ -103,7 +113,7 @@ job_run(struct ingest *g, struct job *j)
 		j->st = parse_message(j->data, j->len, &in, &j->res);
 	}
 	buf_init(&j->blob, BUF_NOCAP);
-	if (j->st == MXD_OK)
+	if (j->st == MXD_OK && !g->dry)
 		j->codec = store_message_encode(j->data, j->len, &j->blob);
 }
 
@@ -187,6 +197,8 @@ replay_quarantined(const struct store_qitem *q, void *ctx)
 static int
 open_batch(struct ingest *g, struct mxd_err *err)
 {
+	if (g->dry)
+		return 0;
 	if (!store_in_transaction(g->s) && store_begin(g->s, err) < 0)
 		return -1;
 	return 0;
@@ -201,6 +213,116 @@ part_label(char *out, size_t n, const char *source,
 		snprintf(out, n, "%s[%u]", source, p->index);
 	else
 		snprintf(out, n, "%s", source);
+}
+
+/* A key seen in this dry run?  Remembers it either way. */
+static int
+seen_before(struct ingest *g, const char *key)
+{
+	int created;
+
+	hmap_slot(&g->seen, key, &created);
+	return !created;
+}
+
+/* The dry-run store part: classify as job_store() would, write nothing. */
+static int
+job_dry(struct ingest *g, struct job *j, struct mxd_err *err)
+{
+	char hex[2 * SHA256_LEN + 1], label[512], *key;
+	struct seen_msg *m;
+	void **slot;
+	int64_t msg_id;
+	size_t i;
+	int created, known;
+
+	if (g->s) {
+		known = store_message_find(g->s, j->sha, &msg_id, err);
+		if (known < 0)
+			return -1;
+		if (known) {
+			/* in the database: as a real import would say */
+			unsigned nr, nq;
+			struct replay rp = {g, j->source};
+
+			if (store_message_outcome(g->s, msg_id, &nr, &nq, err) < 0)
+				return -1;
+			g->st.duplicates += nr;
+			for (i = 0; i < nr; i++)
+				event(g, INGEST_DUPLICATE, j->source, NULL);
+			if (nq && store_quarantine_list_message(g->s, msg_id,
+					replay_quarantined, &rp, err) < 0)
+				return -1;
+			return 0;
+		}
+	}
+	sha256_hex(j->sha, hex);
+	slot = hmap_slot(&g->seen, hex, &created);
+	if (!created) {
+		/* the same bytes earlier in this run */
+		m = *slot;
+		g->st.duplicates += m->reports;
+		for (i = 0; i < m->reports; i++)
+			event(g, INGEST_DUPLICATE, j->source, NULL);
+		if (m->reasons) {
+			char *copy = xstrdup(m->reasons), *save = NULL, *r;
+
+			for (r = strtok_r(copy, "\n", &save); r;
+			     r = strtok_r(NULL, "\n", &save)) {
+				g->st.already_quarantined++;
+				event(g, INGEST_ALREADY_QUARANTINED, j->source, r);
+			}
+			free(copy);
+		}
+		return 0;
+	}
+	m = xcalloc(1, sizeof(*m));
+	*slot = m;
+	if (j->st == MXD_E_NOTREPORT) {
+		g->st.not_reports++;
+		event(g, INGEST_NOT_REPORT, j->source, NULL);
+		return 0;
+	}
+	for (i = 0; i < j->res.n_parts; i++) {
+		const struct parse_part *p = &j->res.parts[i];
+		int dup = 0, r;
+
+		part_label(label, sizeof(label), j->source, &j->res, p);
+		if (!p->report) {
+			char *nr = xasprintf("%s%s%s", m->reasons ? m->reasons : "",
+					     m->reasons ? "\n" : "", p->reason);
+
+			free(m->reasons);
+			m->reasons = nr;
+			m->quarantined++;
+			g->st.quarantined++;
+			event(g, INGEST_QUARANTINED, label, p->reason);
+			continue;
+		}
+		key = xasprintf("id\n%s\n%s\n%lld", p->report->org,
+				p->report->report_id, (long long)p->report->start);
+		dup |= seen_before(g, key);
+		free(key);
+		sha256_hex(p->report->hash, hex);
+		key = xasprintf("report\n%s", hex);
+		dup |= seen_before(g, key);
+		free(key);
+		if (!dup && g->s) {
+			r = store_report_known(g->s, p->report, err);
+			if (r < 0)
+				return -1;
+			dup = r;
+		}
+		if (dup) {
+			g->st.duplicates++;
+			event(g, INGEST_DUPLICATE, label, NULL);
+		} else {
+			m->reports++;
+			g->st.reports++;
+			event(g, INGEST_REPORT, label, NULL);
+		}
+	}
+	return 0;
 }
 
 /* The store part of one job, in input order, on the calling thread. */
@@ -308,10 +430,10 @@ retire_oldest(struct ingest *g, struct mxd_err *err)
 	g->next--;
 	pthread_mutex_unlock(&g->mu);
 
-	rc = g->failed ? -1 : job_store(g, j, err);
+	rc = g->failed ? -1 : g->dry ? job_dry(g, j, err) : job_store(g, j, err);
 	job_free(j);
 	if (rc < 0) {
-		if (!g->failed)
+		if (!g->failed && !g->dry)
 			store_rollback(g->s);
 		g->failed = 1;
 		g->pending = 0;
@@ -326,7 +448,7 @@ static int
 flush_batch(struct ingest *g, struct mxd_err *err)
 {
 	g->pending = 0;
-	if (!store_in_transaction(g->s))
+	if (g->dry || !store_in_transaction(g->s))
 		return 0;
 	if (store_commit(g->s, err) < 0) {
 		store_rollback(g->s);
@@ -371,6 +493,13 @@ ingest_message(struct ingest *g, const void *data, size_t len,
 	return 0;
 }
 
+void
+ingest_set_dry_run(struct ingest *g)
+{
+	g->dry = 1;
+	hmap_init(&g->seen);
+}
+
 int
 ingest_begin(struct ingest *g, struct mxd_err *err)
 {
@@ -413,8 +542,21 @@ ingest_free(struct ingest *g)
 		g->head = (g->head + 1) % MAX_INFLIGHT;
 		g->count--;
 	}
-	if (store_in_transaction(g->s))
+	if (g->dry) {
+		size_t pos = 0;
+		struct hmap_entry *e;
+
+		while ((e = hmap_next(&g->seen, &pos))) {
+			struct seen_msg *m = e->value;
+
+			if (m)
+				free(m->reasons);
+			free(m);
+		}
+		hmap_release(&g->seen);
+	} else if (store_in_transaction(g->s)) {
 		store_rollback(g->s);
+	}
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->work);
 	pthread_cond_destroy(&g->done);

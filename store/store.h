@@ -251,6 +251,11 @@ struct ingest *ingest_new(struct store *s, const struct parse_limits *lim,
 int ingest_message(struct ingest *g, const void *data, size_t len,
 		   const char *source, const char *name, size_t truncated_from,
 		   struct mxd_err *err);
+/* Dry run (call right after ingest_new): everything is parsed and
+ * classified, with the same events and counts, and nothing is written.
+ * The store may then be NULL, or opened read-only to recognise what is
+ * already stored; duplicates within the run are recognised too. */
+void ingest_set_dry_run(struct ingest *g);
 /* Opens the batch's transaction if none is open (so that a caller can
  * write its own state, e.g. IMAP sync state, in the same transaction). */
 int ingest_begin(struct ingest *g, struct mxd_err *err);

@@ -53,100 +53,360 @@ report_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/*
+ * A small writer that puts the commas itself: `first` is set when an
+ * object or array opens and cleared by the first member, so each member is
+ * one call.
+ */
+struct jw {
+	FILE *out;
+	int first;
+};
+
 static void
-key(FILE *out, const char *k)
+sep(struct jw *w)
 {
-	report_json_string(out, k);
-	fputc(':', out);
+	if (!w->first)
+		fputc(',', w->out);
+	w->first = 0;
 }
 
 static void
-num(FILE *out, const char *k, uint64_t v)
+key(struct jw *w, const char *k)
 {
-	key(out, k);
-	fprintf(out, "%llu", (unsigned long long)v);
+	sep(w);
+	report_json_string(w->out, k);
+	fputc(':', w->out);
 }
 
 static void
-str(FILE *out, const char *k, const char *v)
+open_(struct jw *w, const char *k, int c)
 {
-	key(out, k);
-	if (v)
-		report_json_string(out, v);
+	if (k)
+		key(w, k);
 	else
-		fputs("null", out);
+		sep(w);
+	fputc(c, w->out);
+	w->first = 1;
 }
 
 static void
-rate(FILE *out, const char *k, uint64_t ok, uint64_t bad)
+obj(struct jw *w, const char *k)
 {
-	key(out, k);
-	fprintf(out, "%.4f", agg_fail_rate(ok, bad));
+	open_(w, k, '{');
 }
 
 static void
-time_field(FILE *out, const char *k, int64_t t)
+arr(struct jw *w, const char *k)
+{
+	open_(w, k, '[');
+}
+
+static void
+end(struct jw *w, int c)
+{
+	fputc(c, w->out);
+	w->first = 0;
+}
+
+static void
+num(struct jw *w, const char *k, uint64_t v)
+{
+	key(w, k);
+	fprintf(w->out, "%llu", (unsigned long long)v);
+}
+
+static void
+real(struct jw *w, const char *k, double v)
+{
+	key(w, k);
+	fprintf(w->out, "%.4f", v);
+}
+
+static void
+boolean(struct jw *w, const char *k, int v)
+{
+	key(w, k);
+	fputs(v ? "true" : "false", w->out);
+}
+
+static void
+str(struct jw *w, const char *k, const char *v)
+{
+	key(w, k);
+	if (v)
+		report_json_string(w->out, v);
+	else
+		fputs("null", w->out);
+}
+
+static void
+rate(struct jw *w, const char *k, uint64_t ok, uint64_t bad)
+{
+	real(w, k, agg_fail_rate(ok, bad));
+}
+
+static void
+time_field(struct jw *w, const char *k, int64_t t)
 {
 	char iso[32];
 
 	time_format_iso(t, iso);
-	str(out, k, iso);
+	str(w, k, iso);
 }
 
 static void
-day_field(FILE *out, const char *k, int64_t t)
+day_field(struct jw *w, const char *k, int64_t t)
 {
 	char day[16];
 
 	time_format_date(t, day);
-	str(out, k, day);
+	str(w, k, day);
 }
 
 static void
-strings(FILE *out, const char *k, const char *const *v, size_t n)
+strings(struct jw *w, const char *k, const char *const *v, size_t n)
 {
 	size_t i;
 
-	key(out, k);
-	fputc('[', out);
+	arr(w, k);
 	for (i = 0; i < n; i++) {
-		if (i)
-			fputc(',', out);
-		report_json_string(out, v[i]);
+		sep(w);
+		report_json_string(w->out, v[i]);
 	}
-	fputc(']', out);
+	end(w, ']');
 }
 
 static void
-window(FILE *out, const char *k, int64_t from, int64_t to)
+window(struct jw *w, const char *k, int64_t from, int64_t to)
 {
-	key(out, k);
-	fputc('{', out);
-	time_field(out, "from", from);
-	fputc(',', out);
-	time_field(out, "to", to);
-	fputc('}', out);
+	obj(w, k);
+	time_field(w, "from", from);
+	time_field(w, "to", to);
+	end(w, '}');
+}
+
+/* reports, organizations, successful, failed and rate of some totals */
+static void
+totals(struct jw *w, const struct agg_totals *t)
+{
+	num(w, "reports", t->reports);
+	num(w, "organizations", t->organizations);
+	num(w, "successful_sessions", t->successful);
+	num(w, "failed_sessions", t->failed);
+	rate(w, "failure_rate", t->successful, t->failed);
+}
+
+static void
+by_organization(struct jw *w, const struct agg_digest *d)
+{
+	size_t i, k;
+
+	arr(w, "by_organization");
+	for (i = 0; i < d->n_orgs; i++) {
+		const struct agg_org *r = &d->orgs[i];
+
+		obj(w, NULL);
+		str(w, "organization", r->org);
+		num(w, "reports", r->reports);
+		num(w, "successful_sessions", r->successful);
+		num(w, "failed_sessions", r->failed);
+		rate(w, "failure_rate", r->successful, r->failed);
+		num(w, "previous_reports", r->prev_reports);
+		num(w, "previous_successful_sessions", r->prev_successful);
+		num(w, "previous_failed_sessions", r->prev_failed);
+		boolean(w, "new_failures", r->new_failures);
+		arr(w, "daily_failed_sessions");
+		for (k = 0; k < r->n_daily; k++) {
+			obj(w, NULL);
+			day_field(w, "day", r->daily[k].day);
+			num(w, "failed_sessions", r->daily[k].failed);
+			end(w, '}');
+		}
+		end(w, ']');
+		end(w, '}');
+	}
+	end(w, ']');
+}
+
+static void
+by_mx_host(struct jw *w, const struct agg_digest *d)
+{
+	size_t i, k;
+
+	arr(w, "by_mx_host");
+	for (i = 0; i < d->n_mx; i++) {
+		const struct agg_mx *r = &d->mx[i];
+
+		obj(w, NULL);
+		str(w, "mx_host", r->mx);
+		num(w, "failed_sessions", r->failed);
+		str(w, "top_result_type", r->top_result);
+		strings(w, "organizations", r->orgs, r->n_orgs);
+		num(w, "previous_failed_sessions", r->prev_failed);
+		arr(w, "result_types");
+		for (k = 0; k < r->n_results; k++) {
+			obj(w, NULL);
+			str(w, "result_type", r->results[k].result_type);
+			num(w, "failed_sessions", r->results[k].failed);
+			boolean(w, "new", r->results[k].is_new);
+			end(w, '}');
+		}
+		end(w, ']');
+		end(w, '}');
+	}
+	end(w, ']');
+}
+
+/* The tables whose rows are flat objects. */
+static void
+flat_tables(struct jw *w, const struct agg_digest *d)
+{
+	size_t i;
+
+	arr(w, "by_result_type");
+	for (i = 0; i < d->n_results; i++) {
+		const struct agg_result *r = &d->results[i];
+
+		obj(w, NULL);
+		str(w, "result_type", r->result_type);
+		num(w, "failed_sessions", r->failed);
+		num(w, "reports", r->reports);
+		num(w, "previous_failed_sessions", r->prev_failed);
+		end(w, '}');
+	}
+	end(w, ']');
+	arr(w, "by_policy_domain");
+	for (i = 0; i < d->n_domains; i++) {
+		const struct agg_domain *r = &d->domains[i];
+
+		obj(w, NULL);
+		str(w, "policy_domain", r->domain);
+		str(w, "policy_types", r->types);
+		num(w, "successful_sessions", r->successful);
+		num(w, "failed_sessions", r->failed);
+		rate(w, "failure_rate", r->successful, r->failed);
+		num(w, "previous_successful_sessions", r->prev_successful);
+		num(w, "previous_failed_sessions", r->prev_failed);
+		end(w, '}');
+	}
+	end(w, ']');
+	arr(w, "by_policy");
+	for (i = 0; i < d->n_policies; i++) {
+		const struct agg_policy *r = &d->policies[i];
+
+		obj(w, NULL);
+		str(w, "policy_domain", r->domain);
+		str(w, "policy_type", r->type);
+		num(w, "reports", r->reports);
+		num(w, "successful_sessions", r->successful);
+		num(w, "failed_sessions", r->failed);
+		end(w, '}');
+	}
+	end(w, ']');
+	arr(w, "by_policy_type");
+	for (i = 0; i < d->n_ptypes; i++) {
+		const struct agg_ptype *r = &d->ptypes[i];
+
+		obj(w, NULL);
+		str(w, "policy_type", r->type);
+		num(w, "reports", r->reports);
+		num(w, "successful_sessions", r->successful);
+		num(w, "failed_sessions", r->failed);
+		rate(w, "failure_rate", r->successful, r->failed);
+		num(w, "previous_failed_sessions", r->prev_failed);
+		end(w, '}');
+	}
+	end(w, ']');
+	arr(w, "by_sending_ip");
+	for (i = 0; i < d->n_ips; i++) {
+		const struct agg_ip *r = &d->ips[i];
+
+		obj(w, NULL);
+		str(w, "sending_ip", r->ip);
+		num(w, "failed_sessions", r->failed);
+		num(w, "previous_failed_sessions", r->prev_failed);
+		str(w, "top_result_type", r->top_result);
+		strings(w, "organizations", r->orgs, r->n_orgs);
+		end(w, '}');
+	}
+	end(w, ']');
+	arr(w, "daily");
+	for (i = 0; i < d->n_days; i++) {
+		const struct agg_day *r = &d->days[i];
+
+		obj(w, NULL);
+		day_field(w, "day", r->day);
+		num(w, "reports", r->reports);
+		num(w, "successful_sessions", r->successful);
+		num(w, "failed_sessions", r->failed);
+		rate(w, "failure_rate", r->successful, r->failed);
+		end(w, '}');
+	}
+	end(w, ']');
 }
 
 /* Fields added after schema 1 was published come after the original ones,
  * so that the first fields of every object stay where they were. */
 static void
-previous(FILE *out, const struct agg_digest *d)
+changes(struct jw *w, const struct agg_digest *d)
 {
-	const struct agg_totals *p = &d->prev;
+	size_t i;
 
-	window(out, "previous_window", d->prev_from, d->prev_to);
-	fputs(",\"previous_totals\":{", out);
-	num(out, "reports", p->reports);
-	fputc(',', out);
-	num(out, "organizations", p->organizations);
-	fputc(',', out);
-	num(out, "successful_sessions", p->successful);
-	fputc(',', out);
-	num(out, "failed_sessions", p->failed);
-	fputc(',', out);
-	rate(out, "failure_rate", p->successful, p->failed);
-	fputc('}', out);
+	window(w, "previous_window", d->prev_from, d->prev_to);
+	obj(w, "previous_totals");
+	totals(w, &d->prev);
+	end(w, '}');
+	obj(w, "new");
+	window(w, "compared_with", d->hist_from, d->from);
+	boolean(w, "history", d->has_history);
+	arr(w, "mx_result_types");
+	for (i = 0; i < d->n_new_pairs; i++) {
+		obj(w, NULL);
+		str(w, "mx_host", d->new_pairs[i].mx);
+		str(w, "result_type", d->new_pairs[i].result_type);
+		num(w, "failed_sessions", d->new_pairs[i].failed);
+		end(w, '}');
+	}
+	end(w, ']');
+	arr(w, "organizations");
+	for (i = 0; i < d->n_new_orgs; i++) {
+		obj(w, NULL);
+		str(w, "organization", d->new_orgs[i].org);
+		num(w, "failed_sessions", d->new_orgs[i].failed);
+		end(w, '}');
+	}
+	end(w, ']');
+	end(w, '}');
+	arr(w, "silent_reporters");
+	for (i = 0; i < d->n_silent; i++) {
+		obj(w, NULL);
+		str(w, "organization", d->silent[i].org);
+		num(w, "previous_reports", d->silent[i].prev_reports);
+		time_field(w, "last_report_start", d->silent[i].last_start);
+		end(w, '}');
+	}
+	end(w, ']');
+	arr(w, "quarantine");
+	for (i = 0; i < d->n_quarantine; i++) {
+		const struct agg_qitem *q = &d->quarantine[i];
+
+		/* not the id, time or source: they depend on how and when the
+		 * store was filled (`mxdigest quarantine list` has them), and two
+		 * stores of the same reports give the same digest */
+		obj(w, NULL);
+		str(w, "name", q->name);
+		num(w, "size", (uint64_t)q->size);
+		str(w, "reason", q->reason);
+		end(w, '}');
+	}
+	end(w, ']');
+	obj(w, "filters");
+	str(w, "domain", d->f_domain);
+	str(w, "organization", d->f_org);
+	str(w, "mx_host", d->f_mx);
+	end(w, '}');
+	strings(w, "alerts", d->alerts, d->n_alerts);
 }
 
 int
@@ -154,247 +414,24 @@ report_render_json(const struct agg_digest *d, const struct report_opts *o,
 		   FILE *out, struct mxd_err *err)
 {
 	const struct agg_totals *t = &d->totals;
-	size_t i, k;
+	struct jw w = {out, 1};
 
-	fprintf(out, "{\"schema_version\":%d,", JSON_SCHEMA_VERSION);
-	time_field(out, "generated", o->generated);
-	fputc(',', out);
-	window(out, "window", d->from, d->to);
-	fputs(",\"totals\":{", out);
-	num(out, "reports", t->reports);
-	fputc(',', out);
-	num(out, "organizations", t->organizations);
-	fputc(',', out);
-	num(out, "successful_sessions", t->successful);
-	fputc(',', out);
-	num(out, "failed_sessions", t->failed);
-	fputc(',', out);
-	rate(out, "failure_rate", t->successful, t->failed);
-	fputc(',', out);
-	num(out, "quarantined", (uint64_t)t->quarantined);
-	fputc(',', out);
-	key(out, "failure_rate_change");
-	fprintf(out, "%.4f", agg_fail_rate(t->successful, t->failed) -
-		agg_fail_rate(d->prev.successful, d->prev.failed));
-	fputs("},\"by_organization\":[", out);
-	for (i = 0; i < d->n_orgs; i++) {
-		const struct agg_org *r = &d->orgs[i];
-
-		fputs(i ? ",{" : "{", out);
-		str(out, "organization", r->org);
-		fputc(',', out);
-		num(out, "reports", r->reports);
-		fputc(',', out);
-		num(out, "successful_sessions", r->successful);
-		fputc(',', out);
-		num(out, "failed_sessions", r->failed);
-		fputc(',', out);
-		rate(out, "failure_rate", r->successful, r->failed);
-		fputc(',', out);
-		num(out, "previous_reports", r->prev_reports);
-		fputc(',', out);
-		num(out, "previous_successful_sessions", r->prev_successful);
-		fputc(',', out);
-		num(out, "previous_failed_sessions", r->prev_failed);
-		fputc(',', out);
-		key(out, "new_failures");
-		fputs(r->new_failures ? "true" : "false", out);
-		fputs(",\"daily_failed_sessions\":[", out);
-		for (k = 0; k < r->n_daily; k++) {
-			fputs(k ? ",{" : "{", out);
-			day_field(out, "day", r->daily[k].day);
-			fputc(',', out);
-			num(out, "failed_sessions", r->daily[k].failed);
-			fputc('}', out);
-		}
-		fputs("]}", out);
-	}
-	fputs("],\"by_mx_host\":[", out);
-	for (i = 0; i < d->n_mx; i++) {
-		const struct agg_mx *r = &d->mx[i];
-
-		fputs(i ? ",{" : "{", out);
-		str(out, "mx_host", r->mx);
-		fputc(',', out);
-		num(out, "failed_sessions", r->failed);
-		fputc(',', out);
-		str(out, "top_result_type", r->top_result);
-		fputc(',', out);
-		strings(out, "organizations", r->orgs, r->n_orgs);
-		fputc(',', out);
-		num(out, "previous_failed_sessions", r->prev_failed);
-		fputs(",\"result_types\":[", out);
-		for (k = 0; k < r->n_results; k++) {
-			fputs(k ? ",{" : "{", out);
-			str(out, "result_type", r->results[k].result_type);
-			fputc(',', out);
-			num(out, "failed_sessions", r->results[k].failed);
-			fputc(',', out);
-			key(out, "new");
-			fputs(r->results[k].is_new ? "true" : "false", out);
-			fputc('}', out);
-		}
-		fputs("]}", out);
-	}
-	fputs("],\"by_result_type\":[", out);
-	for (i = 0; i < d->n_results; i++) {
-		const struct agg_result *r = &d->results[i];
-
-		fputs(i ? ",{" : "{", out);
-		str(out, "result_type", r->result_type);
-		fputc(',', out);
-		num(out, "failed_sessions", r->failed);
-		fputc(',', out);
-		num(out, "reports", r->reports);
-		fputc(',', out);
-		num(out, "previous_failed_sessions", r->prev_failed);
-		fputc('}', out);
-	}
-	fputs("],\"by_policy_domain\":[", out);
-	for (i = 0; i < d->n_domains; i++) {
-		const struct agg_domain *r = &d->domains[i];
-
-		fputs(i ? ",{" : "{", out);
-		str(out, "policy_domain", r->domain);
-		fputc(',', out);
-		str(out, "policy_types", r->types);
-		fputc(',', out);
-		num(out, "successful_sessions", r->successful);
-		fputc(',', out);
-		num(out, "failed_sessions", r->failed);
-		fputc(',', out);
-		rate(out, "failure_rate", r->successful, r->failed);
-		fputc(',', out);
-		num(out, "previous_successful_sessions", r->prev_successful);
-		fputc(',', out);
-		num(out, "previous_failed_sessions", r->prev_failed);
-		fputc('}', out);
-	}
-	fputs("],\"by_policy\":[", out);
-	for (i = 0; i < d->n_policies; i++) {
-		const struct agg_policy *r = &d->policies[i];
-
-		fputs(i ? ",{" : "{", out);
-		str(out, "policy_domain", r->domain);
-		fputc(',', out);
-		str(out, "policy_type", r->type);
-		fputc(',', out);
-		num(out, "reports", r->reports);
-		fputc(',', out);
-		num(out, "successful_sessions", r->successful);
-		fputc(',', out);
-		num(out, "failed_sessions", r->failed);
-		fputc('}', out);
-	}
-	fputs("],\"by_policy_type\":[", out);
-	for (i = 0; i < d->n_ptypes; i++) {
-		const struct agg_ptype *r = &d->ptypes[i];
-
-		fputs(i ? ",{" : "{", out);
-		str(out, "policy_type", r->type);
-		fputc(',', out);
-		num(out, "reports", r->reports);
-		fputc(',', out);
-		num(out, "successful_sessions", r->successful);
-		fputc(',', out);
-		num(out, "failed_sessions", r->failed);
-		fputc(',', out);
-		rate(out, "failure_rate", r->successful, r->failed);
-		fputc(',', out);
-		num(out, "previous_failed_sessions", r->prev_failed);
-		fputc('}', out);
-	}
-	fputs("],\"by_sending_ip\":[", out);
-	for (i = 0; i < d->n_ips; i++) {
-		const struct agg_ip *r = &d->ips[i];
-
-		fputs(i ? ",{" : "{", out);
-		str(out, "sending_ip", r->ip);
-		fputc(',', out);
-		num(out, "failed_sessions", r->failed);
-		fputc(',', out);
-		num(out, "previous_failed_sessions", r->prev_failed);
-		fputc(',', out);
-		str(out, "top_result_type", r->top_result);
-		fputc(',', out);
-		strings(out, "organizations", r->orgs, r->n_orgs);
-		fputc('}', out);
-	}
-	fputs("],\"daily\":[", out);
-	for (i = 0; i < d->n_days; i++) {
-		const struct agg_day *r = &d->days[i];
-
-		fputs(i ? ",{" : "{", out);
-		day_field(out, "day", r->day);
-		fputc(',', out);
-		num(out, "reports", r->reports);
-		fputc(',', out);
-		num(out, "successful_sessions", r->successful);
-		fputc(',', out);
-		num(out, "failed_sessions", r->failed);
-		fputc(',', out);
-		rate(out, "failure_rate", r->successful, r->failed);
-		fputc('}', out);
-	}
-	fputs("],", out);
-	previous(out, d);
-	fputs(",\"new\":{", out);
-	window(out, "compared_with", d->hist_from, d->from);
-	fputc(',', out);
-	key(out, "history");
-	fputs(d->has_history ? "true" : "false", out);
-	fputs(",\"mx_result_types\":[", out);
-	for (i = 0; i < d->n_new_pairs; i++) {
-		fputs(i ? ",{" : "{", out);
-		str(out, "mx_host", d->new_pairs[i].mx);
-		fputc(',', out);
-		str(out, "result_type", d->new_pairs[i].result_type);
-		fputc(',', out);
-		num(out, "failed_sessions", d->new_pairs[i].failed);
-		fputc('}', out);
-	}
-	fputs("],\"organizations\":[", out);
-	for (i = 0; i < d->n_new_orgs; i++) {
-		fputs(i ? ",{" : "{", out);
-		str(out, "organization", d->new_orgs[i].org);
-		fputc(',', out);
-		num(out, "failed_sessions", d->new_orgs[i].failed);
-		fputc('}', out);
-	}
-	fputs("]},\"silent_reporters\":[", out);
-	for (i = 0; i < d->n_silent; i++) {
-		fputs(i ? ",{" : "{", out);
-		str(out, "organization", d->silent[i].org);
-		fputc(',', out);
-		num(out, "previous_reports", d->silent[i].prev_reports);
-		fputc(',', out);
-		time_field(out, "last_report_start", d->silent[i].last_start);
-		fputc('}', out);
-	}
-	fputs("],\"quarantine\":[", out);
-	for (i = 0; i < d->n_quarantine; i++) {
-		const struct agg_qitem *q = &d->quarantine[i];
-
-		fputs(i ? ",{" : "{", out);
-		/* not the id, time or source: they depend on how and when the
-		 * store was filled (`mxdigest quarantine list` has them), and two
-		 * stores of the same reports give the same digest */
-		str(out, "name", q->name);
-		fputc(',', out);
-		num(out, "size", (uint64_t)q->size);
-		fputc(',', out);
-		str(out, "reason", q->reason);
-		fputc('}', out);
-	}
-	fputs("],\"filters\":{", out);
-	str(out, "domain", d->f_domain);
-	fputc(',', out);
-	str(out, "organization", d->f_org);
-	fputc(',', out);
-	str(out, "mx_host", d->f_mx);
-	fputs("},", out);
-	strings(out, "alerts", d->alerts, d->n_alerts);
-	fputs("}\n", out);
+	obj(&w, NULL);
+	num(&w, "schema_version", JSON_SCHEMA_VERSION);
+	time_field(&w, "generated", o->generated);
+	window(&w, "window", d->from, d->to);
+	obj(&w, "totals");
+	totals(&w, t);
+	num(&w, "quarantined", (uint64_t)t->quarantined);
+	real(&w, "failure_rate_change", agg_fail_rate(t->successful, t->failed) -
+	     agg_fail_rate(d->prev.successful, d->prev.failed));
+	end(&w, '}');
+	by_organization(&w, d);
+	by_mx_host(&w, d);
+	flat_tables(&w, d);
+	changes(&w, d);
+	end(&w, '}');
+	fputc('\n', out);
 	if (ferror(out))
 		return mxd_err_set(err, MXD_E_IO, "cannot write the JSON digest");
 	return 0;

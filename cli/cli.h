@@ -55,6 +55,9 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 /* Opens the store at cli->db_path; prints and returns an exit code on
  * failure, 0 on success. */
 int cli_open_store(struct cli *c, enum store_mode mode, struct store **out);
+/* For a command that writes, or (dry) only reads what exists: a dry run
+ * gets the database read-only when there is one, else NULL. */
+int cli_open_store_for(struct cli *c, int dry, struct store **out);
 struct progress;
 /* Prints an ingest event as import and fetch do: quarantine always (one
  * line naming the input), the rest with -v (skipped, already quarantined),

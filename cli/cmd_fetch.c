@@ -625,13 +625,9 @@ cmd_fetch(struct cli *c, int argc, char **argv)
 		cli_warn("--insecure: the server's TLS certificate is NOT verified "
 			 "(for tests only)");
 
-	if (!f.dry) {
-		if ((rc = cli_open_store(c, STORE_WRITE, &f.s)))
-			return rc;
-	} else if (access(c->db_path, F_OK) == 0 &&
-		   store_open(c->db_path, STORE_READ, 0, &f.s, &err) < 0) {
-		f.s = NULL;	/* a dry run without state looks at everything */
-	}
+	/* a dry run without a database looks at everything */
+	if ((rc = cli_open_store_for(c, f.dry, &f.s)))
+		return rc;
 
 	for (i = 0; i < c->cfg.n_accounts; i++) {
 		const struct account *a = &c->cfg.accounts[i];

@@ -131,16 +131,8 @@ cmd_import(struct cli *c, int argc, char **argv)
 	if (c->cfg.max_message_size)
 		x.lim.max_message = c->cfg.max_message_size;
 
-	if (x.dry) {
-		struct mxd_err e;
-
-		/* an existing database tells what is already stored */
-		if (access(c->db_path, F_OK) == 0 &&
-		    store_open(c->db_path, STORE_READ, 0, &s, &e) < 0)
-			s = NULL;
-	} else if ((rc = cli_open_store(c, STORE_WRITE, &s))) {
+	if ((rc = cli_open_store_for(c, x.dry, &s)))
 		return rc;
-	}
 	x.g = ingest_new(s, &x.lim, IMPORT_BATCH, cli_worker_threads(), on_event,
 			 &x);
 	if (x.dry)

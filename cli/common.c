@@ -123,6 +123,21 @@ cli_open_store(struct cli *c, enum store_mode mode, struct store **out)
 }
 
 int
+cli_open_store_for(struct cli *c, int dry, struct store **out)
+{
+	struct mxd_err err;
+
+	*out = NULL;
+	if (!dry)
+		return cli_open_store(c, STORE_WRITE, out);
+	/* a dry run reads an existing database to tell what is stored */
+	if (access(c->db_path, F_OK) == 0 &&
+	    store_open(c->db_path, STORE_READ, 0, out, &err) < 0)
+		*out = NULL;
+	return 0;
+}
+
+int
 cli_use_color(FILE *f, const char *mode)
 {
 	const char *nc = getenv("NO_COLOR");

@@ -194,6 +194,26 @@ replay_quarantined(const struct store_qitem *q, void *ctx)
 	return 0;
 }
 
+/* A message already stored: its reports count as duplicates, and its
+ * quarantine entries are reported again, without parsing anything. */
+static int
+replay_stored(struct ingest *g, const struct job *j, int64_t msg_id,
+	      struct mxd_err *err)
+{
+	struct replay rp = {g, j->source};
+	unsigned nr, nq, i;
+
+	if (store_message_outcome(g->s, msg_id, &nr, &nq, err) < 0)
+		return -1;
+	g->st.duplicates += nr;
+	for (i = 0; i < nr; i++)
+		event(g, INGEST_DUPLICATE, j->source, NULL);
+	if (nq && store_quarantine_list_message(g->s, msg_id, replay_quarantined,
+						&rp, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 open_batch(struct ingest *g, struct mxd_err *err)
 {
@@ -237,24 +257,12 @@ job_dry(struct ingest *g, struct job *j, struct mxd_err *err)
 	int created, known;
 
 	if (g->s) {
+		/* in the database: as a real import would say */
 		known = store_message_find(g->s, j->sha, &msg_id, err);
 		if (known < 0)
 			return -1;
-		if (known) {
-			/* in the database: as a real import would say */
-			unsigned nr, nq;
-			struct replay rp = {g, j->source};
-
-			if (store_message_outcome(g->s, msg_id, &nr, &nq, err) < 0)
-				return -1;
-			g->st.duplicates += nr;
-			for (i = 0; i < nr; i++)
-				event(g, INGEST_DUPLICATE, j->source, NULL);
-			if (nq && store_quarantine_list_message(g->s, msg_id,
-					replay_quarantined, &rp, err) < 0)
-				return -1;
-			return 0;
-		}
+		if (known)
+			return replay_stored(g, j, msg_id, err);
 	}
 	sha256_hex(j->sha, hex);
 	slot = hmap_slot(&g->seen, hex, &created);
@@ -339,20 +347,8 @@ job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 	known = store_message_find(g->s, j->sha, &msg_id, err);
 	if (known < 0)
 		return -1;
-	if (known) {
-		unsigned nr, nq;
-		struct replay rp = {g, j->source};
-
-		if (store_message_outcome(g->s, msg_id, &nr, &nq, err) < 0)
-			return -1;
-		g->st.duplicates += nr;
-		for (i = 0; i < nr; i++)
-			event(g, INGEST_DUPLICATE, j->source, NULL);
-		if (nq && store_quarantine_list_message(g->s, msg_id,
-							replay_quarantined, &rp, err) < 0)
-			return -1;
-		return 0;
-	}
+	if (known)
+		return replay_stored(g, j, msg_id, err);
 	if (j->st == MXD_E_NOTREPORT) {
 		g->st.not_reports++;
 		event(g, INGEST_NOT_REPORT, j->source, NULL);

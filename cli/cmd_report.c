@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aggregate/aggregate.h"
@@ -72,6 +73,7 @@ enum {
 static FILE *
 open_output(const char *path, char **tmp)
 {
+	mode_t mask;
 	int fd;
 	FILE *f;
 
@@ -83,6 +85,10 @@ open_output(const char *path, char **tmp)
 		*tmp = NULL;
 		return NULL;
 	}
+	/* mkstemp makes it 0600: give the file the mode any new file gets */
+	mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
 	if (!(f = fdopen(fd, "w"))) {
 		cli_error(path, "cannot create: %s", strerror(errno));
 		close(fd);

@@ -88,6 +88,8 @@ expect_eq "$(json 'd["totals"]["organizations"], d["totals"]["reports"]')" "1 2"
 mxd report --from 2026-11-16 --to 2026-11-23 -o "$TMP/digest.txt"
 expect_rc 0 "-o"
 expect_in "$(cat "$TMP/digest.txt")" "TLS-RPT digest" "-o file written"
+(umask 027; "$MXDIGEST" --db "$DB" report --from 2026-11-16 --to 2026-11-23 -o "$TMP/digest2.txt")
+expect_eq "$(stat -c %a "$TMP/digest2.txt")" 640 "-o file gets the mode the umask gives, not mkstemp's 0600"
 mxd report -o "$TMP/no/such/dir/x.txt" --from 2026-11-16
 expect_rc 74 "-o into a missing directory"
 # --top limits rows; NO_COLOR and a pipe mean no escapes

@@ -11,7 +11,7 @@ SAMPLES="$SRCDIR/samples"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mxdtest.XXXXXX")
 DB="$TMP/test.db"
 trap 'rm -rf "$TMP"' EXIT
-failures=0
+. "$SRCDIR/tests/assert.sh"
 NO_COLOR=1
 export NO_COLOR
 
@@ -30,33 +30,6 @@ mxd() {
 	return 0
 }
 
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-expect_rc() {	# expected description
-	[ "$rc" = "$1" ] || { fail "$2: exit status $rc, expected $1"; echo "$err" >&2; }
-}
-
-expect_eq() {	# got expected description
-	[ "$1" = "$2" ] || fail "$3: got [$1], expected [$2]"
-}
-
-expect_in() {	# haystack needle description
-	case "$1" in
-	*"$2"*) ;;
-	*) fail "$3: [$2] not found in [$1]" ;;
-	esac
-}
-
-expect_not_in() {
-	case "$1" in
-	*"$2"*) fail "$3: [$2] found in [$1]" ;;
-	*) ;;
-	esac
-}
-
 # lines TEXT: number of lines
 lines() {
 	if [ -z "$1" ]; then echo 0; else printf '%s\n' "$1" | wc -l | tr -d ' '; fi
@@ -67,12 +40,4 @@ json() {
 	printf '%s' "$out" | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
 }
 
-finish() {
-	if [ "$failures" -gt 0 ]; then
-		echo "$failures check(s) failed" >&2
-		exit 1
-	fi
-	echo "ok"
-	exit 0
-}
 set -e

@@ -27,9 +27,9 @@ SRV="$TMP/srv"
 CONF="$TMP/config"
 DB="$TMP/test.db"
 PWFILE="$TMP/password"
-failures=0
 skipping=0
 BG_PIDS=""
+. "$SRCDIR/tests/assert.sh"
 NO_COLOR=1
 export NO_COLOR
 # nothing of the tester's own configuration or database is read or written
@@ -48,11 +48,6 @@ cleanup() {
 }
 trap 'rc=$?; cleanup; if [ "$rc" = 77 ] && [ "$skipping" != 1 ]; then rc=1; fi; exit $rc' EXIT
 trap 'exit 1' INT TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
 
 # die MESSAGE: a failure that makes the rest pointless.
 die() {
@@ -115,28 +110,6 @@ mxd() {
 	return 0
 }
 
-expect_rc() {	# expected description
-	[ "$rc" = "$1" ] || { fail "$2: exit status $rc, expected $1"; printf '%s\n' "$err" | tail -n 20 >&2; }
-}
-
-expect_eq() {	# got expected description
-	[ "$1" = "$2" ] || fail "$3: got [$1], expected [$2]"
-}
-
-expect_in() {	# haystack needle description
-	case "$1" in
-	*"$2"*) ;;
-	*) fail "$3: [$2] not found in [$(printf '%s' "$1" | tail -c 2000)]" ;;
-	esac
-}
-
-expect_not_in() {
-	case "$1" in
-	*"$2"*) fail "$3: [$2] found" ;;
-	*) ;;
-	esac
-}
-
 # The Dovecot log from a mark on: log_mark, then log_since.
 log_mark() { LOGPOS=$(wc -c <"$MXD_DOVECOT_LOG"); }
 log_since() { tail -c +$((LOGPOS + 1)) "$MXD_DOVECOT_LOG"; }
@@ -191,11 +164,3 @@ wait_for() {
 
 sql() { sqlite3 "$DB" "$1"; }
 
-finish() {
-	if [ "$failures" -gt 0 ]; then
-		echo "$failures check(s) failed" >&2
-		exit 1
-	fi
-	echo "ok"
-	exit 0
-}

@@ -1058,34 +1058,6 @@ agg_digest_release(struct agg_digest *d)
 
 /* ---- details as sent --------------------------------------------------- */
 
-struct detail_ctx {
-	agg_detail_fn fn;
-	void *ctx;
-};
-
-static int
-on_detail(const struct store_detail_row *r, void *ctx)
-{
-	struct detail_ctx *c = ctx;
-	struct agg_detail x;
-
-	x.report_id = r->report_id;
-	x.org = r->org;
-	x.start = r->start;
-	x.end = r->end;
-	x.domain = r->domain;
-	x.policy_type = r->policy_type;
-	x.result_type = r->result_type;
-	x.sending_ip = r->sending_ip;
-	x.receiving_mx = r->receiving_mx;
-	x.receiving_helo = r->receiving_helo;
-	x.receiving_ip = r->receiving_ip;
-	x.count = r->count;
-	x.reason_code = r->reason_code;
-	x.additional_info = r->additional_info;
-	return c->fn(&x, c->ctx);
-}
-
 static void
 digest_filter(const struct agg_digest *d, struct store_filter *f)
 {
@@ -1100,11 +1072,10 @@ int
 agg_digest_details(const struct agg_digest *d, agg_detail_fn fn, void *ctx,
 		   struct mxd_err *err)
 {
-	struct detail_ctx c = {fn, ctx};
 	struct store_filter f;
 
 	digest_filter(d, &f);
-	return store_scan_details(d->store, &f, on_detail, &c, err);
+	return store_scan_details(d->store, &f, fn, ctx, err);
 }
 
 int

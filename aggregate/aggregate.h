@@ -211,24 +211,10 @@ void agg_digest_release(struct agg_digest *d);
  * The failure details of the digest's window, as the senders wrote them,
  * one call per detail, in report start order (so a spreadsheet can write
  * them in ascending rows without holding them).  The row is valid during
- * the call; a non-zero return from fn stops the scan.
+ * the call; a non-zero return from fn stops the scan.  Rows are the
+ * store's own (struct store_detail_row): aggregate adds nothing to them.
  */
-struct agg_detail {
-	const char *report_id;
-	const char *org;
-	int64_t start, end;
-	const char *domain;
-	const char *policy_type;
-	const char *result_type;
-	const char *sending_ip;
-	const char *receiving_mx;
-	const char *receiving_helo;
-	const char *receiving_ip;
-	uint64_t count;
-	const char *reason_code;
-	const char *additional_info;
-};
-typedef int (*agg_detail_fn)(const struct agg_detail *r, void *ctx);
+typedef store_detail_fn agg_detail_fn;
 int agg_digest_details(const struct agg_digest *d, agg_detail_fn fn, void *ctx,
 		       struct mxd_err *err);
 /* How many rows agg_digest_details() would give. */

@@ -108,7 +108,7 @@ date_field(struct csv *c, int64_t t)
 }
 
 static int
-on_detail(const struct agg_detail *r, void *ctx)
+on_detail(const struct store_detail_row *r, void *ctx)
 {
 	struct csv *c = ctx;
 

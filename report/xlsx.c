@@ -627,7 +627,7 @@ static const struct col detail_cols[] = {
 #define DETAIL_COLS (sizeof(detail_cols) / sizeof(detail_cols[0]))
 
 static int
-on_detail(const struct agg_detail *p, void *ctx)
+on_detail(const struct store_detail_row *p, void *ctx)
 {
 	struct xlsx *x = ctx;
 	lxw_worksheet *ws = x->ws;

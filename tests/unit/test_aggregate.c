@@ -326,7 +326,7 @@ struct seen {
 };
 
 static int
-on_detail(const struct agg_detail *r, void *ctx)
+on_detail(const struct store_detail_row *r, void *ctx)
 {
 	struct seen *s = ctx;
 

@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "cli/config.h"
-#include "store/store.h"
+#include "store/ingest.h"
 #include "util/err.h"
 
 /* Exit codes, sysexits(3) style; mxdigest(1) EXIT STATUS is the table. */

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/store.h"
+#include "store/ingest.h"
 #include "util/hash.h"
 #include "util/sha256.h"
 #include "util/xalloc.h"

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/ingest.h"
 #include "store/store_p.h"
 #include "util/buf.h"
 #include "util/xalloc.h"

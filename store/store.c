@@ -1064,28 +1064,3 @@ store_scan_failures(struct store *s, const struct store_filter *f,
 	}
 	return scan_finish(s, st, rc, err);
 }
-
-int
-store_counts(struct store *s, struct store_counts *c, struct mxd_err *err)
-{
-	static const char sql[] =
-		"SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM"
-		" reports), (SELECT count(*) FROM quarantine), (SELECT"
-		" coalesce(min(start), 0) FROM reports), (SELECT"
-		" coalesce(max(start), 0) FROM reports)";
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return store_db_error(s, err, "query");
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return store_db_error(s, err, "query");
-	}
-	c->messages = sqlite3_column_int64(st, 0);
-	c->reports = sqlite3_column_int64(st, 1);
-	c->quarantined = sqlite3_column_int64(st, 2);
-	c->first_start = sqlite3_column_int64(st, 3);
-	c->last_start = sqlite3_column_int64(st, 4);
-	sqlite3_finalize(st);
-	return 0;
-}

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "aggregate/aggregate.h"
-#include "store/store.h"
+#include "store/ingest.h"
 #include "util/hash.h"
 #include "util/timeutil.h"
 

@@ -10,12 +10,17 @@
  * "no-policy-found" is not a policy: a session that found none cannot also
  * have applied one, so those sessions add to the rest (the same Google report
  * has a no-policy-found entry beside its two "sts" entries).
+ *
+ * Every sum goes through count_add(): a report whose sums pass 2^53 (2,048
+ * policies of 2^53 sessions would wrap a 64-bit total to 0) is refused by
+ * the caller instead of being counted.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "parse/parse.h"
 #include "util/buf.h"
+#include "util/count.h"
 #include "util/xalloc.h"
 
 static int
@@ -72,18 +77,19 @@ cmp_fail(const void *x, const void *y)
 	return c ? c : strcmp(a->type, b->type);
 }
 
-static void
+static int
 count_domains(struct tlsrpt *r, struct arena *a)
 {
 	struct dom_ent *e;
 	size_t i, j, n = r->n_policies, nd = 0;
 	struct buf types;
+	int over = 0;
 
 	r->domains = arena_array(a, n ? n : 1, sizeof(*r->domains));
 	r->n_domains = 0;
 	r->successful = r->failed = 0;
 	if (!n)
-		return;
+		return 0;
 	e = xmalloc(n * sizeof(*e));
 	for (i = 0; i < n; i++) {
 		e[i].domain = r->policies[i].domain;
@@ -105,19 +111,17 @@ count_domains(struct tlsrpt *r, struct arena *a)
 			/* same type: add up */
 			for (k = j; k < n && strcmp(e[k].domain, e[i].domain) == 0 &&
 				    strcmp(e[k].type, e[j].type) == 0; k++) {
-				s += e[k].successful;
-				f += e[k].failed;
+				s = count_add(s, e[k].successful);
+				f = count_add(f, e[k].failed);
 			}
 			if (is_no_policy(e[j].type)) {
-				np_s += s;
-				np_f += f;
+				np_s = count_add(np_s, s);
+				np_f = count_add(np_f, f);
 			} else {
 				/* different types: the same sessions, take the
 				 * largest */
-				if (s + f > sessions)
-					sessions = s + f;
-				if (f > failed)
-					failed = f;
+				sessions = count_max(sessions, count_add(s, f));
+				failed = count_max(failed, f);
 			}
 			if (types.len)
 				buf_addc(&types, '+');
@@ -126,28 +130,34 @@ count_domains(struct tlsrpt *r, struct arena *a)
 		}
 		d->domain = e[i].domain;
 		d->types = arena_strndup(a, buf_cstr(&types), types.len);
-		d->failed = failed + np_f;
-		d->successful = sessions - failed + np_s;
-		r->successful += d->successful;
-		r->failed += d->failed;
+		d->failed = count_add(failed, np_f);
+		/* sessions >= failed: the largest total includes its failures */
+		d->successful = sessions > COUNT_MAX ? COUNT_OVER
+			: count_add(sessions - failed, np_s);
+		if (count_add(d->successful, d->failed) > COUNT_MAX)
+			over = 1;
+		r->successful = count_add(r->successful, d->successful);
+		r->failed = count_add(r->failed, d->failed);
 	}
 	buf_release(&types);
 	r->n_domains = nd;
 	free(e);
+	return over || count_add(r->successful, r->failed) > COUNT_MAX ? -1 : 0;
 }
 
-static void
+static int
 count_failures(struct tlsrpt *r, struct arena *a)
 {
 	struct fail_ent *e;
 	size_t i, j, k, n = 0, nf = 0;
+	int over = 0;
 
 	for (i = 0; i < r->n_policies; i++)
 		n += r->policies[i].n_details;
 	r->fails = arena_array(a, n ? n : 1, sizeof(*r->fails));
 	r->n_fails = 0;
 	if (!n)
-		return;
+		return 0;
 	e = xmalloc(n * sizeof(*e));
 	for (i = 0, k = 0; i < r->n_policies; i++) {
 		const struct tlsrpt_policy *p = &r->policies[i];
@@ -167,14 +177,16 @@ count_failures(struct tlsrpt *r, struct arena *a)
 
 			for (k = j; k < n && cmp_fail_key(&e[k], &e[i]) == 0 &&
 				    strcmp(e[k].type, e[j].type) == 0; k++)
-				sum += e[k].d->count;
+				sum = count_add(sum, e[k].d->count);
 			if (is_no_policy(e[j].type))
-				none += sum;
-			else if (sum > best)
-				best = sum;
+				none = count_add(none, sum);
+			else
+				best = count_max(best, sum);
 			j = k;
 		}
-		best += none;
+		best = count_add(best, none);
+		if (best > COUNT_MAX)
+			over = 1;
 		r->fails[nf].domain = e[i].domain;
 		r->fails[nf].result_type = e[i].d->result_type;
 		r->fails[nf].sending_ip = e[i].d->sending_ip;
@@ -185,11 +197,13 @@ count_failures(struct tlsrpt *r, struct arena *a)
 	}
 	r->n_fails = nf;
 	free(e);
+	return over ? -1 : 0;
 }
 
-void
+int
 tlsrpt_count(struct tlsrpt *r, struct arena *a)
 {
-	count_domains(r, a);
-	count_failures(r, a);
+	int d = count_domains(r, a), f = count_failures(r, a);
+
+	return d < 0 || f < 0 ? -1 : 0;
 }

@@ -6,6 +6,7 @@
  * errors naming the field path; the deviations real senders make
  * (corpus/QUIRKS.md) are accepted and recorded as TLSRPT_NOTE_* bits.
  */
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,12 +14,10 @@
 #include <string.h>
 
 #include "parse/parse_p.h"
+#include "util/count.h"
 #include "util/strutil.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
-
-/* Counts above 2^53 cannot be summed or shown exactly in a spreadsheet. */
-#define COUNT_MAX ((uint64_t)1 << 53)
 
 struct jctx {
 	struct arena *a;
@@ -133,7 +132,10 @@ fail_absent(struct jctx *c, json_object *obj, const char *key)
 }
 
 /* A cleaned arena copy: valid UTF-8 (json-c checked it), control
- * characters and NULs replaced by U+FFFD. */
+ * characters and NULs replaced by U+FFFD.  The scratch buffer has no cap
+ * of its own: a string is at most the report's length, and its cleaned
+ * copy at most three times that, so a value never comes out cut or empty
+ * (the report's own size was capped before json-c saw it). */
 static const char *
 clean(struct jctx *c, const char *s, size_t n)
 {
@@ -142,7 +144,7 @@ clean(struct jctx *c, const char *s, size_t n)
 	buf_reset(&c->tmp);
 	r = utf8_clean(&c->tmp, s, n);
 	if (r < 0)
-		return arena_strndup(c->a, s, 0);
+		abort();	/* unreachable: the buffer has no cap */
 	if (r > 0)
 		c->notes |= TLSRPT_NOTE_CONTROL_CHARS;
 	return arena_strndup(c->a, (const char *)c->tmp.data, c->tmp.len);
@@ -480,18 +482,14 @@ read_detail(struct jctx *c, json_object *d, struct tlsrpt_detail *out)
 	return 0;
 }
 
-/* The domain after the last '_' of a report-id, if it looks like one. */
+/* The domain after the last '_' of a report-id, if it is one. */
 static const char *
 report_id_domain(struct jctx *c, const char *id)
 {
-	const char *u = id ? strrchr(id, '_') : NULL, *p;
+	const char *u = id ? strrchr(id, '_') : NULL;
 
-	if (!u || !u[1] || !strchr(u + 1, '.'))
+	if (!u || !parse_domain_ok(u + 1))
 		return NULL;
-	for (p = u + 1; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
-			return NULL;
 	return arena_strdup(c->a, u + 1);
 }
 
@@ -704,6 +702,21 @@ parse_report_json(const char *json, size_t len, const struct parse_hints *hints,
 		  struct mxd_err *err)
 {
 	struct parse_limits def;
+	struct budget b;
+
+	if (!limits) {
+		parse_limits_default(&def);
+		limits = &def;
+	}
+	budget_init(&b, limits);
+	return json_read(json, len, hints, limits, &b, a, err);
+}
+
+struct tlsrpt *
+json_read(const char *json, size_t len, const struct parse_hints *hints,
+	  const struct parse_limits *limits, struct budget *b, struct arena *a,
+	  struct mxd_err *err)
+{
 	struct json_tokener *tok;
 	json_object *root;
 	struct jctx c;
@@ -711,12 +724,8 @@ parse_report_json(const char *json, size_t len, const struct parse_hints *hints,
 	enum json_tokener_error jerr;
 	size_t end;
 	uint32_t notes = 0;
-	size_t bom = 0;
+	size_t bom = 0, cost;
 
-	if (!limits) {
-		parse_limits_default(&def);
-		limits = &def;
-	}
 	/* QUIRKS B6: a UTF-8 byte-order mark */
 	if (len >= 3 && memcmp(json, "\xef\xbb\xbf", 3) == 0) {
 		json += 3;
@@ -731,6 +740,21 @@ parse_report_json(const char *json, size_t len, const struct parse_hints *hints,
 	}
 	if (len > INT32_MAX - 1) {
 		mxd_err_set(err, MXD_E_TOOBIG, "report JSON: too large");
+		return NULL;
+	}
+	/* json-c's tree can need 250 times the text ("{},{},..."): decide
+	 * before it allocates anything */
+	cost = json_cost(json, len);
+	if (cost > b->max) {
+		/* this report alone: its part fails, the message goes on */
+		mxd_err_set(err, MXD_E_TOOBIG, "report JSON: reading it would need "
+			    "about %zu bytes of memory, more than the %zu-byte "
+			    "budget", cost, b->max);
+		return NULL;
+	}
+	if (budget_take(b, cost) < 0) {
+		mxd_err_set(err, MXD_E_TOOBIG, "report JSON: the message's budget "
+			    "is spent");
 		return NULL;
 	}
 	tok = json_tokener_new_ex(limits->max_depth);
@@ -781,7 +805,7 @@ parse_report_json(const char *json, size_t len, const struct parse_hints *hints,
 	c.err = err;
 	c.hints = hints;
 	c.notes = notes;
-	buf_init(&c.tmp, len + 16);
+	buf_init(&c.tmp, BUF_NOCAP);
 	r = arena_alloc(a, sizeof(*r));
 	if (read_report(&c, root, r) < 0) {
 		json_object_put(root);
@@ -793,6 +817,10 @@ parse_report_json(const char *json, size_t len, const struct parse_hints *hints,
 	r->notes = c.notes;
 	r->json_len = len;
 	sha256(json, len, r->hash);
-	tlsrpt_count(r, a);
+	if (tlsrpt_count(r, a) < 0) {
+		mxd_err_set(err, MXD_E_SCHEMA, "report JSON: its session counts add "
+			    "up to more than 2^53 (%" PRIu64 ")", COUNT_MAX);
+		return NULL;
+	}
 	return r;
 }

@@ -32,6 +32,7 @@ struct walk_ctx {
 	struct arena *a;
 	struct mime_walk *w;
 	const struct parse_limits *lim;
+	struct budget *budget;
 	int part_no;
 };
 
@@ -39,17 +40,7 @@ struct walk_ctx {
 static const char *
 clean_copy(struct arena *a, const char *s, size_t n)
 {
-	struct buf b;
-	const char *r;
-
-	buf_init(&b, n * 3 + 16);
-	if (utf8_clean(&b, s, n) < 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	r = arena_strndup(a, buf_cstr(&b), b.len);
-	buf_release(&b);
-	return r;
+	return parse_clean(a, s, n);
 }
 
 /* Decodes RFC 2047 encoded words into UTF-8 (raw 8-bit kept as UTF-8),
@@ -286,7 +277,7 @@ message_hints(struct walk_ctx *c, struct mailimf_fields *f,
 			if (str_casecmp(o->fld_name, "TLS-Report-Domain") == 0) {
 				v = arena_strdup(c->a, o->fld_value);
 				v[strcspn(v, " \t\r\n;(")] = '\0';
-				if (*v)
+				if (parse_domain_ok(v))
 					h->report_domain = clean_copy(c->a, v, strlen(v));
 				tlsrpt = 1;
 			} else if (str_casecmp(o->fld_name, "TLS-Report-Submitter") == 0) {
@@ -387,7 +378,10 @@ visit_leaf(struct walk_ctx *c, struct mailmime *m, const struct parse_hints *h,
 			cand.media_type, cand.filename ? cand.filename : "-",
 			cand.strength == CAND_STRONG ? "report" :
 			cand.strength == CAND_WEAK ? "maybe a report" : "skipped");
-	c->part_no++;
+	if (++c->part_no > MIME_MAX_LEAVES) {
+		c->w->error = "MIME: more than 1000 parts";
+		return;
+	}
 	if (cand.strength == CAND_NONE)
 		return;
 	cand.hints = *h;
@@ -411,14 +405,19 @@ visit_leaf(struct walk_ctx *c, struct mailmime *m, const struct parse_hints *h,
 			add_cand(c, &cand);
 			return;
 		}
-		cand.data = (const unsigned char *)arena_strndup(c->a, dec, dlen);
+		if (budget_take(c->budget, dlen) == 0)
+			cand.data = (const unsigned char *)arena_strndup(c->a, dec,
+									 dlen);
 		cand.len = dlen;
 		mailmime_decoded_part_free(dec);
 	} else {
-		cand.data = (const unsigned char *)arena_strndup(c->a,
-			d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length);
 		cand.len = d->dt_data.dt_text.dt_length;
+		if (budget_take(c->budget, cand.len) == 0)
+			cand.data = (const unsigned char *)arena_strndup(c->a,
+				d->dt_data.dt_text.dt_data, cand.len);
 	}
+	if (c->budget->over)
+		return;		/* the message is refused whole */
 	add_cand(c, &cand);
 }
 
@@ -429,6 +428,8 @@ visit(struct walk_ctx *c, struct mailmime *m, const struct parse_hints *h,
 	clistiter *it;
 
 	if (!m)
+		return;
+	if (c->w->error || c->budget->over)
 		return;
 	if (depth > c->lim->max_depth) {
 		c->w->error = "MIME: parts nested too deeply";
@@ -554,8 +555,10 @@ trim_headers(const char *msg, size_t len, size_t *out_len)
 
 void
 mime_walk(const char *msg, size_t len, const struct parse_limits *lim,
-	  const char *name_hint, struct arena *a, struct mime_walk *w)
+	  const char *name_hint, struct budget *b, struct arena *a,
+	  struct mime_walk *w)
 {
+	struct mxd_err err;
 	char *trimmed;
 	size_t tlen = 0;
 	struct mailmime *mime = NULL;
@@ -571,11 +574,19 @@ mime_walk(const char *msg, size_t len, const struct parse_limits *lim,
 	c.a = a;
 	c.w = w;
 	c.lim = lim;
+	c.budget = b;
 	c.part_no = 0;
 	trimmed = trim_headers(msg, len, &tlen);
 	if (trimmed) {
 		msg = trimmed;
 		len = tlen;
+	}
+	/* libetpan recurses once per level: bound the levels first */
+	mxd_err_clear(&err);
+	if (mime_check_nesting(msg, len, lim->max_depth, &err) < 0) {
+		w->error = arena_strdup(a, err.text);
+		free(trimmed);
+		return;
 	}
 	if (mailmime_parse(msg, len, &idx, &mime) != MAILIMF_NO_ERROR || !mime) {
 		w->error = "MIME: cannot parse the message";

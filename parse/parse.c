@@ -7,6 +7,7 @@
 
 #include "parse/parse_p.h"
 #include "util/strutil.h"
+#include "util/utf8.h"
 
 void
 parse_limits_default(struct parse_limits *l)
@@ -68,6 +69,28 @@ tlsrpt_notes_parse(const char *s)
 	return notes;
 }
 
+int
+parse_domain_ok(const char *s)
+{
+	size_t label = 0, n = 0;
+	int dots = 0;
+
+	for (; *s; s++, n++) {
+		if (*s == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			dots++;
+			continue;
+		}
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_') ||
+		    ++label > 63)
+			return 0;
+	}
+	return dots > 0 && n <= 254;
+}
+
 /* Field `idx` of a TLS-RPT file name (RFC 8460 §5.1), or NULL. */
 static const char *
 filename_field(const char *name, int idx, struct arena *a)
@@ -91,10 +114,7 @@ filename_field(const char *name, int idx, struct arena *a)
 		char *r = arena_strndup(a, p, (size_t)(e - p));
 
 		str_lower(r);
-		/* a domain has a dot and no spaces */
-		if (!strchr(r, '.') || strpbrk(r, " \t\"<>"))
-			return NULL;
-		return r;
+		return parse_domain_ok(r) ? r : NULL;
 	}
 }
 
@@ -140,8 +160,19 @@ subject_domain(const char *subject, struct arena *a)
 		return NULL;
 	r = arena_strndup(a, p, n);
 	str_lower(r);
-	if (!strchr(r, '.'))
-		return NULL;
+	return parse_domain_ok(r) ? r : NULL;
+}
+
+const char *
+parse_clean(struct arena *a, const char *s, size_t n)
+{
+	struct buf b;
+	const char *r;
+
+	buf_init(&b, BUF_NOCAP);
+	utf8_clean_text(&b, s, n, UTF8_TAB_SPACE);
+	r = arena_strndup(a, buf_cstr(&b), b.len);
+	buf_release(&b);
 	return r;
 }
 
@@ -151,7 +182,7 @@ fail_part(struct parse_result *res, struct parse_part *p, enum mxd_status st,
 {
 	p->report = NULL;
 	p->status = st;
-	p->reason = arena_strdup(&res->arena, reason);
+	p->reason = parse_clean(&res->arena, reason, strlen(reason));
 	res->n_failed++;
 }
 
@@ -210,17 +241,25 @@ looks_like_tlsrpt(const unsigned char *p, size_t n)
 	       mem_casemem((const char *)p, n, "\"organization-name\"");
 }
 
-static int read_candidate(struct parse_result *res, size_t *cap,
-			  const struct mime_cand *c, const struct parse_limits *lim);
+/* What read_candidate() works with besides the candidate. */
+struct reader {
+	struct parse_result *res;
+	size_t cap;			/* of res->parts */
+	const struct parse_limits *lim;
+	struct budget budget;		/* of the whole message */
+};
+
+static int read_candidate(struct reader *rd, const struct mime_cand *c);
 
 /*
  * A zip archive (QUIRKS Top 14): each .json or .json.gz entry (or the only
  * entry) is read as a candidate of its own; a zip inside is not opened.
  */
 static int
-read_zip(struct parse_result *res, size_t *cap, const struct mime_cand *c,
-	 const unsigned char *p, size_t n, const struct parse_limits *lim)
+read_zip(struct reader *rd, const struct mime_cand *c, const unsigned char *p,
+	 size_t n)
 {
+	struct parse_result *res = rd->res;
 	struct zip_entry *e;
 	struct mxd_err err;
 	size_t ne, i, before = res->n_parts;
@@ -229,25 +268,23 @@ read_zip(struct parse_result *res, size_t *cap, const struct mime_cand *c,
 	if (c->nested) {
 		if (c->strength == CAND_WEAK)
 			return 0;
-		fail_part(res, new_part(res, cap, c->filename), MXD_E_DECODE,
+		fail_part(res, new_part(res, &rd->cap, c->filename), MXD_E_DECODE,
 			  "zip: an archive inside an archive is not opened");
 		return 1;
 	}
 	mxd_err_clear(&err);
-	if (zip_entries(p, n, lim->max_report, &res->arena, &e, &ne, &err) < 0) {
-		if (c->strength == CAND_WEAK)
+	if (zip_entries(p, n, rd->lim->max_report, &rd->budget, &res->arena, &e,
+			&ne, &err) < 0) {
+		if (rd->budget.over || c->strength == CAND_WEAK)
 			return 0;
-		fail_part(res, new_part(res, cap, c->filename ? c->filename
-							 : c->media_type),
+		fail_part(res, new_part(res, &rd->cap, c->filename ? c->filename
+							   : c->media_type),
 			  err.code, err.text);
 		return 1;
 	}
-	for (i = 0; i < ne; i++) {
+	for (i = 0; i < ne && !rd->budget.over; i++) {
 		struct mime_cand sub = *c;
 
-		if (ne > 1 && !str_has_suffix_ci(e[i].name, ".json") &&
-		    !str_has_suffix_ci(e[i].name, ".json.gz"))
-			continue;
 		sub.nested = 1;
 		sub.filename = e[i].name;
 		sub.media_type = "application/zip";
@@ -255,13 +292,13 @@ read_zip(struct parse_result *res, size_t *cap, const struct mime_cand *c,
 		sub.len = e[i].len;
 		if (!sub.hints.filename || strchr(e[i].name, '!'))
 			sub.hints.filename = e[i].name;
-		any |= read_candidate(res, cap, &sub, lim);
+		any |= read_candidate(rd, &sub);
 	}
 	for (i = before; i < res->n_parts; i++)
 		if (res->parts[i].report)
 			res->parts[i].report->notes |= TLSRPT_NOTE_ZIP;
 	if (!any && c->strength == CAND_STRONG) {
-		fail_part(res, new_part(res, cap, c->filename), MXD_E_NOTREPORT,
+		fail_part(res, new_part(res, &rd->cap, c->filename), MXD_E_NOTREPORT,
 			  "zip: no report in the archive");
 		return 1;
 	}
@@ -270,14 +307,16 @@ read_zip(struct parse_result *res, size_t *cap, const struct mime_cand *c,
 
 /*
  * Reads one candidate.  Returns 1 with the part filled, 0 when a weak
- * candidate turns out not to be a report (no part is added).
+ * candidate turns out not to be a report (no part is added) or the
+ * message's budget ran out (rd->budget.over).
  */
 static int
-read_candidate(struct parse_result *res, size_t *cap, const struct mime_cand *c,
-	       const struct parse_limits *lim)
+read_candidate(struct reader *rd, const struct mime_cand *c)
 {
+	struct parse_result *res = rd->res;
+	const struct parse_limits *lim = rd->lim;
 	const unsigned char *data = c->data;
-	size_t len = c->len, off;
+	size_t len = c->len, off, cap;
 	struct parse_part *part;
 	struct mxd_err err;
 	struct buf out;
@@ -289,20 +328,29 @@ read_candidate(struct parse_result *res, size_t *cap, const struct mime_cand *c,
 	if (c->error) {
 		if (weak)
 			return 0;
-		fail_part(res, new_part(res, cap, name), MXD_E_DECODE, c->error);
+		fail_part(res, new_part(res, &rd->cap, name), MXD_E_DECODE, c->error);
 		return 1;
 	}
-	buf_init(&out, lim->max_report);
+	/* the report's cap, or what is left of the message's budget */
+	cap = lim->max_report < rd->budget.left ? lim->max_report
+						: rd->budget.left;
+	buf_init(&out, cap);
 	off = skip_ws_bom(data, len);
 	if (is_gzip(data + off, len - off)) {
 		enum mxd_status st = parse_gunzip(data + off, len - off, &out,
 						  &notes, &err);
 
-		if (st != MXD_OK) {
+		/* what was inflated counts, even when it ended at the cap */
+		if (st == MXD_E_TOOBIG && (cap < lim->max_report ||
+					   budget_take(&rd->budget, cap) < 0))
+			rd->budget.over = 1;
+		if (st == MXD_OK)
+			budget_take(&rd->budget, out.len);
+		if (st != MXD_OK || rd->budget.over) {
 			buf_release(&out);
-			if (weak)
+			if (weak || rd->budget.over)
 				return 0;
-			fail_part(res, new_part(res, cap, name), st, err.text);
+			fail_part(res, new_part(res, &rd->cap, name), st, err.text);
 			return 1;
 		}
 		data = out.data;
@@ -310,7 +358,7 @@ read_candidate(struct parse_result *res, size_t *cap, const struct mime_cand *c,
 		off = skip_ws_bom(data, len);
 	} else if (is_zip(data + off, len - off)) {
 		buf_release(&out);
-		return read_zip(res, cap, c, data + off, len - off, lim);
+		return read_zip(rd, c, data + off, len - off);
 	} else if (off < len && data[off] == '{') {
 		/* QUIRKS B4: plain JSON inside a "+gzip" part */
 		if (str_has_suffix_ci(c->media_type, "gzip") ||
@@ -321,10 +369,10 @@ read_candidate(struct parse_result *res, size_t *cap, const struct mime_cand *c,
 		if (weak)
 			return 0;
 		if (off >= len)
-			fail_part(res, new_part(res, cap, name), MXD_E_EMPTY,
+			fail_part(res, new_part(res, &rd->cap, name), MXD_E_EMPTY,
 				  "report part is empty");
 		else
-			fail_part(res, new_part(res, cap, name), MXD_E_DECODE,
+			fail_part(res, new_part(res, &rd->cap, name), MXD_E_DECODE,
 				  "report part is neither JSON nor gzip");
 		return 1;
 	}
@@ -333,7 +381,7 @@ read_candidate(struct parse_result *res, size_t *cap, const struct mime_cand *c,
 		buf_release(&out);
 		if (weak)
 			return 0;
-		fail_part(res, new_part(res, cap, name), MXD_E_JSON,
+		fail_part(res, new_part(res, &rd->cap, name), MXD_E_JSON,
 			  off >= len ? "report is empty after decompression"
 				     : "decompressed report is not JSON");
 		return 1;
@@ -342,11 +390,13 @@ read_candidate(struct parse_result *res, size_t *cap, const struct mime_cand *c,
 		buf_release(&out);
 		return 0;
 	}
-	part = new_part(res, cap, name);
 	mxd_err_clear(&err);
-	r = parse_report_json((const char *)data, len, &c->hints, lim,
-			      &res->arena, &err);
+	r = json_read((const char *)data, len, &c->hints, lim, &rd->budget,
+		      &res->arena, &err);
 	buf_release(&out);
+	if (rd->budget.over)
+		return 0;
+	part = new_part(res, &rd->cap, name);
 	if (!r) {
 		fail_part(res, part, err.code, err.text);
 		return 1;
@@ -357,6 +407,21 @@ read_candidate(struct parse_result *res, size_t *cap, const struct mime_cand *c,
 	return 1;
 }
 
+/* The message ran out of budget: whatever was read, it is refused whole,
+ * with one reason (a hundred "too large" parts would say nothing more). */
+static void
+over_budget(struct reader *rd)
+{
+	char msg[200];
+
+	rd->res->n_parts = 0;
+	rd->res->n_failed = 0;
+	snprintf(msg, sizeof(msg), "message needs more than its %zu-byte budget "
+		 "for decoded and decompressed parts and their JSON",
+		 rd->budget.max);
+	fail_part(rd->res, new_part(rd->res, &rd->cap, NULL), MXD_E_TOOBIG, msg);
+}
+
 enum mxd_status
 parse_message(const void *data, size_t len, const struct parse_input *in,
 	      struct parse_result *res)
@@ -364,30 +429,38 @@ parse_message(const void *data, size_t len, const struct parse_input *in,
 	struct parse_limits def;
 	const struct parse_limits *lim = in && in->limits ? in->limits : NULL;
 	const unsigned char *p = data;
-	const char *name = in ? in->name : NULL;
+	const char *name = NULL;
+	struct reader rd;
 	struct mime_walk w;
-	size_t cap = 0, off, i;
+	size_t off, i;
 	char msg[160];
 
 	memset(res, 0, sizeof(*res));
 	arena_init(&res->arena);
+	if (in && in->name)	/* after the memset: the arena is new */
+		name = parse_clean(&res->arena, in->name, strlen(in->name));
 	if (!lim) {
 		parse_limits_default(&def);
 		lim = &def;
 	}
+	memset(&rd, 0, sizeof(rd));
+	rd.res = res;
+	rd.lim = lim;
+	budget_init(&rd.budget, lim);
 	if (len == 0) {
-		fail_part(res, new_part(res, &cap, NULL), MXD_E_EMPTY, "empty input");
+		fail_part(res, new_part(res, &rd.cap, NULL), MXD_E_EMPTY,
+			  "empty input");
 		return MXD_OK;
 	}
 	if (len > lim->max_message) {
 		snprintf(msg, sizeof(msg), "message of %zu bytes exceeds the %zu-byte cap",
 			 len, lim->max_message);
-		fail_part(res, new_part(res, &cap, NULL), MXD_E_TOOBIG, msg);
+		fail_part(res, new_part(res, &rd.cap, NULL), MXD_E_TOOBIG, msg);
 		return MXD_OK;
 	}
 	off = skip_ws_bom(p, len);
 	if (off == len) {
-		fail_part(res, new_part(res, &cap, NULL), MXD_E_EMPTY,
+		fail_part(res, new_part(res, &rd.cap, NULL), MXD_E_EMPTY,
 			  "input holds only white space");
 		return MXD_OK;
 	}
@@ -401,35 +474,44 @@ parse_message(const void *data, size_t len, const struct parse_input *in,
 		c.strength = CAND_STRONG;
 		c.media_type = is_gzip(p + off, len - off) ? "application/tlsrpt+gzip"
 							    : "application/tlsrpt+json";
-		c.filename = name ? arena_strdup(&res->arena, base ? base + 1 : name)
-				  : NULL;
+		c.filename = name ? (base ? base + 1 : name) : NULL;
 		c.hints.filename = c.filename;
 		c.data = p;
 		c.len = len;
 		if (p[off] == '[') {
-			fail_part(res, new_part(res, &cap, c.filename), MXD_E_SCHEMA,
+			fail_part(res, new_part(res, &rd.cap, c.filename), MXD_E_SCHEMA,
 				  "report JSON: top level is an array, expected an object");
 			return MXD_OK;
 		}
-		read_candidate(res, &cap, &c, lim);
+		read_candidate(&rd, &c);
+		if (rd.budget.over)
+			over_budget(&rd);
 		return MXD_OK;
 	}
-	mime_walk((const char *)p, len, lim, name, &res->arena, &w);
+	mime_walk((const char *)p, len, lim, name, &rd.budget, &res->arena, &w);
+	if (rd.budget.over) {
+		over_budget(&rd);
+		return MXD_OK;
+	}
 	if (w.error) {
-		fail_part(res, new_part(res, &cap, NULL), MXD_E_MIME, w.error);
+		fail_part(res, new_part(res, &rd.cap, NULL), MXD_E_MIME, w.error);
 		return MXD_OK;
 	}
-	for (i = 0; i < w.n_cands; i++) {
+	for (i = 0; i < w.n_cands && !rd.budget.over; i++) {
 		if (!w.cands[i].hints.filename && name)
 			w.cands[i].hints.filename = name;
-		if (read_candidate(res, &cap, &w.cands[i], lim) &&
+		if (read_candidate(&rd, &w.cands[i]) &&
 		    w.repaired && res->parts[res->n_parts - 1].report)
 			res->parts[res->n_parts - 1].report->notes |=
 				TLSRPT_NOTE_MIME_UNCLOSED;
 	}
+	if (rd.budget.over) {
+		over_budget(&rd);
+		return MXD_OK;
+	}
 	if (res->n_parts == 0 && w.tlsrpt_message) {
 		/* TLS-RPT headers but no report part: keep it, say why */
-		fail_part(res, new_part(res, &cap, NULL), MXD_E_NOTREPORT,
+		fail_part(res, new_part(res, &rd.cap, NULL), MXD_E_NOTREPORT,
 			  "TLS-RPT mail without a report part");
 		return MXD_OK;
 	}

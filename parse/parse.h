@@ -213,8 +213,10 @@ struct tlsrpt *parse_report_json(const char *json, size_t len,
 				 const struct parse_limits *limits,
 				 struct arena *a, struct mxd_err *err);
 
-/* Applies the counting rules to r (fills domains, fails, totals). */
-void tlsrpt_count(struct tlsrpt *r, struct arena *a);
+/* Applies the counting rules to r (fills domains, fails, totals).  Returns
+ * -1 when a policy domain's sessions, a counted failure or the report's
+ * totals pass 2^53 (util/count.h): such a report cannot be counted. */
+int tlsrpt_count(struct tlsrpt *r, struct arena *a);
 
 /*
  * gzip and zlib, for the store's compressed copies and for reports.

@@ -33,10 +33,50 @@ struct mime_walk {
 	const char *error;	/* the message as a whole is unusable */
 };
 
+/*
+ * One budget per message (bound.c) for every byte decoded from a MIME part,
+ * decompressed from gzip or zip, and for the memory the JSON parser will
+ * need (json_cost()): twice max_report.  Running out spoils the whole
+ * message (it is quarantined with one reason), so an archive of many
+ * entries or a mail of many parts cannot multiply the per-report cap.
+ */
+struct budget {
+	size_t max;
+	size_t left;
+	int over;		/* a take failed */
+};
+
+void budget_init(struct budget *b, const struct parse_limits *lim);
+/* Takes n bytes: 0, or -1 (and over set) when fewer are left. */
+int budget_take(struct budget *b, size_t n);
+
+/* At most this many multipart and message/rfc822 parts in one mail. */
+#define MIME_MAX_COMPOSITE 1000
+/* At most this many leaf parts in one mail. */
+#define MIME_MAX_LEAVES 1000
+
+/* Refuses a mail whose multipart/message nesting could pass max_depth,
+ * before libetpan's recursive parser sees it (bound.c): 0 or -1. */
+int mime_check_nesting(const char *msg, size_t len, int max_depth,
+		       struct mxd_err *err);
+/* An upper bound on the bytes json-c allocates for a JSON text. */
+size_t json_cost(const char *p, size_t n);
+
 /* Walks a mail with libetpan and collects report candidates into w
- * (allocated from a). */
+ * (allocated from a); decoded bodies are taken from b. */
 void mime_walk(const char *msg, size_t len, const struct parse_limits *lim,
-	       const char *name_hint, struct arena *a, struct mime_walk *w);
+	       const char *name_hint, struct budget *b, struct arena *a,
+	       struct mime_walk *w);
+
+/* parse_report_json() with the message's budget (json.c). */
+struct tlsrpt *json_read(const char *json, size_t len,
+			 const struct parse_hints *hints,
+			 const struct parse_limits *limits, struct budget *b,
+			 struct arena *a, struct mxd_err *err);
+
+/* A string as it may leave parse/: valid UTF-8, a TAB as spaces, every
+ * other control character U+FFFD (arena copy; never NULL). */
+const char *parse_clean(struct arena *a, const char *s, size_t n);
 
 /* One entry of a zip archive, extracted (zip.c). */
 struct zip_entry {
@@ -45,9 +85,21 @@ struct zip_entry {
 	size_t len;
 };
 
-/* Extracts every entry (at most 64, each within cap) into `a`; 0 or -1. */
-int zip_entries(const unsigned char *p, size_t n, size_t cap, struct arena *a,
-		struct zip_entry **out, size_t *nout, struct mxd_err *err);
+/*
+ * The report entries of a zip archive (at most 64 entries, each within
+ * cap): the only entry, or every .json and .json.gz entry of several.
+ * Archives whose entries share or overlap their data are refused before
+ * anything is inflated; every byte inflated is taken from b first (on
+ * running out, -1 with b->over set).  Names are cleaned.  0 or -1.
+ */
+int zip_entries(const unsigned char *p, size_t n, size_t cap, struct budget *b,
+		struct arena *a, struct zip_entry **out, size_t *nout,
+		struct mxd_err *err);
+
+/* A host name a policy-domain may be recovered as: LDH labels (and '_'),
+ * at least two, a trailing dot allowed.  Anything a hint offers that is
+ * not one is not used. */
+int parse_domain_ok(const char *s);
 
 /* Policy domain from a TLS-RPT file name "sub!domain!start!end[!id].ext". */
 const char *filename_domain(const char *name, struct arena *a);

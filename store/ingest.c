@@ -179,8 +179,47 @@ event(struct ingest *g, enum ingest_event ev, const char *source,
 		g->fn(g->ctx, ev, source, detail);
 }
 
+/*
+ * The quarantined parts of one message, told as one event: a mail of 200
+ * broken parts is one line, "<reason> (and 199 more parts)".
+ */
+struct qnote {
+	enum ingest_event ev;
+	unsigned n;
+	char label[512];	/* the part's label when one fails, else the source */
+	char *first;		/* the first reason */
+};
+
+static void
+qnote_add(struct qnote *q, const char *label, const char *reason)
+{
+	if (q->n++ == 0) {
+		snprintf(q->label, sizeof(q->label), "%s", label);
+		q->first = xstrdup(reason ? reason : "");
+	}
+}
+
+static void
+qnote_flush(struct ingest *g, struct qnote *q, const char *source)
+{
+	char *text;
+
+	if (q->n == 1) {
+		event(g, q->ev, q->label, q->first);
+	} else if (q->n > 1) {
+		text = xasprintf("%s (and %u more part%s)", q->first, q->n - 1,
+				 q->n == 2 ? "" : "s");
+		event(g, q->ev, source, text);
+		free(text);
+	}
+	free(q->first);
+	q->first = NULL;
+	q->n = 0;
+}
+
 struct replay {
 	struct ingest *g;
+	struct qnote q;
 	const char *source;
 };
 
@@ -190,7 +229,7 @@ replay_quarantined(const struct store_qitem *q, void *ctx)
 	struct replay *r = ctx;
 
 	r->g->st.already_quarantined++;
-	event(r->g, INGEST_ALREADY_QUARANTINED, r->source, q->reason);
+	qnote_add(&r->q, r->source, q->reason);
 	return 0;
 }
 
@@ -200,9 +239,14 @@ static int
 replay_stored(struct ingest *g, const struct job *j, int64_t msg_id,
 	      struct mxd_err *err)
 {
-	struct replay rp = {g, j->source};
+	struct replay rp;
 	unsigned nr, nq, i;
+	int rc = 0;
 
+	memset(&rp, 0, sizeof(rp));
+	rp.g = g;
+	rp.source = j->source;
+	rp.q.ev = INGEST_ALREADY_QUARANTINED;
 	if (store_message_outcome(g->s, msg_id, &nr, &nq, err) < 0)
 		return -1;
 	g->st.duplicates += nr;
@@ -210,8 +254,9 @@ replay_stored(struct ingest *g, const struct job *j, int64_t msg_id,
 		event(g, INGEST_DUPLICATE, j->source, NULL);
 	if (nq && store_quarantine_list_message(g->s, msg_id, replay_quarantined,
 						&rp, err) < 0)
-		return -1;
-	return 0;
+		rc = -1;
+	qnote_flush(g, &rp.q, j->source);
+	return rc;
 }
 
 static int
@@ -250,6 +295,7 @@ static int
 job_dry(struct ingest *g, struct job *j, struct mxd_err *err)
 {
 	char hex[2 * SHA256_LEN + 1], label[512], *key;
+	struct qnote q = {INGEST_QUARANTINED, 0, "", NULL};
 	struct seen_msg *m;
 	void **slot;
 	int64_t msg_id;
@@ -274,12 +320,15 @@ job_dry(struct ingest *g, struct job *j, struct mxd_err *err)
 			event(g, INGEST_DUPLICATE, j->source, NULL);
 		if (m->reasons) {
 			char *copy = xstrdup(m->reasons), *save = NULL, *r;
+			struct qnote again = {INGEST_ALREADY_QUARANTINED, 0, "",
+					      NULL};
 
 			for (r = strtok_r(copy, "\n", &save); r;
 			     r = strtok_r(NULL, "\n", &save)) {
 				g->st.already_quarantined++;
-				event(g, INGEST_ALREADY_QUARANTINED, j->source, r);
+				qnote_add(&again, j->source, r);
 			}
+			qnote_flush(g, &again, j->source);
 			free(copy);
 		}
 		return 0;
@@ -304,7 +353,7 @@ job_dry(struct ingest *g, struct job *j, struct mxd_err *err)
 			m->reasons = nr;
 			m->quarantined++;
 			g->st.quarantined++;
-			event(g, INGEST_QUARANTINED, label, p->reason);
+			qnote_add(&q, label, p->reason);
 			continue;
 		}
 		key = xasprintf("id\n%s\n%s\n%lld", p->report->org,
@@ -317,8 +366,10 @@ job_dry(struct ingest *g, struct job *j, struct mxd_err *err)
 		free(key);
 		if (!dup && g->s) {
 			r = store_report_known(g->s, p->report, err);
-			if (r < 0)
+			if (r < 0) {
+				free(q.first);
 				return -1;
+			}
 			dup = r;
 		}
 		if (dup) {
@@ -330,6 +381,7 @@ job_dry(struct ingest *g, struct job *j, struct mxd_err *err)
 			event(g, INGEST_REPORT, label, NULL);
 		}
 	}
+	qnote_flush(g, &q, j->source);
 	return 0;
 }
 
@@ -338,9 +390,10 @@ static int
 job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 {
 	int64_t msg_id = 0, now = (int64_t)time(NULL);
+	struct qnote q = {INGEST_QUARANTINED, 0, "", NULL};
 	size_t i;
 	char label[512];
-	int known;
+	int known, rc = 0;
 
 	if (open_batch(g, err) < 0)
 		return -1;
@@ -354,15 +407,17 @@ job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 		event(g, INGEST_NOT_REPORT, j->source, NULL);
 		return 0;
 	}
-	for (i = 0; i < j->res.n_parts; i++) {
+	for (i = 0; i < j->res.n_parts && rc == 0; i++) {
 		const struct parse_part *p = &j->res.parts[i];
 		int r;
 
 		part_label(label, sizeof(label), j->source, &j->res, p);
 		if (p->report) {
 			r = store_report_known(g->s, p->report, err);
-			if (r < 0)
-				return -1;
+			if (r < 0) {
+				rc = -1;
+				break;
+			}
 			if (r) {
 				g->st.duplicates++;
 				event(g, INGEST_DUPLICATE, label, NULL);
@@ -371,14 +426,16 @@ job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 		}
 		if (!msg_id && store_message_put(g->s, j->sha, j->source,
 						 j->len, j->codec, j->blob.data,
-						 j->blob.len, now, &msg_id, err) < 0)
-			return -1;
+						 j->blob.len, now, &msg_id, err) < 0) {
+			rc = -1;
+			break;
+		}
 		if (p->report) {
 			r = store_report_put(g->s, msg_id, p->index, p->report, now,
 					     err);
-			if (r < 0)
-				return -1;
-			if (r) {	/* the same report twice in one message */
+			if (r < 0) {
+				rc = -1;
+			} else if (r) {	/* the same report twice in one message */
 				g->st.duplicates++;
 				event(g, INGEST_DUPLICATE, label, NULL);
 			} else {
@@ -389,12 +446,17 @@ job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 		}
 		r = store_quarantine_put(g->s, msg_id, p->index, p->name, p->status,
 					 p->reason, now, err);
-		if (r < 0)
-			return -1;
+		if (r < 0) {
+			rc = -1;
+			break;
+		}
 		g->st.quarantined++;
-		event(g, INGEST_QUARANTINED, label, p->reason);
+		qnote_add(&q, label, p->reason);
 	}
-	return 0;
+	if (rc == 0)
+		qnote_flush(g, &q, j->source);
+	free(q.first);
+	return rc;
 }
 
 static int flush_batch(struct ingest *g, struct mxd_err *err);

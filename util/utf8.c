@@ -87,11 +87,11 @@ utf8_has_controls(const void *data, size_t n)
 }
 
 int
-utf8_clean(struct buf *b, const void *data, size_t n)
+utf8_clean_text(struct buf *b, const void *data, size_t n, unsigned flags)
 {
 	static const char repl[] = "\xef\xbf\xbd";
 	const unsigned char *p = data;
-	size_t i = 0, k, run = 0;
+	size_t i = 0, k, run = 0, col = 0;
 	uint32_t cp;
 	int replaced = 0;
 
@@ -100,17 +100,46 @@ utf8_clean(struct buf *b, const void *data, size_t n)
 		if (k && !is_control(cp)) {
 			i += k;
 			run += k;
+			col++;
 			continue;
 		}
-		if (buf_add(b, p + i - run, run) < 0 || buf_add(b, repl, 3) < 0)
+		if (k && cp == '\n' && (flags & UTF8_KEEP_NL)) {
+			i++;
+			run++;
+			col = 0;
+			continue;
+		}
+		if (k && cp == '\r' && (flags & UTF8_KEEP_NL) && i + 1 < n &&
+		    p[i + 1] == '\n') {
+			i++;
+			run++;
+			continue;
+		}
+		if (buf_add(b, p + i - run, run) < 0)
 			return -1;
 		run = 0;
-		replaced++;
+		if (k && cp == '\t' && (flags & UTF8_TAB_SPACE)) {
+			do {
+				if (buf_addc(b, ' ') < 0)
+					return -1;
+			} while (++col % 8);
+		} else {
+			if (buf_add(b, repl, 3) < 0)
+				return -1;
+			replaced++;
+			col++;
+		}
 		i += k ? k : 1;
 	}
 	if (buf_add(b, p + i - run, run) < 0)
 		return -1;
 	return replaced;
+}
+
+int
+utf8_clean(struct buf *b, const void *data, size_t n)
+{
+	return utf8_clean_text(b, data, n, 0);
 }
 
 /* Zero-width: combining marks and format characters commonly seen. */

@@ -20,8 +20,19 @@ size_t utf8_check(const void *p, size_t n);
 /* True if the (valid) text holds a control character. */
 int utf8_has_controls(const void *p, size_t n);
 /* Appends a cleaned copy to b; returns the number of replacements, or -1
- * when b's cap is reached. */
+ * when b's cap is reached.  A cleaned copy is at most 3 * n bytes (every
+ * byte may become U+FFFD): size caps for that. */
 int utf8_clean(struct buf *b, const void *p, size_t n);
+/*
+ * The same, for text meant for people (a header shown by `quarantine show`,
+ * a one-line message): UTF8_TAB_SPACE writes a TAB as spaces up to the
+ * next multiple of 8 columns instead of U+FFFD (so the copy may reach
+ * 8 * n bytes); UTF8_KEEP_NL keeps LF (and a CR right before it).  Other
+ * control characters are replaced as by utf8_clean().
+ */
+#define UTF8_TAB_SPACE 1u
+#define UTF8_KEEP_NL 2u
+int utf8_clean_text(struct buf *b, const void *p, size_t n, unsigned flags);
 /* Display columns of valid UTF-8 text (East Asian wide = 2, combining = 0). */
 size_t utf8_width(const char *s);
 /* Bytes of s that fit in `cols` columns (whole code points). */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/count.h"
 #include "util/hash.h"
 #include "util/strutil.h"
 #include "util/timeutil.h"
@@ -26,12 +27,14 @@
 /* How many windows before this one "new this window" looks at. */
 #define AGG_HISTORY_WINDOWS 4
 
+/* Sums of counts stop at COUNT_OVER (util/count.h), so a window with
+ * implausible reports shows a huge count, never a wrapped small one. */
 double
 agg_fail_rate(uint64_t successful, uint64_t failed)
 {
-	uint64_t total = successful + failed;
+	double total = (double)successful + (double)failed;
 
-	return total ? 100.0 * (double)failed / (double)total : 0.0;
+	return total > 0 ? 100.0 * (double)failed / total : 0.0;
 }
 
 void
@@ -303,17 +306,18 @@ on_domain(const struct store_domain_row *r, void *ctx)
 	struct build *b = ctx;
 	struct org_acc *o = org_entry(b, r->org);
 	struct agg_domain *d;
-	struct agg_day *day;
+	struct agg_day *day, *last;
 	int created;
 	void **slot;
 
-	o->o.successful += r->successful;
-	o->o.failed += r->failed;
-	b->d->totals.successful += r->successful;
-	b->d->totals.failed += r->failed;
+	o->o.successful = count_add(o->o.successful, r->successful);
+	o->o.failed = count_add(o->o.failed, r->failed);
+	b->d->totals.successful = count_add(b->d->totals.successful,
+					    r->successful);
+	b->d->totals.failed = count_add(b->d->totals.failed, r->failed);
 	if ((day = day_of(b, r->start))) {
-		day->successful += r->successful;
-		day->failed += r->failed;
+		day->successful = count_add(day->successful, r->successful);
+		day->failed = count_add(day->failed, r->failed);
 		if (r->failed) {
 			/* rows come in start order: days only grow */
 			if (!o->n_daily || o->daily[o->n_daily - 1].day != day->day) {
@@ -322,7 +326,8 @@ on_domain(const struct store_domain_row *r, void *ctx)
 				memset(&o->daily[o->n_daily], 0, sizeof(*o->daily));
 				o->daily[o->n_daily++].day = day->day;
 			}
-			o->daily[o->n_daily - 1].failed += r->failed;
+			last = &o->daily[o->n_daily - 1];
+			last->failed = count_add(last->failed, r->failed);
 		}
 	}
 	slot = hmap_slot(&b->domains, r->domain, &created);
@@ -333,8 +338,8 @@ on_domain(const struct store_domain_row *r, void *ctx)
 		*slot = d;
 	}
 	d = *slot;
-	d->successful += r->successful;
-	d->failed += r->failed;
+	d->successful = count_add(d->successful, r->successful);
+	d->failed = count_add(d->failed, r->failed);
 	if (strcmp(d->types, r->types) != 0)
 		d->types = merge_types(&b->d->arena, d->types, r->types);
 	return 0;
@@ -358,8 +363,8 @@ on_policy(const struct store_policy_row *r, void *ctx)
 		*slot = p;
 	}
 	p = *slot;
-	p->successful += r->successful;
-	p->failed += r->failed;
+	p->successful = count_add(p->successful, r->successful);
+	p->failed = count_add(p->failed, r->failed);
 	if (first_in_report(&b->pol, r->report, key))
 		p->reports++;
 
@@ -370,8 +375,8 @@ on_policy(const struct store_policy_row *r, void *ctx)
 		*slot = t;
 	}
 	t = *slot;
-	t->successful += r->successful;
-	t->failed += r->failed;
+	t->successful = count_add(t->successful, r->successful);
+	t->failed = count_add(t->failed, r->failed);
 	if (first_in_report(&b->pol, r->report, tkey))
 		t->reports++;
 	free(key);
@@ -392,7 +397,7 @@ fail_add(struct build *b, struct hmap *m, const char *key,
 	if (created)
 		*slot = xcalloc(1, sizeof(*a));
 	a = *slot;
-	a->failed += r->count;
+	a->failed = count_add(a->failed, r->count);
 	for (i = 0; i < a->n_results && a->results[i].type != type; i++)
 		;
 	if (i == a->n_results) {
@@ -402,7 +407,7 @@ fail_add(struct build *b, struct hmap *m, const char *key,
 		a->results[i].failed = 0;
 		a->n_results++;
 	}
-	a->results[i].failed += r->count;
+	a->results[i].failed = count_add(a->results[i].failed, r->count);
 	for (i = 0; i < a->n_orgs && a->orgs[i] != org; i++)
 		;
 	if (i == a->n_orgs) {
@@ -428,7 +433,11 @@ on_failure(const struct store_fail_row *r, void *ctx)
 
 	fail_add(b, &b->mx, mx_of(r), r);
 	fail_add(b, &b->ips, r->sending_ip ? r->sending_ip : "", r);
-	org_entry(b, r->org)->detail_failed += r->count;
+	{
+		struct org_acc *oe = org_entry(b, r->org);
+
+		oe->detail_failed = count_add(oe->detail_failed, r->count);
+	}
 
 	slot = hmap_slot(&b->results, r->result_type, &created);
 	if (created) {
@@ -437,7 +446,7 @@ on_failure(const struct store_fail_row *r, void *ctx)
 		*slot = res;
 	}
 	res = *slot;
-	res->failed += r->count;
+	res->failed = count_add(res->failed, r->count);
 	if (first_in_report(&b->fail, r->report, r->result_type))
 		res->reports++;
 	return 0;
@@ -1112,35 +1121,46 @@ agg_rest(const struct agg_digest *d, enum agg_table t, size_t top,
 		switch (t) {
 		case AGG_T_ORG:
 			r->reports += d->orgs[i].reports;
-			r->successful += d->orgs[i].successful;
-			r->failed += d->orgs[i].failed;
-			r->prev_successful += d->orgs[i].prev_successful;
-			r->prev_failed += d->orgs[i].prev_failed;
+			r->successful = count_add(r->successful,
+						d->orgs[i].successful);
+			r->failed = count_add(r->failed, d->orgs[i].failed);
+			r->prev_successful = count_add(r->prev_successful,
+						d->orgs[i].prev_successful);
+			r->prev_failed = count_add(r->prev_failed,
+						d->orgs[i].prev_failed);
 			break;
 		case AGG_T_MX:
-			r->failed += d->mx[i].failed;
-			r->prev_failed += d->mx[i].prev_failed;
+			r->failed = count_add(r->failed, d->mx[i].failed);
+			r->prev_failed = count_add(r->prev_failed,
+						d->mx[i].prev_failed);
 			break;
 		case AGG_T_RESULT:
 			r->reports += d->results[i].reports;
-			r->failed += d->results[i].failed;
-			r->prev_failed += d->results[i].prev_failed;
+			r->failed = count_add(r->failed, d->results[i].failed);
+			r->prev_failed = count_add(r->prev_failed,
+						d->results[i].prev_failed);
 			break;
 		case AGG_T_DOMAIN:
-			r->successful += d->domains[i].successful;
-			r->failed += d->domains[i].failed;
-			r->prev_successful += d->domains[i].prev_successful;
-			r->prev_failed += d->domains[i].prev_failed;
+			r->successful = count_add(r->successful,
+						d->domains[i].successful);
+			r->failed = count_add(r->failed, d->domains[i].failed);
+			r->prev_successful = count_add(r->prev_successful,
+						d->domains[i].prev_successful);
+			r->prev_failed = count_add(r->prev_failed,
+						d->domains[i].prev_failed);
 			break;
 		case AGG_T_IP:
-			r->failed += d->ips[i].failed;
-			r->prev_failed += d->ips[i].prev_failed;
+			r->failed = count_add(r->failed, d->ips[i].failed);
+			r->prev_failed = count_add(r->prev_failed,
+						d->ips[i].prev_failed);
 			break;
 		case AGG_T_PTYPE:
 			r->reports += d->ptypes[i].reports;
-			r->successful += d->ptypes[i].successful;
-			r->failed += d->ptypes[i].failed;
-			r->prev_failed += d->ptypes[i].prev_failed;
+			r->successful = count_add(r->successful,
+						d->ptypes[i].successful);
+			r->failed = count_add(r->failed, d->ptypes[i].failed);
+			r->prev_failed = count_add(r->prev_failed,
+						d->ptypes[i].prev_failed);
 			break;
 		}
 	}
@@ -1163,7 +1183,7 @@ agg_org_cells(const struct agg_digest *d, const struct agg_org *o,
 		size_t k = (size_t)((o->daily[i].day - first) / DAY_SECS) / per;
 
 		if (k < n)
-			cells[k] += o->daily[i].failed;
+			cells[k] = count_add(cells[k], o->daily[i].failed);
 	}
 	return n;
 }

@@ -117,7 +117,9 @@ fit(const struct table *t, size_t *w, int indent)
 		if (widest == t->ncols)
 			return;		/* numbers alone are too wide: let it be */
 		cut = total - t->limit;
-		if (w[widest] - cut < MIN_TEXT_COLS)
+		/* never below the minimum: the excess can be wider than the
+		 * column (counts of 22 digits in every other column) */
+		if (cut > w[widest] - MIN_TEXT_COLS)
 			cut = w[widest] - MIN_TEXT_COLS;
 		w[widest] -= cut;
 		total -= cut;

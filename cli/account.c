@@ -146,6 +146,7 @@ account_plan(const struct config *cfg, const struct account *a, int insecure,
 				   "\"%s\"", p->mailbox);
 	p->max_message = a->max_message_size ? a->max_message_size
 					     : cfg->max_message_size;
+	p->idle_interval = a->idle_interval;
 	return 0;
 }
 

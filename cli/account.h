@@ -27,6 +27,8 @@ struct account_plan {
 	const char *archive;	/* NULL: processed mail stays */
 	const char *quarantine;	/* NULL: quarantined mail stays */
 	size_t max_message;	/* 0: the parser's default */
+	int idle_interval;	/* seconds between looks at the mailbox in
+				 * --watch; 0: the default */
 	char ca_file[4096];	/* ca_file with ~/ expanded */
 };
 

@@ -34,6 +34,7 @@
 #define BATCH_BYTES ((size_t)8 << 20)	/* and bytes */
 #define HEAD_MAX 65536			/* header bytes kept of an oversized mail */
 #define IDLE_MAX (25 * 60)		/* re-IDLE well before RFC 2177's 29 min */
+#define NOOP_EVERY 60			/* without IDLE: NOOP this often */
 #define BACKOFF_MAX 300			/* seconds between reconnections, at most */
 
 static const char fetch_help[] =
@@ -84,6 +85,10 @@ struct fetch {
 	size_t prefix_len;
 	struct uids got, ok, bad;	/* outcome of the batch, for moves */
 	uint64_t done, done_bytes;	/* of the current listing */
+	uint32_t hold;			/* lowest UID asked for and not sent */
+	size_t batch_max;		/* UIDs per batch: BATCH_MSGS, or 1 */
+	int checked;			/* move targets checked (connection) */
+	int uv_warned;
 
 	/* what happened */
 	uint64_t archived, qmoved, vanished;
@@ -242,6 +247,75 @@ move_batch(struct fetch *f)
 	return 0;
 }
 
+/*
+ * The UIDs of list[from, to) that the fetch did not return: gone (another
+ * client expunged them meanwhile), or still there, answered without a
+ * body or not at all.  Those are asked for again next run: the sync state
+ * stops below the lowest of them (f->hold).
+ */
+static int
+check_missing(struct fetch *f, size_t from, size_t to)
+{
+	const struct imap_list *l = f->list;
+	struct uids miss = {NULL, 0, 0};
+	unsigned char *there;
+	size_t i, j, kept = 0;
+	int rc;
+
+	if (f->got.n > 1)
+		qsort(f->got.v, f->got.n, sizeof(*f->got.v), uid_cmp);
+	for (i = from, j = 0; i < to; i++) {
+		while (j < f->got.n && f->got.v[j] < l->v[i].uid)
+			j++;
+		if (j == f->got.n || f->got.v[j] != l->v[i].uid)
+			uids_add(&miss, l->v[i].uid);
+	}
+	if (miss.n == 0)
+		return 0;
+	there = xmalloc(miss.n);
+	rc = imap_exists(f->im, miss.v, miss.n, there, &f->err);
+	for (i = 0; rc == 0 && i < miss.n; i++) {
+		if (!there[i]) {
+			f->vanished++;
+			continue;
+		}
+		if (!f->hold || miss.v[i] < f->hold)
+			f->hold = miss.v[i];
+		kept++;
+	}
+	if (rc == 0 && kept)
+		cli_warn("\"%s\": the server sent %zu message%s without %s body "
+			 "(UID %u%s): asked for again next run", f->p.a->name, kept,
+			 kept == 1 ? "" : "s", kept == 1 ? "its" : "their", f->hold,
+			 kept > 1 ? " and more" : "");
+	if (rc == 0 && miss.n > kept)
+		mxd_log(MXD_LOG_INFO, "\"%s\": %zu message%s gone before being "
+			"fetched", f->p.a->name, miss.n - kept,
+			miss.n - kept == 1 ? "" : "s");
+	free(there);
+	uids_release(&miss);
+	return rc;
+}
+
+/* What the server may send for these messages: their listed sizes are
+ * hints (each capped at what a message may be), plus room for the FETCH
+ * lines.  One message alone may be as large as a message may be. */
+static uint64_t
+expected_bytes(const struct fetch *f, const struct uids *u, size_t head_max)
+{
+	uint64_t sum = (uint64_t)1 << 20;
+	size_t i;
+
+	if (u->n == 1 && !head_max)
+		return sum + f->lim.max_message;
+	for (i = 0; i < u->n; i++) {
+		uint64_t sz = head_max ? head_max : listed_size(f->list, u->v[i]);
+
+		sum += (sz < f->lim.max_message ? sz : f->lim.max_message) + 8192;
+	}
+	return sum;
+}
+
 /* One batch: list[from, to) fetched, stored with the sync state, moved. */
 static int
 run_batch(struct fetch *f, size_t from, size_t to)
@@ -256,24 +330,23 @@ run_batch(struct fetch *f, size_t from, size_t to)
 		uids_add(l->v[i].size > f->lim.max_message ? &head : &whole,
 			 l->v[i].uid);
 	f->got.n = f->ok.n = f->bad.n = 0;
-	if (!f->dry && ingest_begin(f->g, &f->err) < 0) {
+	if (ingest_begin(f->g, &f->err) < 0) {
 		f->failed = 1;
 		goto out;
 	}
 	f->head_mode = 0;
-	if (imap_fetch(f->im, whole.v, whole.n, 0, on_msg, f, &f->err) != 0)
+	if (imap_fetch(f->im, whole.v, whole.n, 0, expected_bytes(f, &whole, 0),
+		       on_msg, f, &f->err) != 0)
 		goto abort;
 	f->head_mode = 1;
-	if (imap_fetch(f->im, head.v, head.n, HEAD_MAX, on_msg, f, &f->err) != 0)
+	if (imap_fetch(f->im, head.v, head.n, HEAD_MAX,
+		       expected_bytes(f, &head, HEAD_MAX), on_msg, f, &f->err) != 0)
 		goto abort;
 	got = f->got.n;
-	if (got < to - from) {
-		/* expunged by another client between listing and fetching */
-		f->vanished += to - from - got;
-		mxd_log(MXD_LOG_INFO, "\"%s\": %zu message%s gone before being "
-			"fetched", f->p.a->name, to - from - got,
-			to - from - got == 1 ? "" : "s");
-	}
+	if (got < to - from && check_missing(f, from, to) < 0)
+		goto abort;
+	if (f->hold && f->hold <= top)
+		top = f->hold - 1;
 	if (f->dry) {
 		/* nothing to write: hear every message's outcome */
 		if (ingest_flush(f->g, &f->err) < 0) {
@@ -289,20 +362,105 @@ run_batch(struct fetch *f, size_t from, size_t to)
 			goto out;
 		}
 		mxd_log(MXD_LOG_INFO, "\"%s\": stored %zu message%s, UIDs %u to %u",
-			f->p.a->name, got, got == 1 ? "" : "s", l->v[from].uid, top);
+			f->p.a->name, got, got == 1 ? "" : "s", l->v[from].uid,
+			l->v[to - 1].uid);
 	}
 	split_outcome(f);
 	rc = move_batch(f);
 	goto out;
 abort:
-	/* nothing of a batch cut short is kept: the next run fetches it */
+	/* nothing of a batch cut short is kept, counted or moved: the next
+	 * run (or the next round of --watch) fetches it again */
 	f->failed = 1;
-	if (f->s && store_in_transaction(f->s))
-		store_rollback(f->s);
+	ingest_abort(f->g);
+	f->done -= f->got.n;
+	f->got.n = f->ok.n = f->bad.n = 0;
 out:
 	uids_release(&whole);
 	uids_release(&head);
 	return rc;
+}
+
+static int connect_account(struct fetch *f);
+
+/* UIDVALIDITY as found, against the stored state: 0, or -1 with f->err. */
+static int
+note_uidvalidity(struct fetch *f, int found, uint32_t was)
+{
+	int changes;
+
+	if (!f->s || f->dry)
+		return 0;
+	changes = store_sync_seen(f->s, f->p.a->name, f->p.mailbox,
+				  f->box.uidvalidity, &f->err);
+	if (changes < 0)
+		return -1;
+	if (!found || was == f->box.uidvalidity)
+		return 0;
+	/* RFC 3501 §2.3.1.1: the old UIDs mean nothing now */
+	if (changes >= 3 && !f->uv_warned) {
+		f->uv_warned = 1;
+		cli_warn("\"%s\": the UIDVALIDITY of \"%s\" changed on each of the "
+			 "last %d runs: the server does not keep UIDs (GNU Mailutils "
+			 "on an mbox that other programs deliver to does this), so "
+			 "every run reads the whole mailbox again; nothing is stored "
+			 "twice", f->p.a->name, f->p.mailbox, changes);
+	} else {
+		mxd_log(changes == 1 ? MXD_LOG_WARN : MXD_LOG_INFO, "\"%s\": "
+			"UIDVALIDITY of \"%s\" changed (%u, was %u): looking at "
+			"every message again; nothing is stored twice",
+			f->p.a->name, f->p.mailbox, f->box.uidvalidity, was);
+	}
+	return 0;
+}
+
+/* Before the first batch: a move target that does not exist would make
+ * every run fetch everything and fail at the end. */
+static int
+check_targets(struct fetch *f)
+{
+	if (!f->moving || f->checked)
+		return 0;
+	if ((f->p.archive && imap_check_mailbox(f->im, f->p.archive, &f->err) < 0) ||
+	    (f->p.quarantine &&
+	     imap_check_mailbox(f->im, f->p.quarantine, &f->err) < 0)) {
+		if (f->err.code == MXD_E_CONFIG)
+			mxd_err_prefix(&f->err, "%s_mailbox",
+				       f->p.archive && strstr(f->err.text, f->p.archive)
+				       ? "archive" : "quarantine");
+		f->failed = 1;
+		return -1;
+	}
+	f->checked = 1;
+	return 0;
+}
+
+/* After a server sent more than it announced: again, one message per
+ * FETCH, on a new connection (the old one is out of step). */
+static int
+reconnect_one_by_one(struct fetch *f)
+{
+	uint32_t uv = f->box.uidvalidity;
+	struct mxd_err why = f->err;
+
+	cli_warn("\"%s\": %s; fetching one message at a time", f->p.a->name,
+		 why.text);
+	f->batch_max = 1;
+	imap_close(f->im);
+	f->im = NULL;
+	f->failed = 0;
+	if (connect_account(f) < 0 ||
+	    imap_select(f->im, f->p.mailbox, !f->moving, &f->box, &f->err) < 0) {
+		f->failed = 1;
+		return -1;
+	}
+	if (f->box.uidvalidity != uv) {
+		mxd_err_set(&f->err, MXD_E_PROTO, "UIDVALIDITY of \"%s\" changed "
+			    "while reconnecting", f->p.mailbox);
+		f->failed = 1;
+		return -1;
+	}
+	return 0;
 }
 
 /* Select, compare UIDVALIDITY, list, fetch in batches.  0, or -1 with
@@ -336,21 +494,17 @@ sync_mailbox(struct fetch *f)
 		f->move_failed = 1;
 		f->moving = 0;
 	}
+	if (check_targets(f) < 0)
+		return -1;
 	if (f->s) {
 		found = store_sync_get(f->s, f->p.a->name, f->p.mailbox, &uv, &last,
 				       &f->err);
-		if (found < 0) {
+		if (found < 0 || note_uidvalidity(f, found, uv) < 0) {
 			f->failed = 1;
 			return -1;
 		}
 	}
-	if (found && uv != f->box.uidvalidity) {
-		/* RFC 3501 §2.3.1.1: the old UIDs mean nothing now */
-		mxd_log(MXD_LOG_WARN, "\"%s\": UIDVALIDITY of \"%s\" changed (%u, "
-			"was %u): looking at every message again; nothing is "
-			"stored twice", f->p.a->name, f->p.mailbox,
-			f->box.uidvalidity, uv);
-	} else if (found && !f->moving) {
+	if (found && uv == f->box.uidvalidity && !f->moving) {
 		if (last == UINT32_MAX)
 			return 0;
 		first = last + 1;
@@ -366,11 +520,12 @@ sync_mailbox(struct fetch *f)
 	}
 	f->list = &l;
 	f->done = f->done_bytes = 0;
+	f->hold = 0;
 	progress_set_total(&f->prog, l.n);
 	for (i = 0; i < l.n && rc == 0; i = j) {
 		if (*f->c->interrupted)
 			break;
-		for (j = i, bytes = 0; j < l.n && j - i < BATCH_MSGS; j++) {
+		for (j = i, bytes = 0; j < l.n && j - i < f->batch_max; j++) {
 			size_t sz = l.v[j].size > f->lim.max_message ? HEAD_MAX
 								      : l.v[j].size;
 
@@ -379,6 +534,11 @@ sync_mailbox(struct fetch *f)
 			bytes += sz;
 		}
 		rc = run_batch(f, i, j);
+		if (rc < 0 && f->im && imap_overflowed(f->im) && f->batch_max > 1 &&
+		    !*f->c->interrupted) {
+			rc = reconnect_one_by_one(f);
+			j = i;		/* this batch again */
+		}
 	}
 	progress_clear(&f->prog);
 	f->list = NULL;
@@ -404,6 +564,9 @@ connect_account(struct fetch *f)
 		return -1;
 	}
 	f->p.imap.secret = secret;
+	f->p.imap.stop = f->c->interrupted;
+	f->p.imap.max_literal = f->lim.max_message;
+	f->checked = 0;
 	rc = imap_open(&f->p.imap, &f->im, &f->err);
 	f->p.imap.secret = NULL;
 	account_secret_free(secret);
@@ -422,6 +585,15 @@ nap(struct fetch *f, int secs)
 		sleep(1);
 }
 
+/* How long --watch waits before it asks the server again. */
+static int
+idle_wait(const struct fetch *f)
+{
+	if (f->p.idle_interval)
+		return f->p.idle_interval;
+	return imap_caps(f->im) & IMAP_CAP_IDLE ? IDLE_MAX : NOOP_EVERY;
+}
+
 /*
  * --watch: sync, then IDLE until new mail, again and again.  A lost
  * connection (or a server that stopped answering: every step has a
@@ -438,7 +610,8 @@ watch_account(struct fetch *f)
 		if (connect_account(f) == 0 && sync_mailbox(f) == 0) {
 			backoff = 1;
 			while (!*f->c->interrupted) {
-				r = imap_idle(f->im, IDLE_MAX, f->c->interrupted, &f->err);
+				r = imap_idle(f->im, idle_wait(f), f->c->interrupted,
+					      &f->err);
 				if (r < 0) {
 					f->failed = 1;
 					break;
@@ -499,6 +672,8 @@ fetch_account(struct fetch *f, const struct account *a)
 
 	memset(&f->p, 0, sizeof(f->p));
 	f->archived = f->qmoved = f->vanished = 0;
+	f->batch_max = BATCH_MSGS;
+	f->uv_warned = 0;
 	f->failed = f->move_failed = 0;
 	mxd_err_clear(&f->err);
 	mxd_err_clear(&f->move_err);

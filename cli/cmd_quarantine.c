@@ -97,7 +97,7 @@ show(struct store *s, const char *arg, int raw)
 		printf("Reason:   %s\n\n", buf_cstr(&clean));
 	}
 	buf_init(&msg, BUF_NOCAP);
-	if (store_message_get(s, msg_id, &msg, &source, &err) < 0) {
+	if (store_message_get(s, msg_id, &msg, &source, NULL, &err) < 0) {
 		rc = cli_fail(&err);
 	} else if (raw) {
 		rc = fwrite(msg.data ? (void *)msg.data : "", 1, msg.len, stdout) ==

@@ -140,6 +140,14 @@ account_key(struct load *l, struct account *a, const char *k, const char *v)
 			 "\"%s\" (seconds, 1 to 3600)", a->name, v);
 		return 0;
 	}
+	if (strcmp(k, "idle_interval") == 0) {
+		/* RFC 2177 §3: IDLE must end before 29 minutes */
+		if (parse_int(v, 5, 1740, &a->idle_interval) == 0)
+			return 1;
+		snprintf(l->error, sizeof(l->error), "[account %s]: bad idle_interval "
+			 "\"%s\" (seconds, 5 to 1740)", a->name, v);
+		return 0;
+	}
 	if (strcmp(k, "max_message_size") == 0) {
 		if (parse_size(v, &a->max_message_size) == 0)
 			return 1;
@@ -170,6 +178,13 @@ handler(void *user, const char *section, const char *k, const char *v)
 				 "bad max_message_size \"%s\"", v);
 			return 0;
 		}
+		if (strcmp(k, "max_report_size") == 0) {
+			if (parse_size(v, &l->cfg->max_report_size) == 0)
+				return 1;
+			snprintf(l->error, sizeof(l->error),
+				 "bad max_report_size \"%s\"", v);
+			return 0;
+		}
 		snprintf(l->error, sizeof(l->error), "unknown key \"%s\"", k);
 		return 0;
 	}
@@ -180,6 +195,19 @@ handler(void *user, const char *section, const char *k, const char *v)
 		return 0;
 	}
 	snprintf(l->error, sizeof(l->error), "unknown section [%s]", section);
+	return 0;
+}
+
+/* True when some account has a command that the shell runs. */
+static int
+runs_commands(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_accounts; i++)
+		if (cfg->accounts[i].password_command ||
+		    cfg->accounts[i].oauth2_token_command)
+			return 1;
 	return 0;
 }
 
@@ -226,6 +254,13 @@ config_load(const char *path, struct config *cfg, struct mxd_err *err)
 	else if (rc > 0)
 		mxd_err_set(err, MXD_E_CONFIG, "\"%s\": line %d: %s", p, rc,
 			    l.error[0] ? l.error : "syntax error");
+	if (rc == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) && runs_commands(cfg)) {
+		mxd_err_set(err, MXD_E_CONFIG, "\"%s\": other users may write this "
+			    "file, and it has commands that mxdigest runs "
+			    "(password_command, oauth2_token_command): chmod go-w it",
+			    p);
+		rc = -1;
+	}
 	if (rc != 0) {
 		/* the caller gets nothing to release on failure */
 		config_release(cfg);

@@ -3,7 +3,8 @@
  * $XDG_CONFIG_HOME/mxdigest/config, or ~/.config/mxdigest/config, or
  * --config FILE.  See mxdigest.conf(5).
  *
- * Top-level keys (or [general]): database, max_message_size.
+ * Top-level keys (or [general]): database, max_message_size,
+ * max_report_size.
  * [account NAME] sections describe IMAP accounts.
  * A struct config owns its strings; config_release() frees them.
  */
@@ -30,6 +31,7 @@ struct account {
 	char *quarantine_mailbox;
 	char *ca_file;
 	int timeout;		/* seconds */
+	int idle_interval;	/* seconds; 0: the default */
 	size_t max_message_size;
 	int line;		/* where the section starts, for messages */
 };
@@ -38,6 +40,7 @@ struct config {
 	char *path;		/* the file read, or NULL */
 	char *database;
 	size_t max_message_size;	/* 0: default */
+	size_t max_report_size;		/* 0: default */
 	struct account *accounts;
 	size_t n_accounts;
 };
@@ -45,7 +48,9 @@ struct config {
 /*
  * Reads `path`, or the default file when path is NULL (a missing default
  * file is not an error).  Returns 0, or -1 with err (MXD_E_CONFIG) naming
- * the file and line.
+ * the file and line.  A file that holds a password_command or an
+ * oauth2_token_command (run through the shell) is refused when its group
+ * or others may write it.
  */
 int config_load(const char *path, struct config *cfg, struct mxd_err *err);
 void config_release(struct config *cfg);

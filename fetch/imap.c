@@ -28,7 +28,6 @@
 #define STREAM_BUFFER 65536	/* libetpan's read and write buffers */
 #define LIST_WINDOW 2000	/* UIDs per size-listing command, to start */
 #define LIST_WINDOW_MAX (1u << 22)
-#define NOOP_INTERVAL 60	/* seconds between NOOPs without IDLE */
 
 struct imap {
 	char *name;
@@ -36,7 +35,9 @@ struct imap {
 	struct net *net;	/* owned by s's stream once connected */
 	int net_owned;		/* not yet wrapped in a stream */
 	int broken;		/* stream unusable: close, never LOGOUT */
+	int overflowed;		/* the last failure: more than expected */
 	unsigned caps;
+	uint32_t exists;	/* of the selected mailbox */
 	MMAPString *line;	/* IDLE lines */
 };
 
@@ -87,6 +88,18 @@ fail(struct imap *im, int r, enum mxd_status no_code, const char *what,
 	case MAILIMAP_ERROR_STREAM:
 		im->broken = 1;
 		why = net_error(im->net);
+		switch (net_failure(im->net)) {
+		case NET_FAIL_STOPPED:
+			return mxd_err_set(err, MXD_E_INTERRUPTED, "%s: interrupted",
+					   what);
+		case NET_FAIL_BUDGET:
+			im->overflowed = 1;
+			/* FALLTHROUGH */
+		case NET_FAIL_HOSTILE:
+			return mxd_err_set(err, MXD_E_PROTO, "%s: %s", what, why);
+		default:
+			break;
+		}
 		return mxd_err_set(err, MXD_E_NET, "%s: connection lost: %s", what,
 				   *why ? why : "connection closed by the server");
 	case MAILIMAP_ERROR_PARSE:
@@ -208,6 +221,10 @@ imap_open(const struct imap_conf *c, struct imap **out, struct mxd_err *err)
 	no.timeout_ms = c->timeout * 1000;
 	no.ca_file = c->ca_file;
 	no.insecure = c->insecure;
+	no.loopback_only = c->security == IMAP_SEC_NONE;
+	no.stop = c->stop;
+	/* a body, plus room for the FETCH line around it */
+	no.max_literal = c->max_literal ? c->max_literal + 65536 : 0;
 	if (net_connect(&no, &im->net, err) < 0)
 		goto fail;
 	im->net_owned = 1;
@@ -367,6 +384,7 @@ imap_select(struct imap *im, const char *mailbox, int read_only,
 	box->uidnext = sel->sel_uidnext;
 	box->exists = sel->sel_exists;
 	box->read_only = sel->sel_perm == MAILIMAP_MAILBOX_READONLY;
+	im->exists = box->exists;
 	if (box->uidvalidity == 0)
 		return mxd_err_set(err, MXD_E_PROTO, "%s: no UIDVALIDITY in the "
 				   "answer", what);
@@ -477,6 +495,9 @@ list_range(struct imap *im, uint32_t lo, uint32_t hi, int skip_deleted,
 
 	if (!ft || !set)
 		oom();
+	/* one short line per message: about 80 bytes with FLAGS */
+	net_set_budget(im->net, ((uint64_t)(hi ? hi - lo + 1 : im->exists) + 1000) *
+				256 + NET_DEFAULT_BUDGET);
 	if (mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid()) ||
 	    mailimap_fetch_type_new_fetch_att_list_add(ft,
 						       mailimap_fetch_att_new_rfc822_size()) ||
@@ -577,7 +598,7 @@ uid_wanted(const uint32_t *uids, size_t n, uint32_t uid)
 
 int
 imap_fetch(struct imap *im, const uint32_t *uids, size_t n, size_t head_max,
-	   imap_msg_fn fn, void *ctx, struct mxd_err *err)
+	   uint64_t expect, imap_msg_fn fn, void *ctx, struct mxd_err *err)
 {
 	struct mailimap_fetch_type *ft;
 	struct mailimap_fetch_att *body;
@@ -600,6 +621,9 @@ imap_fetch(struct imap *im, const uint32_t *uids, size_t n, size_t head_max,
 	    mailimap_fetch_type_new_fetch_att_list_add(ft, body))
 		oom();
 	set = uid_set(uids, n);
+	im->overflowed = 0;
+	if (expect)
+		net_set_budget(im->net, expect);
 	r = mailimap_uid_fetch(im->s, set, ft, &res);
 	mailimap_fetch_type_free(ft);
 	mailimap_set_free(set);
@@ -611,15 +635,171 @@ imap_fetch(struct imap *im, const uint32_t *uids, size_t n, size_t head_max,
 		struct imap_msg m;
 
 		read_msg_att(clist_content(it), &f);
-		if (!f.uid || !f.has_body || !uid_wanted(uids, n, f.uid))
+		/* a UID not asked for, or an answer without the body (NIL):
+		 * nothing to store, and the UID stays to be asked again */
+		if (!f.uid || !f.has_body || !f.body || !uid_wanted(uids, n, f.uid))
 			continue;
 		m.uid = f.uid;
-		m.data = f.body ? f.body : "";
-		m.len = f.body ? f.body_len : 0;
+		m.data = f.body;
+		m.len = f.body_len;
 		rc = fn(&m, ctx);
 	}
 	mailimap_fetch_list_free(res);
 	return rc;
+}
+
+int
+imap_overflowed(const struct imap *im)
+{
+	return im->overflowed;
+}
+
+int
+imap_exists(struct imap *im, const uint32_t *uids, size_t n,
+	    unsigned char *exists, struct mxd_err *err)
+{
+	struct mailimap_fetch_type *ft;
+	struct mailimap_set *set;
+	clist *res = NULL;
+	clistiter *it;
+	size_t i, lo, hi;
+	int r;
+
+	memset(exists, 0, n);
+	if (n == 0)
+		return 0;
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	if (!ft || mailimap_fetch_type_new_fetch_att_list_add(ft,
+					mailimap_fetch_att_new_uid()))
+		oom();
+	set = uid_set(uids, n);
+	net_set_budget(im->net, (uint64_t)n * 256 + NET_DEFAULT_BUDGET);
+	r = mailimap_uid_fetch(im->s, set, ft, &res);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(im, r, MXD_E_PROTO, "UID FETCH (UID)", err);
+	for (it = clist_begin(res); it; it = clist_next(it)) {
+		struct fetched f;
+
+		read_msg_att(clist_content(it), &f);
+		for (lo = 0, hi = n; lo < hi;) {	/* uids ascend */
+			i = lo + (hi - lo) / 2;
+			if (uids[i] == f.uid) {
+				exists[i] = 1;
+				break;
+			}
+			if (uids[i] < f.uid)
+				lo = i + 1;
+			else
+				hi = i;
+		}
+	}
+	mailimap_fetch_list_free(res);
+	return 0;
+}
+
+/* The LIST entry of a mailbox name, if it is selectable. */
+static int
+selectable(const struct mailimap_mailbox_list *mb)
+{
+	clistiter *it;
+
+	if (!mb->mb_flag)
+		return 1;
+	if (mb->mb_flag->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
+	    mb->mb_flag->mbf_sflag == MAILIMAP_MBX_LIST_SFLAG_NOSELECT)
+		return 0;
+	for (it = clist_begin(mb->mb_flag->mbf_oflags); it; it = clist_next(it)) {
+		struct mailimap_mbx_list_oflag *o = clist_content(it);
+
+		/* RFC 5258: \NonExistent; some servers say \Noselect here */
+		if (o->of_type == MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT && o->of_flag_ext &&
+		    (str_casecmp(o->of_flag_ext, "NonExistent") == 0 ||
+		     str_casecmp(o->of_flag_ext, "Noselect") == 0))
+			return 0;
+	}
+	return 1;
+}
+
+/* LIST "" pattern: 1 when a selectable mailbox named `want` is in the
+ * answer (exactly), 0 when not, -1 on error.  With `leaf`, the name of a
+ * selectable mailbox whose last part is `want` goes there (malloc'd). */
+static int
+list_has(struct imap *im, const char *pattern, const char *want, char **leaf,
+	 struct mxd_err *err)
+{
+	clist *res = NULL;
+	clistiter *it;
+	int r, found = 0;
+
+	r = mailimap_list(im->s, "", pattern, &res);
+	if (r != MAILIMAP_NO_ERROR && r != MAILIMAP_ERROR_LIST)
+		return fail(im, r, MXD_E_PROTO, "LIST", err);
+	if (r != MAILIMAP_NO_ERROR)
+		return 0;	/* a NO: nothing by that name */
+	for (it = clist_begin(res); it; it = clist_next(it)) {
+		struct mailimap_mailbox_list *mb = clist_content(it);
+		const char *last;
+
+		if (!mb->mb_name || !selectable(mb))
+			continue;
+		if (strcmp(mb->mb_name, want) == 0)
+			found = 1;
+		last = mb->mb_delimiter ? strrchr(mb->mb_name, mb->mb_delimiter)
+					: NULL;
+		last = last ? last + 1 : mb->mb_name;
+		if (leaf && !*leaf && str_casecmp(last, want) == 0 &&
+		    strcmp(mb->mb_name, want) != 0)
+			*leaf = xstrdup(mb->mb_name);
+	}
+	mailimap_list_result_free(res);
+	return found;
+}
+
+int
+imap_check_mailbox(struct imap *im, const char *mailbox, struct mxd_err *err)
+{
+	struct mailimap_namespace_data *ns = NULL;
+	char *guess = NULL, *pref = NULL;
+	int r;
+
+	r = list_has(im, mailbox, mailbox, NULL, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	/* RFC 2342: Cyrus and Courier keep a user's mailboxes under "INBOX." */
+	if (mailimap_has_namespace(im->s) &&
+	    mailimap_namespace(im->s, &ns) == MAILIMAP_NO_ERROR && ns &&
+	    ns->ns_personal && clist_begin(ns->ns_personal->ns_data_list)) {
+		struct mailimap_namespace_info *p =
+			clist_content(clist_begin(ns->ns_personal->ns_data_list));
+
+		if (p->ns_prefix && *p->ns_prefix &&
+		    strncmp(mailbox, p->ns_prefix, strlen(p->ns_prefix)) != 0) {
+			pref = xasprintf("%s%s", p->ns_prefix, mailbox);
+			if ((r = list_has(im, pref, pref, NULL, err)) < 0)
+				goto out;
+			if (r) {
+				guess = pref;
+				pref = NULL;
+			}
+		}
+	}
+	if (!guess && (r = list_has(im, "*", mailbox, &guess, err)) < 0)
+		goto out;
+	if (guess)
+		mxd_err_set(err, MXD_E_CONFIG, "mailbox \"%s\" does not exist on the "
+			    "server: did you mean \"%s\"?", mailbox, guess);
+	else
+		mxd_err_set(err, MXD_E_CONFIG, "mailbox \"%s\" does not exist on the "
+			    "server (create it, or change the configuration)",
+			    mailbox);
+out:
+	if (ns)
+		mailimap_namespace_data_free(ns);
+	free(guess);
+	free(pref);
+	return -1;
 }
 
 int
@@ -652,7 +832,9 @@ imap_move(struct imap *im, const uint32_t *uids, size_t n, const char *mailbox,
 		    im->s->imap_response_info->rsp_trycreate;
 	if (r != MAILIMAP_NO_ERROR) {
 		mailimap_set_free(set);
-		fail(im, r, MXD_E_PROTO, what, err);
+		/* a NO here is about the mailbox or the rights on it: going
+		 * through the network again would not change it */
+		fail(im, r, MXD_E_CONFIG, what, err);
 		if (trycreate)
 			mxd_err_set(err, MXD_E_CONFIG, "%s: the mailbox does not "
 				    "exist (create it, or change the configuration)",
@@ -670,14 +852,14 @@ imap_move(struct imap *im, const uint32_t *uids, size_t n, const char *mailbox,
 		mailimap_store_att_flags_free(fl);
 		if (r != MAILIMAP_NO_ERROR) {
 			mailimap_set_free(set);
-			return fail(im, r, MXD_E_PROTO, "UID STORE +FLAGS.SILENT (\\Deleted)",
+			return fail(im, r, MXD_E_CONFIG, "UID STORE +FLAGS.SILENT (\\Deleted)",
 				    err);
 		}
 		/* RFC 4315 §2.1: only these UIDs, whatever else is \Deleted */
 		r = mailimap_uid_expunge(im->s, set);
 		if (r != MAILIMAP_NO_ERROR) {
 			mailimap_set_free(set);
-			return fail(im, r, MXD_E_PROTO, "UID EXPUNGE", err);
+			return fail(im, r, MXD_E_CONFIG, "UID EXPUNGE", err);
 		}
 	}
 	mailimap_set_free(set);
@@ -786,7 +968,7 @@ static int
 noop_wait(struct imap *im, int max_wait, const volatile int *stop,
 	  struct mxd_err *err)
 {
-	time_t end = time(NULL) + (max_wait < NOOP_INTERVAL ? max_wait : NOOP_INTERVAL);
+	time_t end = time(NULL) + max_wait;
 	int r;
 
 	while (!*stop && time(NULL) < end)
@@ -870,6 +1052,15 @@ imap_idle(struct imap *im, int max_wait, const volatile int *stop,
 		im->broken = 1;
 		return mxd_err_set(err, MXD_E_PROTO, "IDLE ended with: %s",
 				   clean(l + tl + 1, text, sizeof(text)));
+	}
+	if (!news && !*stop) {
+		/* some servers look at the mailbox only when asked (Courier
+		 * every 60 s during IDLE, Mailutils only after DONE) */
+		im->s->imap_selection_info->sel_has_exists = 0;
+		r = mailimap_noop(im->s);
+		if (r != MAILIMAP_NO_ERROR)
+			return fail(im, r, MXD_E_PROTO, "NOOP", err);
+		news = im->s->imap_selection_info->sel_has_exists;
 	}
 	if (news)
 		mxd_log(MXD_LOG_INFO, "\"%s\": new mail announced", im->name);

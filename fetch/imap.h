@@ -16,7 +16,10 @@
  * callback and are valid only during the call.  Errors fill a struct mxd_err
  * (MXD_E_NET: unreachable or connection lost; MXD_E_TLS: certificate not
  * verified or STARTTLS impossible; MXD_E_AUTH: login refused; MXD_E_PROTO:
- * unexpected response; MXD_E_CONFIG: no such mailbox).  After a network or
+ * unexpected response or a server beyond the limits of the transport;
+ * MXD_E_CONFIG: no such mailbox, or a NO to a command that changes the
+ * mailbox: permissions, not the network; MXD_E_INTERRUPTED: *stop was set
+ * while waiting).  After a network or
  * protocol error the session is unusable: close it (imap_close() then drops
  * the connection without waiting for a LOGOUT answer).  Protocol steps are
  * logged at MXD_LOG_INFO, the protocol itself under -D imap, with
@@ -53,6 +56,8 @@ struct imap_conf {
 	const char *ca_file;	/* PEM trust anchors, or NULL: the system's */
 	int insecure;		/* tests only: skip certificate verification */
 	int timeout;		/* seconds, for each network step */
+	size_t max_literal;	/* the largest message body the server may send */
+	const volatile int *stop;	/* set by a signal: every wait ends */
 };
 
 #define IMAP_CAP_MOVE (1u << 0)		/* RFC 6851 */
@@ -118,11 +123,34 @@ void imap_list_release(struct imap_list *l);
  * Fetches the messages uids[0..n) (ascending) in one UID FETCH: whole
  * (BODY.PEEK[]) when head_max is 0, else their header, at most head_max
  * bytes of it (BODY.PEEK[HEADER]<0.head_max>).  Calls fn once per message
- * received; a UID expunged meanwhile is simply not returned.  Returns 0,
- * -1 with err, or fn's non-zero value.
+ * received with a body; a UID expunged meanwhile, or answered without its
+ * body, is not (the caller sees it missing).  The answer may be at most
+ * `expect` bytes (0: the transport's default): sizes from the listing are
+ * hints, and a server that sends more ends the fetch with MXD_E_PROTO and
+ * imap_overflowed() true.  Returns 0, -1 with err, or fn's non-zero value.
  */
 int imap_fetch(struct imap *im, const uint32_t *uids, size_t n, size_t head_max,
-	       imap_msg_fn fn, void *ctx, struct mxd_err *err);
+	       uint64_t expect, imap_msg_fn fn, void *ctx, struct mxd_err *err);
+/* True when the last failure was a server sending more than expected. */
+int imap_overflowed(const struct imap *im);
+/*
+ * Which of uids[0..n) still exist (UID FETCH set (UID)): their bits in
+ * `exists` (n bytes, 1 or 0) are set.  For UIDs that a fetch did not
+ * return: expunged meanwhile, or not sent by the server.
+ */
+int imap_exists(struct imap *im, const uint32_t *uids, size_t n,
+		unsigned char *exists, struct mxd_err *err);
+
+/*
+ * Checks that `mailbox` exists and can hold messages (LIST), before
+ * anything is fetched for a move to it.  When it does not, the error is
+ * MXD_E_CONFIG and names the mailbox the server probably means: the same
+ * name under the personal namespace (NAMESPACE, RFC 2342; Cyrus and
+ * Courier keep user mailboxes under "INBOX."), or a mailbox whose last
+ * name part matches.
+ */
+int imap_check_mailbox(struct imap *im, const char *mailbox,
+		       struct mxd_err *err);
 
 /*
  * Moves uids[0..n) (ascending) to `mailbox`: UID MOVE, else UID COPY, UID
@@ -136,11 +164,13 @@ int imap_move(struct imap *im, const uint32_t *uids, size_t n,
 
 /*
  * IDLE for at most max_wait seconds (callers re-issue it before the 29
- * minutes of RFC 2177 §3).  Returns 1 when the server announced new mail
- * (an EXISTS response), 0 when the time ran out or *stop became non-zero
- * (checked every second) — keep-alive lines such as "* OK Still here" do
- * not end the wait — or -1 with err.  Without the IDLE capability it
- * sleeps and sends NOOP, with the same results.
+ * minutes of RFC 2177 §3), then DONE and a NOOP: some servers push
+ * nothing during IDLE and tell of new mail only then.  Returns 1 when the
+ * server announced new mail (an EXISTS response), 0 when the time ran out
+ * or *stop became non-zero (checked every second) — keep-alive lines such
+ * as "* OK Still here" do not end the wait — or -1 with err.  Without the
+ * IDLE capability it sleeps max_wait and sends NOOP, with the same
+ * results.
  */
 int imap_idle(struct imap *im, int max_wait, const volatile int *stop,
 	      struct mxd_err *err);

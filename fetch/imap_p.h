@@ -16,6 +16,7 @@
 #define MXD_FETCH_IMAP_P_H
 
 #include <libetpan/libetpan.h>
+#include <stdint.h>
 
 #include "util/err.h"
 
@@ -28,7 +29,15 @@ struct net_opts {
 	int timeout_ms;
 	const char *ca_file;	/* NULL: the system trust store */
 	int insecure;
+	int loopback_only;	/* refuse unless every address is loopback */
+	const volatile int *stop;	/* non-zero: give up within 200 ms */
+	size_t max_literal;	/* largest literal the server may announce */
 };
+
+/* A line from the server (outside literals) may be this long at most:
+ * IMAP lines are short, the longest we ask for are FETCH (UID
+ * RFC822.SIZE FLAGS) answers and CAPABILITY. */
+#define NET_MAX_LINE (1u << 20)
 
 int net_connect(const struct net_opts *o, struct net **out, struct mxd_err *err);
 /* Verified TLS handshake on the open connection (MXD_E_TLS, MXD_E_NET,
@@ -45,6 +54,25 @@ void net_free(struct net *n);
 /* Waits until the connection is readable: 1, 0 after ms, -1 on error.
  * Bytes already decrypted and buffered by GnuTLS count as readable. */
 int net_wait_readable(struct net *n, int ms);
+/*
+ * What the server sends is checked as it arrives, before libetpan
+ * allocates anything for it: a literal ("{N}" at the end of a line)
+ * larger than max_literal, a line longer than NET_MAX_LINE, or more bytes
+ * for one command than its budget fail the read (net_error() says why).
+ * The budget is NET_DEFAULT_BUDGET unless net_set_budget() arms another
+ * for the next command (it takes effect when that command is written).
+ */
+#define NET_DEFAULT_BUDGET ((uint64_t)4 << 20)
+void net_set_budget(struct net *n, uint64_t bytes);
+/* Why the connection failed: NET_FAIL_* (0 when it did not). */
+enum {
+	NET_FAIL_NONE,
+	NET_FAIL_IO,		/* closed, reset, timed out */
+	NET_FAIL_STOPPED,	/* *stop was set */
+	NET_FAIL_HOSTILE,	/* a line or literal beyond the limits */
+	NET_FAIL_BUDGET,	/* more bytes than the command's budget */
+};
+int net_failure(const struct net *n);
 /* Why the last read or write failed ("no answer in 60 s", "connection
  * closed by the server"), or "". */
 const char *net_error(const struct net *n);

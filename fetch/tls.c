@@ -11,7 +11,17 @@
  * gnutls_session_set_verify_cert() accepts the chain and the name, every
  * wait is a poll() bounded by the timeout, and logging happens on the
  * bytes themselves with credentials redacted.
+ *
+ * The driver is also where a hostile server is held to limits, because it
+ * sees the bytes before libetpan does: a line longer than NET_MAX_LINE, a
+ * literal larger than max_literal (libetpan would allocate whatever
+ * "{4000000000}" says), and more literal bytes than the command in flight
+ * may bring fail the read.  End of stream is an error here: libetpan takes
+ * a 0 from read() as "try again" and would spin on a closed connection.
+ * Every wait is cut in slices of at most STOP_SLICE_MS and gives up when
+ * the caller's stop flag is set (SIGINT, SIGTERM).
  */
+#define _GNU_SOURCE	/* getaddrinfo_a: name resolution that can be stopped */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,12 +46,25 @@
 #include "util/xalloc.h"
 
 #define LOG_LINE_MAX 400	/* bytes of one protocol line shown by -D imap */
+#define STOP_SLICE_MS 200	/* the longest wait between two looks at stop */
+#define TAIL_MAX 24		/* enough for "{18446744073709551615}\r" */
 
 /* What the protocol logger is in the middle of, per direction. */
 struct logdir {
 	struct buf line;	/* the current line, capped */
 	size_t literal;		/* bytes of a literal still to skip */
 	int cut;		/* the line passed LOG_LINE_MAX */
+};
+
+/* What the server is in the middle of sending, for the limits. */
+struct inbound {
+	uint64_t literal;	/* bytes of a literal still to come */
+	size_t line;		/* bytes of the current line so far */
+	char tail[TAIL_MAX];	/* its last bytes, for a "{N}" at its end */
+	size_t tail_len;
+	uint64_t budget;	/* bytes the command may still bring */
+	uint64_t limit;		/* what it could bring in all */
+	uint64_t armed;		/* the next command's budget, or 0 */
 };
 
 struct net {
@@ -51,6 +74,11 @@ struct net {
 	int timeout_ms;
 	char *ca_file;
 	int insecure;
+	int loopback_only;
+	const volatile int *stop;
+	size_t max_literal;
+	struct inbound inb;
+	int failure;		/* NET_FAIL_* */
 	gnutls_session_t tls;
 	gnutls_certificate_credentials_t cred;
 	char tls_desc[512];
@@ -216,7 +244,18 @@ log_bytes(struct net *n, struct logdir *d, const char *dir,
 
 /* Socket and poll ------------------------------------------------------ */
 
-/* Waits for `events` on the socket for at most the timeout. */
+static int
+stopped(struct net *n)
+{
+	if (!n->stop || !*n->stop)
+		return 0;
+	snprintf(n->error, sizeof(n->error), "interrupted");
+	n->failure = NET_FAIL_STOPPED;
+	return 1;
+}
+
+/* Waits for `events` on the socket for at most the timeout, looking at the
+ * stop flag every STOP_SLICE_MS. */
 static int
 wait_fd(struct net *n, short events)
 {
@@ -225,27 +264,28 @@ wait_fd(struct net *n, short events)
 	int r;
 
 	for (;;) {
+		if (stopped(n))
+			return -1;
 		left = n->timeout_ms - (now_ms() - start);
-		if (left < 0)
-			left = 0;
-		p.fd = n->fd;
-		p.events = events;
-		p.revents = 0;
-		r = poll(&p, 1, (int)left);
-		if (r > 0)
-			return 0;	/* also POLLERR/POLLHUP: the call says why */
-		if (r == 0) {
+		if (left <= 0) {
 			snprintf(n->error, sizeof(n->error),
 				 "no answer from the server in %d s",
 				 n->timeout_ms / 1000);
+			n->failure = NET_FAIL_IO;
 			return -1;
 		}
-		if (errno != EINTR) {
+		p.fd = n->fd;
+		p.events = events;
+		p.revents = 0;
+		r = poll(&p, 1, left < STOP_SLICE_MS ? (int)left : STOP_SLICE_MS);
+		if (r > 0)
+			return 0;	/* also POLLERR/POLLHUP: the call says why */
+		if (r < 0 && errno != EINTR) {
 			snprintf(n->error, sizeof(n->error), "poll: %s",
 				 strerror(errno));
+			n->failure = NET_FAIL_IO;
 			return -1;
 		}
-		/* a signal: SIGINT/SIGTERM let the current step finish */
 	}
 }
 
@@ -274,6 +314,136 @@ const char *
 net_error(const struct net *n)
 {
 	return n->error;
+}
+
+int
+net_failure(const struct net *n)
+{
+	return n->failure;
+}
+
+void
+net_set_budget(struct net *n, uint64_t bytes)
+{
+	n->inb.armed = bytes;
+}
+
+/* A command goes out: from now on the server's answer counts against
+ * its budget. */
+static void
+start_budget(struct net *n)
+{
+	n->inb.budget = n->inb.armed ? n->inb.armed : NET_DEFAULT_BUDGET;
+	n->inb.limit = n->inb.budget;
+	n->inb.armed = 0;
+}
+
+static int
+hostile(struct net *n, int kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+hostile(struct net *n, int kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(n->error, sizeof(n->error), fmt, ap);
+	va_end(ap);
+	n->failure = kind;
+	return -1;
+}
+
+/* The literal announced at the end of a line: "{123}", "{123+}", "~{123}". */
+static int
+tail_literal(const struct inbound *in, uint64_t *size)
+{
+	size_t i = in->tail_len;
+	uint64_t v = 0, mul = 1;
+
+	if (i && in->tail[i - 1] == '\r')
+		i--;
+	if (i < 3 || in->tail[i - 1] != '}')
+		return 0;
+	i--;
+	if (in->tail[i - 1] == '+')
+		i--;
+	while (i > 0 && in->tail[i - 1] >= '0' && in->tail[i - 1] <= '9') {
+		if (mul > UINT64_MAX / 10 || v > UINT64_MAX - mul * 9)
+			return -1;	/* no literal is that large */
+		v += (uint64_t)(in->tail[i - 1] - '0') * mul;
+		mul *= 10;
+		i--;
+	}
+	if (i == 0 || in->tail[i - 1] != '{' || mul == 1)
+		return 0;
+	*size = v;
+	return 1;
+}
+
+/* Follows the bytes the server sent: lines, and literals in them. */
+static int
+track_inbound(struct net *n, const unsigned char *p, size_t len)
+{
+	struct inbound *in = &n->inb;
+	size_t i = 0;
+
+	if (len > in->budget)
+		return hostile(n, NET_FAIL_BUDGET, "the server sent more than "
+			       "the %llu bytes expected in answer to one command",
+			       (unsigned long long)in->limit);
+	in->budget -= len;
+	while (i < len) {
+		const unsigned char *nl;
+		size_t take;
+		uint64_t lit;
+		int r;
+
+		if (in->literal) {
+			take = len - i < in->literal ? len - i : (size_t)in->literal;
+			in->literal -= take;
+			i += take;
+			continue;
+		}
+		nl = memchr(p + i, '\n', len - i);
+		take = nl ? (size_t)(nl - (p + i)) : len - i;
+		in->line += take;
+		if (in->line > NET_MAX_LINE)
+			return hostile(n, NET_FAIL_HOSTILE, "the server sent a line "
+				       "longer than %u bytes", NET_MAX_LINE);
+		if (take >= TAIL_MAX) {
+			memcpy(in->tail, p + i + take - TAIL_MAX, TAIL_MAX);
+			in->tail_len = TAIL_MAX;
+		} else {
+			if (in->tail_len + take > TAIL_MAX) {
+				size_t drop = in->tail_len + take - TAIL_MAX;
+
+				memmove(in->tail, in->tail + drop, in->tail_len - drop);
+				in->tail_len -= drop;
+			}
+			memcpy(in->tail + in->tail_len, p + i, take);
+			in->tail_len += take;
+		}
+		i += take;
+		if (!nl)
+			break;
+		i++;	/* the LF */
+		r = tail_literal(in, &lit);
+		in->line = 0;
+		in->tail_len = 0;
+		if (r == 0)
+			continue;
+		if (r < 0)
+			return hostile(n, NET_FAIL_HOSTILE, "the server announced a "
+				       "literal of more than 2^64 bytes");
+		if (lit > n->max_literal)
+			return hostile(n, NET_FAIL_HOSTILE, "the server announced a "
+				       "literal of %llu bytes, more than the %zu "
+				       "allowed", (unsigned long long)lit,
+				       n->max_literal);
+		in->literal = lit;
+	}
+	return 0;
 }
 
 static int
@@ -318,7 +488,7 @@ connect_one(struct net *n, const struct addrinfo *ai, char *why, size_t whyn)
 		}
 		n->fd = fd;
 		if (wait_fd(n, POLLOUT) < 0) {
-			snprintf(why, whyn, "no answer in %d s", n->timeout_ms / 1000);
+			snprintf(why, whyn, "%s", n->error);
 			n->fd = -1;
 			close(fd);
 			return -1;
@@ -334,13 +504,88 @@ connect_one(struct net *n, const struct addrinfo *ai, char *why, size_t whyn)
 	return fd;
 }
 
+/* Resolves host with getaddrinfo_a, so that a stop or the timeout ends
+ * the wait (a blocking getaddrinfo can take 30 s on a dead resolver).  A
+ * request still running when we give up keeps its memory: glibc writes
+ * into it when it finishes. */
+static int
+resolve(struct net *n, const char *host, int port, struct addrinfo **res,
+	struct mxd_err *err)
+{
+	struct gaicb *req = xcalloc(1, sizeof(*req));
+	struct addrinfo *hints = xcalloc(1, sizeof(*hints));
+	struct gaicb *reqs[1];
+	const struct gaicb *list[1];
+	struct timespec slice = {0, STOP_SLICE_MS * 1000000L};
+	char *port_s = xasprintf("%d", port);
+	double start = now_ms();
+	int rc;
+
+	hints->ai_family = AF_UNSPEC;
+	hints->ai_socktype = SOCK_STREAM;
+	req->ar_name = n->host;
+	req->ar_service = port_s;
+	req->ar_request = hints;
+	reqs[0] = req;
+	list[0] = req;
+	rc = getaddrinfo_a(GAI_NOWAIT, reqs, 1, NULL);
+	if (rc != 0) {
+		free(port_s);
+		free(hints);
+		free(req);
+		return mxd_err_set(err, MXD_E_NET, "cannot resolve \"%s\": %s",
+				   host, gai_strerror(rc));
+	}
+	while ((rc = gai_error(req)) == EAI_INPROGRESS) {
+		if (stopped(n) || now_ms() - start > n->timeout_ms) {
+			if (gai_cancel(req) == EAI_CANCELED) {
+				free(port_s);
+				free(hints);
+				free(req);
+			}
+			if (n->failure == NET_FAIL_STOPPED)
+				return mxd_err_set(err, MXD_E_INTERRUPTED,
+						   "interrupted while resolving "
+						   "\"%s\"", host);
+			return mxd_err_set(err, MXD_E_NET, "cannot resolve \"%s\": "
+					   "no answer in %d s", host,
+					   n->timeout_ms / 1000);
+		}
+		gai_suspend(list, 1, &slice);
+	}
+	*res = req->ar_result;
+	free(port_s);
+	free(hints);
+	free(req);
+	if (rc != 0)
+		return mxd_err_set(err, MXD_E_NET, "cannot resolve \"%s\": %s",
+				   host, rc == EAI_SYSTEM ? strerror(errno)
+							  : gai_strerror(rc));
+	return 0;
+}
+
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)
+			      ->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+			&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
 int
 net_connect(const struct net_opts *o, struct net **out, struct mxd_err *err)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	char port[16], why[200] = "no address";
+	struct addrinfo *res = NULL, *ai;
+	char why[200] = "no address";
 	struct net *n;
-	int rc;
 
 	*out = NULL;
 	n = xcalloc(1, sizeof(*n));
@@ -350,20 +595,33 @@ net_connect(const struct net_opts *o, struct net **out, struct mxd_err *err)
 	n->timeout_ms = o->timeout_ms;
 	n->ca_file = o->ca_file ? xstrdup(o->ca_file) : NULL;
 	n->insecure = o->insecure;
+	n->loopback_only = o->loopback_only;
+	n->stop = o->stop;
+	n->max_literal = o->max_literal ? o->max_literal : SIZE_MAX;
+	n->inb.budget = n->inb.limit = NET_DEFAULT_BUDGET;	/* the greeting */
 	n->log = mxd_log_area(MXD_AREA_IMAP);
 	buf_init(&n->in.line, BUF_NOCAP);
 	buf_init(&n->out.line, BUF_NOCAP);
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", o->port);
-	rc = getaddrinfo(o->host, port, &hints, &res);
-	if (rc != 0) {
-		mxd_err_set(err, MXD_E_NET, "cannot resolve \"%s\": %s", o->host,
-			    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	if (resolve(n, o->host, o->port, &res, err) < 0) {
 		net_free(n);
 		return -1;
+	}
+	/* security = none sends the password in clear: only to this machine,
+	 * whatever the name says */
+	for (ai = res; n->loopback_only && ai; ai = ai->ai_next) {
+		if (!is_loopback(ai->ai_addr)) {
+			char addr[INET6_ADDRSTRLEN + 8] = "?";
+
+			getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr),
+				    NULL, 0, NI_NUMERICHOST);
+			freeaddrinfo(res);
+			net_free(n);
+			return mxd_err_set(err, MXD_E_CONFIG, "security = none: "
+					   "\"%s\" resolves to %s, which is not "
+					   "this machine (use imaps or starttls)",
+					   o->host, addr);
+		}
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
 		char addr[INET6_ADDRSTRLEN + 8] = "?";
@@ -378,11 +636,17 @@ net_connect(const struct net_opts *o, struct net **out, struct mxd_err *err)
 			n->fd = fd;
 			break;
 		}
+		if (n->failure == NET_FAIL_STOPPED)
+			break;
 	}
 	freeaddrinfo(res);
 	if (n->fd < 0) {
-		mxd_err_set(err, MXD_E_NET, "cannot connect to %s port %d: %s",
-			    o->host, o->port, why);
+		if (n->failure == NET_FAIL_STOPPED)
+			mxd_err_set(err, MXD_E_INTERRUPTED, "interrupted while "
+				    "connecting to %s port %d", o->host, o->port);
+		else
+			mxd_err_set(err, MXD_E_NET, "cannot connect to %s port %d: %s",
+				    o->host, o->port, why);
 		net_free(n);
 		return -1;
 	}
@@ -490,13 +754,18 @@ net_tls_start(struct net *n, struct mxd_err *err)
 			int left = n->timeout_ms - (int)(now_ms() - start);
 			struct pollfd p;
 
-			p.fd = n->fd;
-			p.events = gnutls_record_get_direction(n->tls) ? POLLOUT : POLLIN;
-			p.revents = 0;
-			if (left <= 0 || (poll(&p, 1, left) == 0))
+			if (stopped(n))
+				return tls_fail(n, err, MXD_E_INTERRUPTED, "interrupted "
+						"during the TLS handshake with \"%s\"",
+						n->host);
+			if (left <= 0)
 				return tls_fail(n, err, MXD_E_NET, "TLS handshake "
 						"with \"%s\": no answer in %d s",
 						n->host, n->timeout_ms / 1000);
+			p.fd = n->fd;
+			p.events = gnutls_record_get_direction(n->tls) ? POLLOUT : POLLIN;
+			p.revents = 0;
+			poll(&p, 1, left < STOP_SLICE_MS ? left : STOP_SLICE_MS);
 			continue;
 		}
 		if (gnutls_error_is_fatal(r) == 0 && r != GNUTLS_E_AGAIN)
@@ -601,6 +870,7 @@ low_read(mailstream_low *s, void *buf, size_t count)
 					 r == GNUTLS_E_PULL_ERROR
 					 ? "connection closed by the server"
 					 : gnutls_strerror((int)r));
+				n->failure = NET_FAIL_IO;
 				return -1;
 			}
 		} else {
@@ -615,14 +885,21 @@ low_read(mailstream_low *s, void *buf, size_t count)
 					 errno == ECONNRESET
 					 ? "connection closed by the server"
 					 : strerror(errno));
+				n->failure = NET_FAIL_IO;
 				return -1;
 			}
 		}
-		if (r == 0)
+		if (r == 0) {
+			/* libetpan would read again, forever */
 			snprintf(n->error, sizeof(n->error),
 				 "connection closed by the server");
-		else if (n->log)
+			n->failure = NET_FAIL_IO;
+			return -1;
+		}
+		if (n->log)
 			log_bytes(n, &n->in, "S:", buf, (size_t)r);
+		if (track_inbound(n, buf, (size_t)r) < 0)
+			return -1;
 		return r;
 	}
 }
@@ -633,6 +910,7 @@ low_write(mailstream_low *s, const void *buf, size_t count)
 	struct net *n = s->data;
 	ssize_t r;
 
+	start_budget(n);
 	for (;;) {
 		if (n->tls) {
 			r = gnutls_record_send(n->tls, buf, count);

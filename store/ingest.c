@@ -28,6 +28,9 @@
 
 #define MAX_INFLIGHT 64
 #define MAX_THREADS 8
+/* Raw bytes in the pipeline at most (one message may pass it alone): 64
+ * messages of 25 MiB each would hold 1.6 GiB. */
+#define MAX_INFLIGHT_BYTES ((size_t)64 << 20)
 
 struct job {
 	/* input */
@@ -58,6 +61,8 @@ struct ingest {
 	struct job *ring[MAX_INFLIGHT];
 	size_t head, count;	/* oldest, how many */
 	size_t next;		/* next queued job for workers (ring offset) */
+	size_t bytes;		/* raw bytes of the jobs in the ring */
+	struct ingest_stats batch_st;	/* as the open batch began */
 	pthread_t tid[MAX_THREADS];
 	unsigned nthreads;
 	int stopping;
@@ -94,7 +99,7 @@ job_run(struct ingest *g, struct job *j)
 {
 	struct parse_input in;
 
-	sha256(j->data, j->len, j->sha);
+	store_message_ident(j->data, j->len, j->sha);
 	memset(&in, 0, sizeof(in));
 	in.name = j->name;
 	in.limits = &g->lim;
@@ -425,7 +430,8 @@ job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 			}
 		}
 		if (!msg_id && store_message_put(g->s, j->sha, j->source,
-						 j->len, j->codec, j->blob.data,
+						 j->len, j->truncated_from,
+						 j->codec, j->blob.data,
 						 j->blob.len, now, &msg_id, err) < 0) {
 			rc = -1;
 			break;
@@ -486,6 +492,7 @@ retire_oldest(struct ingest *g, struct mxd_err *err)
 	g->head = (g->head + 1) % MAX_INFLIGHT;
 	g->count--;
 	g->next--;
+	g->bytes -= j->len;
 	pthread_mutex_unlock(&g->mu);
 
 	rc = g->failed ? -1 : g->dry ? job_dry(g, j, err) : job_store(g, j, err);
@@ -526,7 +533,8 @@ ingest_message(struct ingest *g, const void *data, size_t len,
 	if (g->failed)
 		return mxd_err_set(err, MXD_E_STORE, "the import stopped after a "
 				   "database error");
-	while (g->count == MAX_INFLIGHT)
+	while (g->count == MAX_INFLIGHT ||
+	       (g->count && g->bytes + len > MAX_INFLIGHT_BYTES))
 		if (retire_oldest(g, err) < 0)
 			return -1;
 	j = xcalloc(1, sizeof(*j));
@@ -544,6 +552,7 @@ ingest_message(struct ingest *g, const void *data, size_t len,
 	j->state = JOB_QUEUED;
 	g->ring[(g->head + g->count) % MAX_INFLIGHT] = j;
 	g->count++;
+	g->bytes += len;
 	pthread_cond_signal(&g->work);
 	pthread_mutex_unlock(&g->mu);
 	if (g->nthreads == 0)
@@ -561,7 +570,39 @@ ingest_set_dry_run(struct ingest *g)
 int
 ingest_begin(struct ingest *g, struct mxd_err *err)
 {
+	g->batch_st = g->st;
 	return open_batch(g, err);
+}
+
+void
+ingest_abort(struct ingest *g)
+{
+	pthread_mutex_lock(&g->mu);
+	/* workers take jobs in ring order: wait for those they took */
+	for (;;) {
+		size_t i;
+		int busy = 0;
+
+		for (i = 0; i < g->next; i++)
+			busy |= g->ring[(g->head + i) % MAX_INFLIGHT]->state != JOB_DONE;
+		if (!busy)
+			break;
+		pthread_cond_wait(&g->done, &g->mu);
+	}
+	while (g->count) {
+		job_free(g->ring[g->head]);
+		g->ring[g->head] = NULL;
+		g->head = (g->head + 1) % MAX_INFLIGHT;
+		g->count--;
+	}
+	g->next = 0;
+	g->bytes = 0;
+	pthread_mutex_unlock(&g->mu);
+	if (!g->dry && g->s && store_in_transaction(g->s))
+		store_rollback(g->s);
+	g->st = g->batch_st;
+	g->pending = 0;
+	g->failed = 0;
 }
 
 int

@@ -104,6 +104,14 @@ void ingest_set_dry_run(struct ingest *g);
 /* Opens the batch's transaction if none is open (so that a caller can
  * write its own state, e.g. IMAP sync state, in the same transaction). */
 int ingest_begin(struct ingest *g, struct mxd_err *err);
+/*
+ * Gives up the batch begun by ingest_begin(): messages still in the
+ * pipeline are dropped without a word (their events never come), the
+ * transaction is rolled back, and the counters are what they were at
+ * ingest_begin().  The pipeline can take the next batch, as after a
+ * connection lost in the middle of a fetch.
+ */
+void ingest_abort(struct ingest *g);
 /* Waits for every message given so far, stores it, and commits. */
 int ingest_flush(struct ingest *g, struct mxd_err *err);
 const struct ingest_stats *ingest_stats(const struct ingest *g);

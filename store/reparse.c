@@ -190,14 +190,26 @@ reparse_one(struct store *s, int64_t msg, const struct parse_limits *lim,
 	struct buf notes;
 	char *source = NULL, label[512];
 	int64_t now = (int64_t)time(NULL);
-	size_t i, k;
+	size_t i, k, truncated = 0;
 	int rc = -1;
 
-	if (store_message_get(s, msg, raw, &source, err) < 0)
+	if (store_message_get(s, msg, raw, &source, &truncated, err) < 0)
 		return -1;
 	if (load_old(s, msg, &old, err) < 0) {
 		free(source);
 		return -1;
+	}
+	if (truncated) {
+		/* only the start of it was ever kept (it was over the size
+		 * cap): no parser can read more from it, and its quarantine
+		 * entry is all there is of it */
+		st->messages++;
+		st->still_quarantined += old.nq;
+		event(fn, ctx, REPARSE_STILL_QUARANTINED, source,
+		      "only the start of this message is stored");
+		old_release(&old);
+		free(source);
+		return 0;
 	}
 	memset(&in, 0, sizeof(in));
 	in.name = source;

@@ -1,10 +1,12 @@
 /*
  * store.c — SQLite schema, migrations, locking and every statement.
  *
- * Schema (version 1):
+ * Schema (version 2):
  *   meta            key/value: schema_version, created
  *   messages        raw bytes of each message that carried a report or was
- *                   quarantined, zlib-compressed, keyed by SHA-256
+ *                   quarantined, zlib-compressed, keyed by its identity
+ *                   (store_message_ident()); `truncated` is the size the
+ *                   message had when only its start was kept (0: whole)
  *   reports         one row per report; identity (org, report_id, start),
  *                   content hash unique
  *   policies        per-policy numbers as sent
@@ -12,7 +14,12 @@
  *   domain_counts   counted view per (report, policy domain), with start
  *   failure_counts  counted failure details, with start
  *   quarantine      (message, part) that could not be read, and why
- *   imap_state      per (account, mailbox): uidvalidity, last uid
+ *   imap_state      per (account, mailbox): uidvalidity, last uid, and
+ *                   how many runs in a row found a new uidvalidity
+ *
+ * Version 1 lacked messages.truncated and imap_state.uv_changes, and keyed
+ * messages by the SHA-256 of their bytes as received: migrate() adds the
+ * columns and recomputes every key.
  * The counted tables repeat the report's start and organization so that a
  * window query reads one index range and joins nothing.
  */
@@ -31,14 +38,17 @@
 
 #include "store/store_p.h"
 #include "util/log.h"
+#include "util/sha256.h"
+#include "util/strutil.h"
 #include "util/xalloc.h"
 
 
 static const char *const stmt_sql[Q_COUNT] = {
 	[Q_MSG_FIND] = "SELECT id FROM messages WHERE sha256 = ?1",
 	[Q_MSG_PUT] = "INSERT INTO messages (sha256, source, size, received, codec,"
-		      " data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[Q_MSG_GET] = "SELECT codec, data, source, size FROM messages WHERE id = ?1",
+		      " data, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[Q_MSG_GET] = "SELECT codec, data, source, size, truncated FROM messages"
+		      " WHERE id = ?1",
 	[Q_MSG_OUTCOME_R] = "SELECT count(*) FROM reports WHERE message_id = ?1",
 	[Q_MSG_OUTCOME_Q] = "SELECT count(*) FROM quarantine WHERE message_id = ?1",
 	[Q_REP_BY_ID] = "SELECT 1 FROM reports WHERE org = ?1 AND report_id = ?2"
@@ -154,6 +164,115 @@ static const char schema_v1[] =
 	"  uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL,"
 	"  PRIMARY KEY (account, mailbox)) WITHOUT ROWID;";
 
+/* From version 1 to 2 (the keys of messages are recomputed in C). */
+static const char schema_v2[] =
+	"ALTER TABLE messages ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE imap_state ADD COLUMN uv_changes INTEGER NOT NULL"
+	"  DEFAULT 0;";
+
+/*
+ * Header fields that a mail store or an IMAP server adds or rewrites while
+ * a message sits in a mailbox (mbox status and UID bookkeeping: Mailutils
+ * writes X-IMAPbase, X-UID and Status, Dovecot and mutt X-Status,
+ * X-Keywords, Content-Length, Thunderbird X-Mozilla-*).  None is part of
+ * the message as its sender wrote it, so none is part of its identity.
+ */
+static const char *const volatile_fields[] = {
+	"status", "x-status", "x-keywords", "x-uid", "x-imap", "x-imapbase",
+	"content-length", "lines", "x-mozilla-status", "x-mozilla-status2",
+	"x-mozilla-keys",
+};
+
+static int
+volatile_field(const char *line, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < sizeof(volatile_fields) / sizeof(volatile_fields[0]); i++) {
+		k = strlen(volatile_fields[i]);
+		if (n > k && line[k] == ':' &&
+		    str_ncasecmp(line, volatile_fields[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+void
+store_message_ident(const void *data, size_t len, unsigned char out[SHA256_LEN])
+{
+	const char *p = data, *end = p + len, *line, *nl;
+	struct sha256 c;
+	int header = 1, skip = 0;
+
+	sha256_init(&c);
+	/* an mbox "From " line that a server left in front */
+	if (len > 5 && memcmp(p, "From ", 5) == 0 && (nl = memchr(p, '\n', len)))
+		p = nl + 1;
+	for (line = p; line < end; line = nl) {
+		size_t n;
+
+		nl = memchr(line, '\n', (size_t)(end - line));
+		nl = nl ? nl + 1 : end;
+		n = (size_t)(nl - line);
+		if (header) {
+			if (n == 1 || (n == 2 && line[0] == '\r'))
+				header = 0;
+			else if (line[0] != ' ' && line[0] != '\t')
+				skip = volatile_field(line, n);
+			if (header && skip)
+				continue;
+		}
+		/* CRLF and LF are the same line end (IMAP sends CRLF, a
+		 * Maildir file may hold LF) */
+		if (n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n') {
+			sha256_update(&c, line, n - 2);
+			sha256_update(&c, "\n", 1);
+		} else {
+			sha256_update(&c, line, n);
+		}
+	}
+	sha256_final(&c, out);
+}
+
+/* Version 2 keys messages by their identity: recompute every key.  Two
+ * messages that turn out to be one keep their own rows (the later keeps
+ * its old key); nothing is lost. */
+static int
+rekey_messages(struct store *s, struct mxd_err *err)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	struct buf raw;
+	unsigned char id[SHA256_LEN];
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id FROM messages ORDER BY id", -1,
+			       &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "UPDATE OR IGNORE messages SET sha256 = ?1"
+			       " WHERE id = ?2", -1, &upd, NULL) != SQLITE_OK) {
+		sqlite3_finalize(sel);
+		return store_db_error(s, err, "upgrading the schema");
+	}
+	buf_init(&raw, BUF_NOCAP);
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		int64_t mid = sqlite3_column_int64(sel, 0);
+
+		if (store_message_get(s, mid, &raw, NULL, NULL, err) < 0)
+			break;
+		store_message_ident(raw.data ? (const void *)raw.data : "", raw.len, id);
+		sqlite3_bind_blob(upd, 1, id, SHA256_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(upd, 2, mid);
+		if (sqlite3_step(upd) != SQLITE_DONE) {
+			store_db_error(s, err, "upgrading the schema");
+			break;
+		}
+		sqlite3_reset(upd);
+	}
+	buf_release(&raw);
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 
 int
 store_db_error(struct store *s, struct mxd_err *err, const char *what)
@@ -258,6 +377,8 @@ take_lock(struct store *s, int wait_ms, struct mxd_err *err)
 	int waited = 0;
 
 	s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lock_fd >= 0)
+		(void)fchmod(s->lock_fd, 0600);	/* exactly, whatever the umask */
 	if (s->lock_fd < 0) {
 		mxd_err_set(err, MXD_E_STORE, "\"%s\": cannot open: %s", lp,
 			    strerror(errno));
@@ -315,7 +436,8 @@ schema_version(struct store *s, int *version, struct mxd_err *err)
 	return 0;
 }
 
-/* Creates or upgrades the schema; migrations from older versions go here. */
+/* Creates or upgrades the schema; migrations from older versions go here.
+ * Returns 1 when a read-only store finds an older schema. */
 static int
 migrate(struct store *s, enum store_mode mode, struct mxd_err *err)
 {
@@ -331,14 +453,22 @@ migrate(struct store *s, enum store_mode mode, struct mxd_err *err)
 				   "\"%s\": database schema %d is newer than this "
 				   "mxdigest (%d): upgrade mxdigest", s->path, v,
 				   STORE_SCHEMA_VERSION);
+	if (mode != STORE_WRITE && v > 0)
+		return 1;	/* older: store_open() upgrades it first */
 	if (mode != STORE_WRITE)
 		return mxd_err_set(err, MXD_E_STORE,
 				   "\"%s\": empty database: import or fetch reports "
 				   "first", s->path);
 	if (exec(s, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
-	if (v == 0 && exec(s, schema_v1, err) < 0)
+	if (v == 0 && (exec(s, schema_v1, err) < 0 || exec(s, schema_v2, err) < 0))
 		goto fail;
+	if (v == 1) {
+		mxd_log(MXD_LOG_INFO, "\"%s\": upgrading the database to schema "
+			"version 2", s->path);
+		if (exec(s, schema_v2, err) < 0 || rekey_messages(s, err) < 0)
+			goto fail;
+	}
 	snprintf(sql, sizeof(sql),
 		 "INSERT OR REPLACE INTO meta VALUES ('schema_version', '%d');"
 		 "INSERT OR IGNORE INTO meta VALUES ('created', '%lld');",
@@ -351,6 +481,38 @@ fail:
 	return -1;
 }
 
+/*
+ * The database holds every raw mail: it is created 0600 whatever the
+ * umask (SQLite gives its -wal and -shm files the mode of the database
+ * file).  An existing one that others can read is kept as it is, with a
+ * warning.
+ */
+static int
+create_private(const char *path, struct mxd_err *err)
+{
+	struct stat sb;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd >= 0) {
+		if (fchmod(fd, 0600) < 0) {
+			mxd_err_set(err, MXD_E_STORE, "\"%s\": chmod: %s", path,
+				    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		return 0;
+	}
+	if (errno != EEXIST)
+		return mxd_err_set(err, MXD_E_STORE, "\"%s\": cannot create: %s",
+				   path, strerror(errno));
+	if (stat(path, &sb) == 0 && (sb.st_mode & 077))
+		mxd_log(MXD_LOG_WARN, "\"%s\" holds raw mail and other users can "
+			"read it (mode %04o): chmod 600 it", path,
+			(unsigned)(sb.st_mode & 07777));
+	return 0;
+}
+
 int
 store_open(const char *path, enum store_mode mode, int lock_wait_ms,
 	   struct store **out, struct mxd_err *err)
@@ -360,6 +522,7 @@ store_open(const char *path, enum store_mode mode, int lock_wait_ms,
 					: SQLITE_OPEN_READONLY;
 	sqlite3_stmt *st;
 	struct stat sb;
+	int rc;
 
 	*out = NULL;
 	s->path = xstrdup(path);
@@ -372,7 +535,8 @@ store_open(const char *path, enum store_mode mode, int lock_wait_ms,
 		return -1;
 	}
 	if (mode == STORE_WRITE &&
-	    (make_parent(path, err) < 0 || take_lock(s, lock_wait_ms, err) < 0)) {
+	    (make_parent(path, err) < 0 || take_lock(s, lock_wait_ms, err) < 0 ||
+	     create_private(path, err) < 0)) {
 		store_close(s);
 		return -1;
 	}
@@ -411,13 +575,26 @@ store_open(const char *path, enum store_mode mode, int lock_wait_ms,
 			return -1;
 		}
 	}
-	if (migrate(s, mode, err) < 0) {
+	rc = migrate(s, mode, err);
+	if (rc < 0) {
 		store_close(s);
 		return -1;
+	}
+	if (rc == 1) {
+		/* a reader of an older database: upgrade it once as a writer
+		 * (waiting for one that is busy), then read */
+		struct store *w;
+
+		store_close(s);
+		if (store_open(path, STORE_WRITE, 5000, &w, err) < 0)
+			return -1;
+		store_close(w);
+		return store_open(path, mode, lock_wait_ms, out, err);
 	}
 	*out = s;
 	return 0;
 }
+
 
 void
 store_close(struct store *s)
@@ -535,8 +712,9 @@ store_message_encode(const void *data, size_t len, struct buf *out)
 
 int
 store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
-		  const char *source, size_t size, int codec, const void *blob,
-		  size_t blob_len, int64_t now, int64_t *id, struct mxd_err *err)
+		  const char *source, size_t size, size_t truncated, int codec,
+		  const void *blob, size_t blob_len, int64_t now, int64_t *id,
+		  struct mxd_err *err)
 {
 	sqlite3_stmt *st = stmt(s, Q_MSG_PUT, err);
 
@@ -548,6 +726,7 @@ store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
 	sqlite3_bind_int64(st, 4, now);
 	sqlite3_bind_int(st, 5, codec);
 	sqlite3_bind_blob64(st, 6, blob_len ? blob : "", blob_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)truncated);
 	if (step_done(s, st, err, "store message") < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->db);
@@ -556,7 +735,7 @@ store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
 
 int
 store_message_get(struct store *s, int64_t id, struct buf *out, char **source,
-		  struct mxd_err *err)
+		  size_t *truncated, struct mxd_err *err)
 {
 	sqlite3_stmt *st = stmt(s, Q_MSG_GET, err);
 	int rc, codec;
@@ -579,6 +758,8 @@ store_message_get(struct store *s, int64_t id, struct buf *out, char **source,
 	blob = sqlite3_column_blob(st, 1);
 	n = (size_t)sqlite3_column_bytes(st, 1);
 	size = sqlite3_column_int64(st, 3);
+	if (truncated)
+		*truncated = (size_t)sqlite3_column_int64(st, 4);
 	if (source)
 		*source = xstrdup(col_text(st, 2) ? col_text(st, 2) : "");
 	buf_reset(out);

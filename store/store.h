@@ -29,7 +29,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -49,20 +49,31 @@ int store_commit(struct store *s, struct mxd_err *err);
 void store_rollback(struct store *s);
 int store_in_transaction(const struct store *s);
 
-/* Messages (raw bytes, compressed inside). */
+/*
+ * Messages (raw bytes, compressed inside), found by their identity: the
+ * SHA-256 of the message without the header fields that mail stores and
+ * IMAP servers add or rewrite (Status, X-Status, X-Keywords, X-UID, X-IMAP,
+ * X-IMAPbase, Content-Length, Lines, X-Mozilla-*) and with CRLF read as
+ * LF, so that a server that rewrites them, or changes UIDVALIDITY, does
+ * not make an old message new (and its quarantine entries twice).
+ */
+void store_message_ident(const void *data, size_t len,
+			 unsigned char out[SHA256_LEN]);
 int store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
 		       int64_t *id, struct mxd_err *err);	/* 1 found, 0 not */
 /* Encodes a message's raw bytes for storage (compressed when that helps);
  * returns the codec.  Thread-safe: ingest's workers call it. */
 int store_message_encode(const void *data, size_t len, struct buf *out);
-/* Stores a message encoded by store_message_encode(). */
+/* Stores a message encoded by store_message_encode(): `size` bytes kept,
+ * of `truncated` when only its start was (0: the whole message). */
 int store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
-		      const char *source, size_t size, int codec,
-		      const void *blob, size_t blob_len, int64_t now, int64_t *id,
-		      struct mxd_err *err);
-/* The message's raw bytes into out (decompressed), and a malloc'd source. */
+		      const char *source, size_t size, size_t truncated,
+		      int codec, const void *blob, size_t blob_len, int64_t now,
+		      int64_t *id, struct mxd_err *err);
+/* The message's raw bytes into out (decompressed), a malloc'd source, and
+ * the size it had if only its start was kept (each may be NULL). */
 int store_message_get(struct store *s, int64_t id, struct buf *out,
-		      char **source, struct mxd_err *err);
+		      char **source, size_t *truncated, struct mxd_err *err);
 /* How many reports and quarantine entries came from a message. */
 int store_message_outcome(struct store *s, int64_t id, unsigned *reports,
 			  unsigned *quarantined, struct mxd_err *err);
@@ -207,5 +218,15 @@ int store_sync_get(struct store *s, const char *account, const char *mailbox,
 		   uint32_t *uidvalidity, uint32_t *last_uid, struct mxd_err *err);
 int store_sync_put(struct store *s, const char *account, const char *mailbox,
 		   uint32_t uidvalidity, uint32_t last_uid, struct mxd_err *err);
+/*
+ * Records the UIDVALIDITY a SELECT found, before anything is fetched: a
+ * new one resets the highest UID done (the old UIDs mean nothing) and
+ * counts one more selection in a row with a new UIDVALIDITY; the same one
+ * resets the count.  Returns the count (0: unchanged, or first seen), or
+ * -1.  A server that cannot keep UIDs (Mailutils on an mbox that other
+ * programs deliver to) raises it on every run.
+ */
+int store_sync_seen(struct store *s, const char *account, const char *mailbox,
+		    uint32_t uidvalidity, struct mxd_err *err);
 
 #endif

@@ -75,3 +75,34 @@ store_sync_put(struct store *s, const char *account, const char *mailbox,
 		return store_db_error(s, err, "writing the IMAP sync state");
 	return 0;
 }
+
+int
+store_sync_seen(struct store *s, const char *account, const char *mailbox,
+		uint32_t uidvalidity, struct mxd_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, changes = 0;
+
+	if (prepare(s, "INSERT INTO imap_state (account, mailbox, uidvalidity,"
+		    " last_uid, uv_changes) VALUES (?1, ?2, ?3, 0, 0)"
+		    " ON CONFLICT (account, mailbox) DO UPDATE SET"
+		    " uv_changes = CASE WHEN uidvalidity = excluded.uidvalidity"
+		    " THEN 0 ELSE uv_changes + 1 END,"
+		    " last_uid = CASE WHEN uidvalidity = excluded.uidvalidity"
+		    " THEN last_uid ELSE 0 END,"
+		    " uidvalidity = excluded.uidvalidity"
+		    " RETURNING uv_changes", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, uidvalidity);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		changes = sqlite3_column_int(st, 0);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "writing the IMAP sync state");
+	return changes;
+}

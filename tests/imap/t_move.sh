@@ -66,22 +66,31 @@ expect_in "$out" "test: $nq messages fetched" "what stayed is looked at again"
 expect_in "$out" "0 quarantined ($nq already in quarantine)" "and recognised"
 expect_eq "$(count INBOX)" "$nq" "and still stays"
 
-# a refused move (no such mailbox): stored, left in place, moved next time
+# a move target that does not exist: refused before anything is fetched
+# (78, nothing downloaded), and fetched and moved once the config is right
 empty_box INBOX
 "$PYTHON" "$SRCDIR/bench/gen-maildir.py" --count 5 --seed 5 --out "$TMP/five" --quiet
 "$H" deliver-dir "$SRV" "$TMP/five" || die "deliver-dir failed"
 conf archive_mailbox=NoSuchBox
 mxd fetch
 expect_rc 78 "a move to a missing mailbox"
-expect_in "$err" 'UID MOVE to "NoSuchBox": the mailbox does not exist' "missing mailbox message"
-expect_in "$out" "test: 5 messages fetched" "the messages were fetched"
-expect_in "$out" "5 new reports" "and stored"
-expect_eq "$(count INBOX)" 5 "and left in the inbox"
+expect_in "$err" 'archive_mailbox: mailbox "NoSuchBox" does not exist on the server' \
+	"missing mailbox message"
+expect_not_in "$out" "messages fetched" "nothing fetched"
+expect_eq "$(count INBOX)" 5 "the inbox untouched"
+# a mailbox of that name elsewhere in the hierarchy is suggested
+mkdir -p "$MXD_MAILDIR/.Old.Done/cur" "$MXD_MAILDIR/.Old.Done/new" "$MXD_MAILDIR/.Old.Done/tmp"
+chown -R --reference="$MXD_MAILDIR" "$MXD_MAILDIR/.Old.Done"
+conf archive_mailbox=Done
+mxd fetch
+expect_rc 78 "a move to a mailbox under another parent"
+expect_in "$err" 'mailbox "Done" does not exist on the server: did you mean "Old/Done"?' \
+	"did you mean"
 conf archive_mailbox=Archive
 mxd fetch
 expect_rc 0 "after fixing archive_mailbox"
-expect_in "$out" "test: 5 messages fetched (0.0 MB), 0 new reports, 5 duplicates" "recognised as stored"
-expect_in "$out" "5 moved to \"Archive\"" "and moved now"
+expect_in "$out" "test: 5 messages fetched (0.0 MB), 5 new reports" "fetched now"
+expect_in "$out" "5 moved to \"Archive\"" "and moved"
 expect_eq "$(count INBOX)" 0 "the inbox is empty again"
 
 finish

@@ -102,13 +102,13 @@ schema_and_messages(void **state)
 	assert_true(enc.len < strlen(text) / 4);
 	assert_int_equal(store_message_find(s, sha, &id, &err), 0);
 	assert_int_equal(store_begin(s, &err), 0);
-	assert_int_equal(store_message_put(s, sha, "inbox/1", strlen(text), codec,
-					   enc.data, enc.len, 1, &id, &err), 0);
+	assert_int_equal(store_message_put(s, sha, "inbox/1", strlen(text), 0,
+					   codec, enc.data, enc.len, 1, &id, &err), 0);
 	assert_int_equal(store_commit(s, &err), 0);
 	assert_int_equal(store_message_find(s, sha, &id2, &err), 1);
 	assert_int_equal(id, id2);
 	buf_init(&msg, BUF_NOCAP);
-	assert_int_equal(store_message_get(s, id, &msg, &src, &err), 0);
+	assert_int_equal(store_message_get(s, id, &msg, &src, NULL, &err), 0);
 	assert_int_equal(msg.len, strlen(text));
 	assert_memory_equal(msg.data, text, msg.len);
 	assert_string_equal(src, "inbox/1");

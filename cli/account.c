@@ -38,6 +38,14 @@ account_find(const struct config *cfg, const char *name,
 }
 
 int
+account_host_is_address(const char *host)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+int
 account_host_is_loopback(const char *host)
 {
 	struct in_addr a4;
@@ -77,8 +85,11 @@ account_plan(const struct config *cfg, const struct account *a, int insecure,
 	} else if (strcmp(a->security, "starttls") == 0) {
 		p->imap.security = IMAP_SEC_STARTTLS;
 	} else if (strcmp(a->security, "none") == 0) {
-		/* the password would cross the network in clear */
-		if (!account_host_is_loopback(a->host))
+		/* the password would cross the network in clear: an address
+		 * is checked here, a name when it resolves (fetch/tls.c:
+		 * every address it has must be loopback) */
+		if (account_host_is_address(a->host) &&
+		    !account_host_is_loopback(a->host))
 			return mxd_err_set(err, MXD_E_CONFIG, "security = none is "
 					   "only allowed for a loopback host, not "
 					   "\"%s\" (use imaps or starttls)", a->host);

@@ -1,7 +1,8 @@
 /*
  * account.h — an [account NAME] section of the configuration made ready
  * for `mxdigest fetch`: checked, defaults filled in, the TLS policy applied
- * (security = none only for a loopback host), and its secret read from
+ * (security = none only for a loopback host: an address at once, a name
+ * when it resolves), and its secret read from
  * password_command, password_file, password_env or oauth2_token_command —
  * never from the command line.  See mxdigest.conf(5).
  *
@@ -45,5 +46,7 @@ int account_secret(const struct account *a, char **out, struct mxd_err *err);
 void account_secret_free(char *secret);
 /* "localhost", 127.0.0.0/8, ::1 */
 int account_host_is_loopback(const char *host);
+/* An IPv4 or IPv6 address rather than a name. */
+int account_host_is_address(const char *host);
 
 #endif

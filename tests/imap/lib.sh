@@ -82,8 +82,8 @@ conf() {
 	"$PYTHON" - "$CONF" "$DB" "$@" <<-EOF
 		import sys
 		path, db, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-		keys = {"host": "localhost", "port": "$MXD_IMAPS_PORT", "user": "$MXD_IMAP_USER",
-		        "password_file": "$PWFILE", "ca_file": "$MXD_CA", "timeout": "20"}
+		keys = {"host": "localhost", "port": "${MXD_IMAPS_PORT:-}", "user": "${MXD_IMAP_USER:-}",
+		        "password_file": "$PWFILE", "ca_file": "${MXD_CA:-}", "timeout": "20"}
 		for a in args:
 		    k, v = a.split("=", 1)
 		    if v == "":
@@ -164,3 +164,52 @@ wait_for() {
 
 sql() { sqlite3 "$DB" "$1"; }
 
+
+# scripted_start CUE[,CUE...]: starts tests/imap/scripted.py (a misbehaving
+# server, no Dovecot needed) on the messages of $MAIL, and points $CONF at
+# it: plain IMAP on loopback, a 3-second timeout.  Cues that fire are
+# appended to $STATE, every line the client sends to $SRVLOG.
+MAIL="$TMP/mail"
+STATE="$TMP/state"
+SRVLOG="$TMP/srvlog"
+scripted_start() {
+	scripted_stop
+	mkdir -p "$MAIL"
+	rm -f "$TMP/scripted.port" "$STATE" "$SRVLOG"
+	: >"$STATE"
+	"$PYTHON" "$HERE/scripted.py" --dir "$MAIL" --port-file "$TMP/scripted.port" \
+		--cue "$1" --state "$STATE" --log "$SRVLOG" &
+	SCRIPTED=$!
+	BG_PIDS="$BG_PIDS $SCRIPTED"
+	wait_for 5 test -s "$TMP/scripted.port" || die "scripted.py did not start"
+	(umask 077 && echo secret >"$PWFILE")
+	conf host=127.0.0.1 port="$(cat "$TMP/scripted.port")" security=none \
+		ca_file= timeout=3 user=tester
+}
+scripted_stop() {
+	if [ -n "${SCRIPTED:-}" ]; then
+		kill -TERM "$SCRIPTED" 2>/dev/null
+		wait "$SCRIPTED" 2>/dev/null
+		SCRIPTED=""
+	fi
+}
+# fired CUE: true once the server has reached that cue
+fired() { grep -qx "$1" "$STATE" 2>/dev/null; }
+
+# timed ARGS...: runs mxdigest under GNU time; sets $rc, $out, $err and
+# $wall (s), $cpu (user + system, s), $rss (KiB).
+timed() {
+	/usr/bin/time -f '%e %U %S %M' -o "$TMP/time" ${MXD_WRAPPER:-} "$MXDIGEST" \
+		--config "$CONF" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	rc=$?
+	out=$(cat "$TMP/out")
+	err=$(cat "$TMP/err")
+	set -- $(tail -n 1 "$TMP/time")
+	wall=$1
+	cpu=$(awk -v u="$2" -v s="$3" 'BEGIN { print u + s }')
+	rss=$4
+}
+# within LIMIT VALUE WHAT: fails unless VALUE <= LIMIT (decimals allowed)
+within() {
+	awk -v v="$2" -v l="$1" 'BEGIN { exit !(v <= l) }' || fail "$3: $2, more than $1"
+}

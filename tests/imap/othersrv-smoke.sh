@@ -71,7 +71,7 @@ session() {
 	out("LOGIN", "%s %s" % (typ, text(data)))
 	typ, data = m.select("INBOX")
 	uv = uidvalidity(m)
-	out("SELECT INBOX", "%s %s, EXISTS %s, UIDVALIDITY %s" % (typ, text(data[1:]) if len(data) > 1 else "", data[0].decode(), uv))
+	out("SELECT INBOX", "%s, EXISTS %s, UIDVALIDITY %s" % (typ, data[0].decode(), uv))
 	typ, data = m.uid("FETCH", "1:*", "(UID RFC822.SIZE)")
 	sizes = [re.sub(rb"^\d+ \(|\)$", b"", x).decode() for x in data if isinstance(x, bytes)]
 	out("UID FETCH sizes", "; ".join(sizes))
@@ -92,11 +92,16 @@ session() {
 	if body == orig:
 	    out("BODY[] vs file", "identical (%d bytes, CRLF)" % len(body))
 	else:
-	    names = lambda b: [l.split(b":")[0].decode() for l in b.split(b"\r\n\r\n")[0].split(b"\r\n") if l and l[:1] not in b" \t"]
-	    extra = [n for n in names(body) if n not in names(orig)]
+	    def fields(b):
+	        h = re.sub(rb"\r\n[ \t]+", b" ", b.split(b"\r\n\r\n", 1)[0])
+	        return [l.decode("utf-8", "replace") for l in h.split(b"\r\n") if l]
+	    fo = fields(orig)
+	    added = [f for f in fields(body) if f not in fo]
+	    gone = [f.split(":")[0] for f in fo if f not in fields(body)]
 	    same_body = body.split(b"\r\n\r\n", 1)[1:] == orig.split(b"\r\n\r\n", 1)[1:]
-	    out("BODY[] vs file", "differs: %d vs %d bytes; header fields added: %s; body %s" %
-	        (len(body), len(orig), ", ".join(extra) or "none", "identical" if same_body else "differs"))
+	    out("BODY[] vs file", "differs: %d vs %d bytes; header lines added: %s; removed: %s; body %s" %
+	        (len(body), len(orig), " | ".join(f[:70] for f in added) or "none", ", ".join(gone) or "none",
+	         "identical" if same_body else "differs"))
 	for box in ["Archive"] + ([prefix + "Archive"] if prefix else []):
 	    out("UID COPY " + box, tagged(m, "UID", "COPY", uid1, '"%s"' % box))
 	    out("UID MOVE " + box, tagged(m, "UID", "MOVE", uid1, '"%s"' % box))
@@ -109,7 +114,7 @@ session() {
 	    before = int(data[0])
 	    s = m.sock
 	    buf = b""
-	    def lines(timeout):
+	    def lines(timeout, stop=None):
 	        nonlocal buf
 	        got, end = [], time.monotonic() + timeout
 	        while True:
@@ -117,7 +122,7 @@ session() {
 	                l, buf = buf.split(b"\n", 1)
 	                got.append((time.monotonic(), l.rstrip(b"\r").decode("utf-8", "replace")))
 	            rem = end - time.monotonic()
-	            if rem <= 0 or (got and got[-1][1].startswith("I1 ")):
+	            if rem <= 0 or (stop and got and got[-1][1].startswith(stop)):
 	                return got
 	            r, _, _ = select.select([s], [], [], rem)
 	            if not r:
@@ -127,19 +132,19 @@ session() {
 	                return got
 	            buf += c
 	    s.sendall(b"I1 IDLE\r\n")
-	    cont = lines(5)
+	    cont = lines(5, "+")
 	    t0 = time.monotonic()
 	    deliver()
 	    got = lines(3)
 	    exists = [(round(t - t0, 2), l) for t, l in got if l.endswith("EXISTS")]
 	    s.sendall(b"DONE\r\n")
-	    after = lines(5)
+	    after = lines(5, "I1 ")
 	    out("IDLE (" + label + ")", "continuation %r; during 3 s: %s; after DONE: %s" % (
 	        cont[0][1] if cont else None,
 	        ", ".join("%s after %.2f s" % (l, t) for t, l in exists) or "nothing",
 	        " / ".join(l for _, l in after) or "nothing"))
 	    s.sendall(b"L1 LOGOUT\r\n")
-	    lines(2)
+	    lines(2, "L1 ")
 	    s.close()
 
 	env = dict(E)
@@ -171,13 +176,13 @@ for srv in "$@"; do
 		"$MXD_IMAP_PORT" "$MXD_IMAPS_PORT"
 	# shellcheck disable=SC2086
 	"$OS" load "$d" $FIRST3 || { echo "  load FAILED"; failed=1; continue; }
-	res=$(session main "$d" "$OS" "$FOURTH" "$FIFTH" $(echo "$FIRST3" | head -n 1)) || { echo "$res"; echo "  session FAILED"; failed=1; continue; }
+	res=$(session main "$d" "$OS" "$FOURTH" "$FIFTH" "$(echo "$FIRST3" | head -n 1)") || { echo "$res"; echo "  session FAILED"; failed=1; continue; }
 	echo "$res" | grep -v '^UV='
 	uv1=$(echo "$res" | sed -n 's/^UV=//p')
 	res=$(session again "$d" "$OS" "$FOURTH" "$FIFTH") || { echo "$res"; failed=1; continue; }
 	uv2=$(echo "$res" | sed -n 's/^UV=//p')
 	echo "  -- next session:"
-	echo "$res" | grep -v '^UV=' | grep -E 'SELECT|sizes'
+	echo "$res" | grep -v '^UV=' | grep -E '^  (SELECT INBOX|UID FETCH sizes):'
 	t0=$(date +%s.%N)
 	"$OS" stop "$d"
 	t1=$(date +%s.%N)
@@ -186,7 +191,7 @@ for srv in "$@"; do
 	res=$(session again "$d" "$OS" "$FOURTH" "$FIFTH") || { echo "$res"; failed=1; continue; }
 	uv3=$(echo "$res" | sed -n 's/^UV=//p')
 	echo "  -- after restart:"
-	echo "$res" | grep -v '^UV=' | grep -E 'SELECT|sizes'
+	echo "$res" | grep -v '^UV=' | grep -E '^  (SELECT INBOX|UID FETCH sizes):'
 	printf '  %-22s first session %s, next session %s, after restart %s\n' "UIDVALIDITY:" "$uv1" "$uv2" "$uv3"
 	printf '  %-22s stop %.2f s, start %.2f s\n' "restart:" "$(secs "$t0" "$t1")" "$(secs "$t1" "$t2")"
 done

@@ -42,6 +42,13 @@ struct cli {
 	volatile int *interrupted;	/* set by SIGINT/SIGTERM */
 };
 
+/*
+ * Every string that comes from a mail, a server or the store reaches the
+ * terminal through here: invalid UTF-8 and control characters become
+ * U+FFFD, a TAB becomes spaces (it is white space to a person, and no
+ * control byte but the caller's newlines is ever written).
+ */
+void cli_put_clean(FILE *f, const void *s, size_t n);
 /* Prints `mxdigest: "<subject>": <text>` (or `mxdigest: <text>`). */
 void cli_error(const char *subject, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

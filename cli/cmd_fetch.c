@@ -398,7 +398,7 @@ note_uidvalidity(struct fetch *f, int found, uint32_t was)
 	if (!found || was == f->box.uidvalidity)
 		return 0;
 	/* RFC 3501 §2.3.1.1: the old UIDs mean nothing now */
-	if (changes >= 3 && !f->uv_warned) {
+	if (changes == 3 && !f->uv_warned) {
 		f->uv_warned = 1;
 		cli_warn("\"%s\": the UIDVALIDITY of \"%s\" changed on each of the "
 			 "last %d runs: the server does not keep UIDs (GNU Mailutils "

@@ -29,27 +29,31 @@ static const char quarantine_help[] =
 	"  retry        read the quarantined messages again with this version\n"
 	"               (mxdigest reparse --quarantine-only)\n";
 
+static void
+put(const char *s)
+{
+	cli_put_clean(stdout, s, strlen(s));
+}
+
 static int
 list_one(const struct store_qitem *q, void *ctx)
 {
 	char date[32], size[32];
-	struct buf b;
 
 	(*(unsigned *)ctx)++;
 	time_format_iso(q->created, date);
 	date[10] = '\0';
-	buf_init(&b, BUF_NOCAP);
-	/* sources and reasons come from the input: clean them */
-	utf8_clean(&b, q->source, strlen(q->source));
-	printf("%-5lld %s %9s  %s", (long long)q->id, date,
-	       str_thousands((uint64_t)q->size, size), buf_cstr(&b));
-	if (q->part || (q->name && *q->name))
-		printf(" [part %u%s%s]", q->part, q->name ? ": " : "",
-		       q->name ? q->name : "");
-	buf_reset(&b);
-	utf8_clean(&b, q->reason, strlen(q->reason));
-	printf("\n      %s\n", buf_cstr(&b));
-	buf_release(&b);
+	printf("%-5lld %s %9s  ", (long long)q->id, date,
+	       str_thousands((uint64_t)q->size, size));
+	put(q->source);
+	if (q->part || (q->name && *q->name)) {
+		printf(" [part %u%s", q->part, q->name ? ": " : "");
+		put(q->name ? q->name : "");
+		putchar(']');
+	}
+	fputs("\n      ", stdout);
+	put(q->reason);
+	putchar('\n');
 	return 0;
 }
 
@@ -58,7 +62,7 @@ show(struct store *s, const char *arg, int raw)
 {
 	struct store_qitem q;
 	struct mxd_err err;
-	struct buf msg, clean;
+	struct buf msg;
 	char *end, *source = NULL, date[32];
 	long long id;
 	int64_t msg_id;
@@ -84,17 +88,16 @@ show(struct store *s, const char *arg, int raw)
 		return EXIT_NOINPUT;
 	}
 	msg_id = q.message_id;
-	buf_init(&clean, BUF_NOCAP);
 	if (!raw) {
 		time_format_iso(q.created, date);
-		utf8_clean(&clean, q.source, strlen(q.source));
-		printf("Entry:    %lld\nSource:   %s\n", id, buf_cstr(&clean));
-		printf("Part:     %u%s%s\n", q.part, q.name ? " " : "",
-		       q.name ? q.name : "");
-		printf("Added:    %s\nSize:     %lld bytes\n", date, (long long)q.size);
-		buf_reset(&clean);
-		utf8_clean(&clean, q.reason, strlen(q.reason));
-		printf("Reason:   %s\n\n", buf_cstr(&clean));
+		printf("Entry:    %lld\nSource:   ", id);
+		put(q.source);
+		printf("\nPart:     %u%s", q.part, q.name ? " " : "");
+		put(q.name ? q.name : "");
+		printf("\nAdded:    %s\nSize:     %lld bytes\nReason:   ", date,
+		       (long long)q.size);
+		put(q.reason);
+		fputs("\n\n", stdout);
 	}
 	buf_init(&msg, BUF_NOCAP);
 	if (store_message_get(s, msg_id, &msg, &source, NULL, &err) < 0) {
@@ -103,7 +106,7 @@ show(struct store *s, const char *arg, int raw)
 		rc = fwrite(msg.data ? (void *)msg.data : "", 1, msg.len, stdout) ==
 			msg.len ? EXIT_OK : EXIT_IOERR;
 	} else {
-		/* line by line, keeping newlines and tabs, cleaning the rest */
+		/* line by line: the message's own line ends, the rest cleaned */
 		size_t i = 0;
 
 		while (i < msg.len) {
@@ -112,9 +115,7 @@ show(struct store *s, const char *arg, int raw)
 
 			if (ll && msg.data[i + ll - 1] == '\r')
 				ll--;
-			buf_reset(&clean);
-			utf8_clean(&clean, msg.data + i, ll);
-			fputs(buf_cstr(&clean), stdout);
+			cli_put_clean(stdout, msg.data + i, ll);
 			fputc('\n', stdout);
 			i += (nl ? (size_t)(nl - (msg.data + i)) + 1 : msg.len - i);
 		}
@@ -122,7 +123,6 @@ show(struct store *s, const char *arg, int raw)
 	}
 	free(source);
 	buf_release(&msg);
-	buf_release(&clean);
 	return rc;
 }
 

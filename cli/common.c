@@ -13,17 +13,21 @@
 #include "util/buf.h"
 #include "util/utf8.h"
 
-/* Writes s with control characters and invalid UTF-8 replaced: a file
- * name or a reason that comes from a mail must not drive the terminal. */
-static void
-put_clean(FILE *f, const char *s)
+void
+cli_put_clean(FILE *f, const void *s, size_t n)
 {
 	struct buf b;
 
 	buf_init(&b, BUF_NOCAP);
-	utf8_clean(&b, s, strlen(s));
-	fputs(buf_cstr(&b), f);
+	utf8_clean_text(&b, s, n, UTF8_TAB_SPACE);
+	fwrite(buf_cstr(&b), 1, b.len, f);
 	buf_release(&b);
+}
+
+static void
+put_clean(FILE *f, const char *s)
+{
+	cli_put_clean(f, s, strlen(s));
 }
 
 void

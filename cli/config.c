@@ -142,10 +142,10 @@ account_key(struct load *l, struct account *a, const char *k, const char *v)
 	}
 	if (strcmp(k, "idle_interval") == 0) {
 		/* RFC 2177 §3: IDLE must end before 29 minutes */
-		if (parse_int(v, 5, 1740, &a->idle_interval) == 0)
+		if (parse_int(v, 1, 1740, &a->idle_interval) == 0)
 			return 1;
 		snprintf(l->error, sizeof(l->error), "[account %s]: bad idle_interval "
-			 "\"%s\" (seconds, 5 to 1740)", a->name, v);
+			 "\"%s\" (seconds, 1 to 1740)", a->name, v);
 		return 0;
 	}
 	if (strcmp(k, "max_message_size") == 0) {

@@ -64,6 +64,16 @@ mxd quarantine list
 expect_in "$out" "sender!evil" "zip name shown, cleaned"
 expect_not_in "$out" "$(printf '\033')" "no ESC in the listing"
 
+# A TAB that folds a header line is white space to show, not U+FFFD.
+rm -f "$DB" "$DB-wal" "$DB-shm"
+printf 'From: reports@example.net\nSubject: Report Domain: example.org\n\tSubmitter: example.net\nTLS-Report-Domain: example.org\nContent-Type: application/tlsrpt+json\n\n{"broken": \n' >"$TMP/tab.eml"
+mxd import "$TMP/tab.eml"
+expect_rc 65 "the folded mail is quarantined"
+mxd quarantine show 1
+expect_in "$out" "$(printf 'Subject: Report Domain: example.org\n        Submitter: example.net')" \
+	"the TAB shown as spaces"
+expect_not_in "$out" "$(printf '\357\277\275')" "no U+FFFD for a TAB"
+
 # A required field made of control characters stays whole when cleaned.
 rm -f "$DB" "$DB-wal" "$DB-shm"
 mxd import "$P/control-id.json"

@@ -354,9 +354,8 @@ cmd_report(struct cli *c, int argc, char **argv)
 		   cli_use_color(stdout, color);
 	ro.top = (unsigned)top;
 	ro.generated = now;
-	ro.db_path = store_path(s);
 	rc = d.n_alerts ? EXIT_ALERT : EXIT_OK;
-	if (r->render(&d, &ro, out, &err) < 0)
+	if (report_render(r, &d, &ro, out, &err) < 0)
 		rc = cli_fail(&err);
 	if (tmp) {
 		if (fclose(out) != 0 && rc != EXIT_IOERR) {

@@ -17,7 +17,7 @@
  * file as soon as the next one starts, so memory stays flat; the library
  * then refuses tables and rows written out of order, so every sheet here
  * is written top to bottom, and the details arrive in that order from
- * agg_digest_details().
+ * view_details() (agg_digest_details() underneath).
  *
  * Library traps handled here (docs: LIBRARY_NOTES.md): strings are not
  * checked for UTF-8, so every string is cleaned first; worksheet_write_string

@@ -28,6 +28,9 @@
 #define WEEK2 (WEEK1 + 7 * DAY_SECS)
 #define WEEK3 (WEEK2 + 7 * DAY_SECS)
 
+/* A table of the view under test. */
+#define TABLE(id) (&view.tables[VIEW_T_##id])
+
 static char dir[64], dbpath[128];
 static struct store *store;
 static struct agg_digest digest;
@@ -165,11 +168,9 @@ line(const char *label)
 static void
 week2(void **state)
 {
-	const struct view_table *mx = &view.tables[VIEW_T_MX];
-	const struct view_table *org = &view.tables[VIEW_T_ORG];
-	const struct view_table *dom = &view.tables[VIEW_T_DOMAIN];
-	const struct view_table *tot = &view.tables[VIEW_T_TOTALS];
-	const struct view_table *w = &view.tables[VIEW_T_WORST];
+	const struct view_table *mx = TABLE(MX), *org = TABLE(ORG);
+	const struct view_table *dom = TABLE(DOMAIN), *tot = TABLE(TOTALS);
+	const struct view_table *w = TABLE(WORST);
 	const char *json[8];
 	size_t i, n = 0;
 
@@ -260,9 +261,8 @@ week2(void **state)
 static void
 no_previous_window(void **state)
 {
-	const struct view_table *tot = &view.tables[VIEW_T_TOTALS];
-	const struct view_table *mx = &view.tables[VIEW_T_MX];
-	const struct view_table *org = &view.tables[VIEW_T_ORG];
+	const struct view_table *tot = TABLE(TOTALS), *mx = TABLE(MX);
+	const struct view_table *org = TABLE(ORG);
 	const struct view_col *c;
 	size_t i;
 
@@ -292,8 +292,7 @@ no_previous_window(void **state)
 static void
 empty_window(void **state)
 {
-	const struct view_table *tot = &view.tables[VIEW_T_TOTALS];
-	const struct view_table *day = &view.tables[VIEW_T_DAILY];
+	const struct view_table *tot = TABLE(TOTALS), *day = TABLE(DAILY);
 
 	(void)state;
 	build(WEEK3, WEEK3 + 7 * DAY_SECS, 10, NULL);
@@ -327,11 +326,9 @@ empty_window(void **state)
 static void
 top_n_others(void **state)
 {
-	const struct view_table *mx = &view.tables[VIEW_T_MX];
-	const struct view_table *org = &view.tables[VIEW_T_ORG];
-	const struct view_table *res = &view.tables[VIEW_T_RESULT];
-	const struct view_table *dom = &view.tables[VIEW_T_DOMAIN];
-	const struct view_table *q = &view.tables[VIEW_T_QUARANTINE];
+	const struct view_table *mx = TABLE(MX), *org = TABLE(ORG);
+	const struct view_table *res = TABLE(RESULT), *dom = TABLE(DOMAIN);
+	const struct view_table *q = TABLE(QUARANTINE);
 
 	(void)state;
 	build(WEEK2, WEEK3, 2, NULL);

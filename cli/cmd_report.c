@@ -18,6 +18,7 @@
 #include "report/report.h"
 #include "util/strutil.h"
 #include "util/timeutil.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 static const char report_help[] =
@@ -99,6 +100,25 @@ open_output(const char *path, char **tmp)
 	return f;
 }
 
+/* Closes the -o file and moves it into place if the digest was written;
+ * returns the exit code. */
+static int
+close_output(FILE *out, const char *output, char *tmp, int rc)
+{
+	if (fclose(out) != 0 && rc != EXIT_IOERR) {
+		cli_error(output, "cannot write: %s", strerror(errno));
+		rc = EXIT_IOERR;
+	}
+	if ((rc == EXIT_OK || rc == EXIT_ALERT) && rename(tmp, output) < 0) {
+		cli_error(output, "cannot write: %s", strerror(errno));
+		rc = EXIT_IOERR;
+	}
+	if (rc != EXIT_OK && rc != EXIT_ALERT)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
 static int
 parse_alert_on(const char *spec, struct agg_alert_rules *r)
 {
@@ -116,15 +136,6 @@ parse_alert_on(const char *spec, struct agg_alert_rules *r)
 	}
 	free(copy);
 	return rc;
-}
-
-static int
-has_control(const char *s)
-{
-	for (; s && *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
 }
 
 struct window_opts {
@@ -181,8 +192,23 @@ parse_count(const char *opt, const char *arg, long long max, long long *out)
 	return 0;
 }
 
-int
-cmd_report(struct cli *c, int argc, char **argv)
+/* Everything the command line says, before anything is opened. */
+struct report_args {
+	struct window_opts w;
+	struct agg_query q;
+	struct report_opts ro;
+	const char *format, *output, *color, *by;
+	long long top;
+	int quiet_clean;
+	int help;
+	int64_t now;
+	const struct report_renderer *r;
+	char *mx;		/* --mx in lower case, owned */
+	char host[256];
+};
+
+static int
+report_parse(struct report_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"alert-on", required_argument, NULL, OPT_ALERT_ON},
@@ -208,47 +234,33 @@ cmd_report(struct cli *c, int argc, char **argv)
 		{"until", required_argument, NULL, OPT_UNTIL},
 		{NULL, 0, NULL, 0},
 	};
-	struct window_opts w = {NULL, NULL, NULL, NULL};
-	const char *format = "text", *output = NULL, *color = "auto", *by = NULL;
-	const struct report_renderer *r;
-	struct agg_query q;
-	struct agg_digest d;
-	struct report_opts ro;
-	struct mxd_err err;
-	struct store *s = NULL;
-	int64_t now = (int64_t)time(NULL);
-	char *tmp = NULL, *mx = NULL, *end, host[256];
-	FILE *out = stdout;
-	long long top = 10, n;
-	int ch, rc, quiet_clean = 0;
+	struct agg_alert_rules *al = &a->q.alerts;
+	long long n;
+	char *end;
+	int ch;
 
-	memset(&q, 0, sizeof(q));
-	memset(&ro, 0, sizeof(ro));
-	/* tests pin the clock */
-	if (getenv("MXDIGEST_NOW") && time_parse_user(getenv("MXDIGEST_NOW"), &now) < 0)
-		return cli_usage("report", "MXDIGEST_NOW is not a date-time");
 	optind = 0;	/* glibc: re-initialise after main()'s getopt */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': fputs(report_help, stdout); return EXIT_OK;
-		case 'o': output = optarg; break;
-		case OPT_SINCE: w.since = optarg; break;
-		case OPT_FROM: w.from = optarg; break;
-		case OPT_TO: w.to = optarg; break;
-		case OPT_UNTIL: w.until = optarg; break;
-		case OPT_DOMAIN: q.domain = optarg; break;
-		case OPT_ORG: q.org = optarg; break;
-		case OPT_MX: q.mx = optarg; break;
-		case OPT_FORMAT: format = optarg; break;
-		case OPT_COLOR: color = optarg; break;
-		case OPT_BY: by = optarg; break;
-		case OPT_MAIL_TO: ro.mail_to = optarg; break;
-		case OPT_MAIL_FROM: ro.mail_from = optarg; break;
-		case OPT_SUBJECT: ro.subject = optarg; break;
-		case OPT_QUIET_CLEAN: quiet_clean = 1; break;
+		case 'h': a->help = 1; return 0;
+		case 'o': a->output = optarg; break;
+		case OPT_SINCE: a->w.since = optarg; break;
+		case OPT_FROM: a->w.from = optarg; break;
+		case OPT_TO: a->w.to = optarg; break;
+		case OPT_UNTIL: a->w.until = optarg; break;
+		case OPT_DOMAIN: a->q.domain = optarg; break;
+		case OPT_ORG: a->q.org = optarg; break;
+		case OPT_MX: a->q.mx = optarg; break;
+		case OPT_FORMAT: a->format = optarg; break;
+		case OPT_COLOR: a->color = optarg; break;
+		case OPT_BY: a->by = optarg; break;
+		case OPT_MAIL_TO: a->ro.mail_to = optarg; break;
+		case OPT_MAIL_FROM: a->ro.mail_from = optarg; break;
+		case OPT_SUBJECT: a->ro.subject = optarg; break;
+		case OPT_QUIET_CLEAN: a->quiet_clean = 1; break;
 		case OPT_TOP:
-			if (parse_count("--top", optarg, 1000000, &top))
+			if (parse_count("--top", optarg, 1000000, &a->top))
 				return EXIT_USAGE;
 			break;
 		case OPT_MIN_FAILURES:
@@ -257,21 +269,21 @@ cmd_report(struct cli *c, int argc, char **argv)
 			if (n == 0)
 				return cli_usage("report", "--min-failures needs a "
 						 "number of at least 1");
-			q.alerts.min_failures = (uint64_t)n;
+			al->min_failures = (uint64_t)n;
 			break;
 		case OPT_FAIL_RATE:
 			errno = 0;
-			q.alerts.fail_rate = strtod(optarg, &end);
+			al->fail_rate = strtod(optarg, &end);
 			if (errno || end == optarg || (*end && strcmp(end, "%")) ||
-			    !isfinite(q.alerts.fail_rate) ||
-			    q.alerts.fail_rate < 0 || q.alerts.fail_rate >= 100)
+			    !isfinite(al->fail_rate) || al->fail_rate < 0 ||
+			    al->fail_rate >= 100)
 				return cli_usage("report", "--fail-rate needs a "
 						 "percentage from 0 to 100, not "
 						 "\"%s\"", optarg);
-			q.alerts.fail_rate_set = 1;
+			al->fail_rate_set = 1;
 			break;
 		case OPT_ALERT_ON:
-			if (parse_alert_on(optarg, &q.alerts) < 0)
+			if (parse_alert_on(optarg, al) < 0)
 				return cli_usage("report", "--alert-on takes new or "
 						 "silent, not \"%s\"", optarg);
 			break;
@@ -282,97 +294,132 @@ cmd_report(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage("report", "unexpected argument \"%s\"", argv[optind]);
-	if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never"))
+	return 0;
+}
+
+static int
+has_control(const char *s)
+{
+	return s && utf8_has_controls(s, strlen(s));
+}
+
+/* The options that do not go together, the window, and what the run
+ * needs from the environment. */
+static int
+report_check(struct report_args *a)
+{
+	const struct agg_alert_rules *al = &a->q.alerts;
+	const char *env;
+	int rc;
+
+	if (strcmp(a->color, "auto") && strcmp(a->color, "always") &&
+	    strcmp(a->color, "never"))
 		return cli_usage("report", "--color is auto, always or never");
-	if (!(r = report_renderer_find(format)))
-		return cli_usage("report", "unknown format \"%s\" (%s)", format,
+	if (!(a->r = report_renderer_find(a->format)))
+		return cli_usage("report", "unknown format \"%s\" (%s)", a->format,
 				 report_renderer_names());
-	if (by && strcmp(format, "csv") != 0)
+	if (a->by && strcmp(a->format, "csv") != 0)
 		return cli_usage("report", "--by is for --format csv");
-	if (by && report_csv_table_parse(by, &ro.csv_by) < 0)
+	if (a->by && report_csv_table_parse(a->by, &a->ro.csv_by) < 0)
 		return cli_usage("report", "--by takes mx, org, result, domain, type, "
-				 "ip, day or detail, not \"%s\"", by);
-	if (strcmp(format, "email") == 0) {
-		if (!ro.mail_to || !*ro.mail_to)
+				 "ip, day or detail, not \"%s\"", a->by);
+	if (strcmp(a->format, "email") == 0) {
+		if (!a->ro.mail_to || !*a->ro.mail_to)
 			return cli_usage("report", "--format email needs --mail-to");
-		if (has_control(ro.mail_to) || has_control(ro.mail_from) ||
-		    has_control(ro.subject))
+		if (has_control(a->ro.mail_to) || has_control(a->ro.mail_from) ||
+		    has_control(a->ro.subject))
 			return cli_usage("report", "--mail-to, --mail-from and "
-					 "--subject cannot hold control characters");
-	} else if (ro.mail_to || ro.mail_from || ro.subject) {
+					 "--subject cannot hold control characters "
+					 "or invalid UTF-8");
+	} else if (a->ro.mail_to || a->ro.mail_from || a->ro.subject) {
 		return cli_usage("report", "--mail-to, --mail-from and --subject are "
 				 "for --format email (--from and --to set the "
 				 "window)");
 	}
-	if (r->binary && (!output || (strcmp(output, "-") == 0 && isatty(1))))
+	if (a->r->binary && (!a->output ||
+			     (strcmp(a->output, "-") == 0 && isatty(1))))
 		return cli_usage("report", "--format %s writes a binary file: give "
-				 "-o FILE", format);
-	if (quiet_clean && !q.alerts.fail_rate_set && !q.alerts.min_failures &&
-	    !q.alerts.on_new && !q.alerts.on_silent)
+				 "-o FILE", a->format);
+	if (a->quiet_clean && !al->fail_rate_set && !al->min_failures &&
+	    !al->on_new && !al->on_silent)
 		return cli_usage("report", "--quiet-if-clean needs a threshold "
 				 "(--fail-rate, --min-failures or --alert-on)");
-	if ((rc = window(&w, now, &q)))
+	if ((rc = window(&a->w, a->now, &a->q)))
 		return rc;
-	if (q.mx) {
+	if (a->q.mx) {
 		/* host names compare in lower case (the counted view's) */
-		mx = xstrdup(q.mx);
-		str_lower(mx);
-		q.mx = mx;
+		a->mx = xstrdup(a->q.mx);
+		str_lower(a->mx);
+		a->q.mx = a->mx;
 	}
-	if (getenv("MXDIGEST_XLSX_STREAM_ROWS"))
-		ro.xlsx_stream_rows = strtoull(getenv("MXDIGEST_XLSX_STREAM_ROWS"),
-					       NULL, 10);
-	if (gethostname(host, sizeof(host)) < 0 || !host[0])
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	ro.hostname = host;
+	if ((env = getenv("MXDIGEST_XLSX_STREAM_ROWS")))
+		a->ro.xlsx_stream_rows = strtoull(env, NULL, 10);
+	if (gethostname(a->host, sizeof(a->host)) < 0 || !a->host[0])
+		snprintf(a->host, sizeof(a->host), "localhost");
+	a->host[sizeof(a->host) - 1] = '\0';
+	a->ro.hostname = a->host;
+	a->ro.top = (unsigned)a->top;
+	a->ro.generated = a->now;
+	return 0;
+}
 
-	if ((rc = cli_open_store(c, STORE_READ, &s))) {
-		free(mx);
-		return rc;
-	}
+static int
+report_run(struct cli *c, struct report_args *a)
+{
+	struct agg_digest d;
+	struct mxd_err err;
+	struct store *s = NULL;
+	char *tmp = NULL;
+	FILE *out = stdout;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
 	mxd_err_clear(&err);
-	if (agg_build(s, &q, &d, &err) < 0) {
-		rc = cli_fail(&err);
-		store_close(s);
-		free(mx);
+	if ((rc = cli_open_store(c, STORE_READ, &s)))
 		return rc;
-	}
-	if (quiet_clean && !d.n_alerts) {
-		agg_digest_release(&d);
-		store_close(s);
-		free(mx);
-		return EXIT_OK;
-	}
-	if (output && strcmp(output, "-") != 0 && !(out = open_output(output, &tmp))) {
-		agg_digest_release(&d);
-		store_close(s);
-		free(mx);
-		return EXIT_IOERR;
-	}
-	ro.color = out == stdout && strcmp(format, "text") == 0 &&
-		   cli_use_color(stdout, color);
-	ro.top = (unsigned)top;
-	ro.generated = now;
-	ro.db_path = store_path(s);
-	rc = d.n_alerts ? EXIT_ALERT : EXIT_OK;
-	if (r->render(&d, &ro, out, &err) < 0)
+	if (agg_build(s, &a->q, &d, &err) < 0) {
 		rc = cli_fail(&err);
-	if (tmp) {
-		if (fclose(out) != 0 && rc != EXIT_IOERR) {
-			cli_error(output, "cannot write: %s", strerror(errno));
-			rc = EXIT_IOERR;
-		}
-		if ((rc == EXIT_OK || rc == EXIT_ALERT) && rename(tmp, output) < 0) {
-			cli_error(output, "cannot write: %s", strerror(errno));
-			rc = EXIT_IOERR;
-		}
-		if (rc != EXIT_OK && rc != EXIT_ALERT)
-			unlink(tmp);
-		free(tmp);
+		goto out;
 	}
+	if (a->quiet_clean && !d.n_alerts)
+		goto out;
+	if (a->output && strcmp(a->output, "-") != 0 &&
+	    !(out = open_output(a->output, &tmp))) {
+		rc = EXIT_IOERR;
+		goto out;
+	}
+	a->ro.color = out == stdout && strcmp(a->format, "text") == 0 &&
+		      cli_use_color(stdout, a->color);
+	rc = d.n_alerts ? EXIT_ALERT : EXIT_OK;
+	if (report_render(a->r, &d, &a->ro, out, &err) < 0)
+		rc = cli_fail(&err);
+	if (tmp)
+		rc = close_output(out, a->output, tmp, rc);
+out:
 	agg_digest_release(&d);
 	store_close(s);
-	free(mx);
+	return rc;
+}
+
+int
+cmd_report(struct cli *c, int argc, char **argv)
+{
+	struct report_args a;
+	const char *now;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.format = "text";
+	a.color = "auto";
+	a.top = 10;
+	a.now = (int64_t)time(NULL);
+	/* tests pin the clock */
+	if ((now = getenv("MXDIGEST_NOW")) && time_parse_user(now, &a.now) < 0)
+		return cli_usage("report", "MXDIGEST_NOW is not a date-time");
+	if ((rc = report_parse(&a, argc, argv)) == 0 && a.help)
+		fputs(report_help, stdout);
+	else if (rc == 0 && (rc = report_check(&a)) == 0)
+		rc = report_run(c, &a);
+	free(a.mx);
 	return rc;
 }

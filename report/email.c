@@ -2,7 +2,8 @@
  * email.c — the digest as a complete mail, ready for `sendmail -t`:
  * RFC 5322 headers (From, To, Subject, Date, Message-ID), MIME (RFC 2045-
  * 2049) multipart/mixed holding a multipart/alternative of the text digest
- * and its HTML version, and the XLSX workbook attached.
+ * and its HTML version, and the XLSX workbook attached: the text, HTML and
+ * workbook writers over one view, so the three parts say the same.
  *
  *   - Header values that are not ASCII are written as RFC 2047 encoded
  *     words (UTF-8, "B" encoding), each at most 75 characters, never
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "report/report_p.h"
+#include "report/view.h"
 #include "util/strutil.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -342,50 +344,34 @@ rfc5322_date(int64_t t, char out[48])
 static int
 has_controls(const char *s)
 {
-	for (; s && *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
+	return s && utf8_has_controls(s, strlen(s));
 }
 
-/* Renders one part into memory. */
+/* Writes one part into memory. */
 static int
-render_mem(int (*fn)(const struct agg_digest *, const struct report_opts *,
-		     FILE *, struct mxd_err *),
-	   const struct agg_digest *d, const struct report_opts *o, char **out,
-	   size_t *len, struct mxd_err *err)
+write_mem(report_write_fn *fn, const struct view *v,
+	  const struct report_opts *o, char **out, size_t *len,
+	  struct mxd_err *err)
 {
 	FILE *m = open_memstream(out, len);
 	int rc;
 
 	if (!m)
 		return mxd_err_set(err, MXD_E_IO, "out of memory");
-	rc = fn(d, o, m, err);
+	rc = fn(v, o, m, err);
 	if (fclose(m) != 0 && rc == 0)
 		rc = mxd_err_set(err, MXD_E_IO, "cannot render the mail");
 	return rc;
 }
 
-static void
-default_subject(const struct agg_digest *d, char *out, size_t n)
-{
-	char win[96], a[32], p[16];
-
-	report_window_label(d->from, d->to, win, sizeof(win));
-	snprintf(out, n, "%sTLS-RPT digest %s%s%s: %s failed sessions (%s)",
-		 d->n_alerts ? "[ALERT] " : "", d->f_domain ? d->f_domain : "",
-		 d->f_domain ? " " : "", win, str_thousands(d->totals.failed, a),
-		 report_pct(d->totals.successful, d->totals.failed, p));
-}
-
 int
-report_render_email(const struct agg_digest *d, const struct report_opts *o,
-		    FILE *out, struct mxd_err *err)
+report_write_email(const struct view *v, const struct report_opts *o,
+		   FILE *out, struct mxd_err *err)
 {
 	struct report_opts po = *o;
 	char *text = NULL, *html = NULL, *xlsx = NULL, *from = NULL;
 	size_t tlen = 0, hlen = 0;
-	char date[48], id[33], subject[256], day[16];
+	char date[48], id[33], day[16];
 	const char *host = o->hostname && *o->hostname ? o->hostname : "localhost";
 	int rc = -1;
 
@@ -395,28 +381,25 @@ report_render_email(const struct agg_digest *d, const struct report_opts *o,
 	if (has_controls(o->mail_to) || has_controls(o->mail_from) ||
 	    has_controls(o->hostname))
 		return mxd_err_set(err, MXD_E_USAGE, "a mail address holds a "
-				   "control character");
+				   "control character or invalid UTF-8");
 	po.color = 0;
-	if (render_mem(report_render_text, d, &po, &text, &tlen, err) < 0 ||
-	    render_mem(report_render_html, d, &po, &html, &hlen, err) < 0)
+	if (write_mem(report_write_text, v, &po, &text, &tlen, err) < 0 ||
+	    write_mem(report_write_html, v, &po, &html, &hlen, err) < 0)
 		goto out;
 	if (!(xlsx = report_temp_file(".xlsx", err)) ||
-	    report_xlsx_write(d, o, xlsx, err) < 0)
+	    report_xlsx_file(v, o, xlsx, err) < 0)
 		goto out;
 
 	from = o->mail_from && *o->mail_from ? xstrdup(o->mail_from)
 					     : xasprintf("mxdigest@%s", host);
 	rfc5322_date(o->generated, date);
 	random_hex(id, 16);
-	if (o->subject)
-		snprintf(subject, sizeof(subject), "%s", o->subject);
-	else
-		default_subject(d, subject, sizeof(subject));
-	time_format_date(d->from, day);
+	/* the attachment is named after the window's first day */
+	time_format_date(v->tables[VIEW_T_WINDOW].rows[0].cells[0].v.t, day);
 
 	header_addresses(out, "From", from);
 	header_addresses(out, "To", o->mail_to);
-	header_text(out, "Subject", o->subject ? o->subject : subject);
+	header_text(out, "Subject", o->subject ? o->subject : v->subject);
 	fprintf(out, "Date: %s\n", date);
 	fprintf(out, "Message-ID: <mxdigest.%s@%s>\n", id, host);
 	fputs("MIME-Version: 1.0\n"

@@ -1,26 +1,24 @@
 /*
- * report.c — the renderer table, and the labels and number formats that
- * the text, HTML and spreadsheet renderers share.
+ * report.c — the renderer table, report_render(), and the helpers of
+ * several writers: the cleaning of values and temporary files.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "report/report_p.h"
-#include "util/strutil.h"
-#include "util/timeutil.h"
+#include "report/view.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
 static const struct report_renderer renderers[] = {
-	{"text", report_render_text, 0},
-	{"json", report_render_json, 0},
-	{"csv", report_render_csv, 0},
-	{"html", report_render_html, 0},
-	{"xlsx", report_render_xlsx, 1},
-	{"email", report_render_email, 0},
+	{"text", report_write_text, 0},
+	{"json", report_write_json, 0},
+	{"csv", report_write_csv, 0},
+	{"html", report_write_html, 0},
+	{"xlsx", report_write_xlsx, 1},
+	{"email", report_write_email, 0},
 };
 
 const struct report_renderer *
@@ -62,125 +60,17 @@ report_csv_table_parse(const char *name, enum report_csv_table *t)
 	return -1;
 }
 
-void
-report_window_label(int64_t from, int64_t to, char *out, size_t n)
-{
-	char a[32], b[32];
-
-	if (from % DAY_SECS == 0 && to % DAY_SECS == 0 && to > from) {
-		int64_t days = (to - from) / DAY_SECS;
-
-		time_format_date(from, a);
-		time_format_date(to - DAY_SECS, b);
-		if (days == 1)
-			snprintf(out, n, "%s (1 day, UTC)", a);
-		else
-			snprintf(out, n, "%s to %s (%lld days, UTC)", a, b,
-				 (long long)days);
-		return;
-	}
-	time_format_iso(from, a);
-	time_format_iso(to, b);
-	snprintf(out, n, "%s to %s (end excluded)", a, b);
-}
-
-void
-report_span_label(int64_t from, int64_t to, char *out, size_t n)
-{
-	int64_t len = to - from;
-
-	if (len > 0 && len % DAY_SECS == 0)
-		snprintf(out, n, "%lld day%s", (long long)(len / DAY_SECS),
-			 len == DAY_SECS ? "" : "s");
-	else if (len > 0 && len % 3600 == 0)
-		snprintf(out, n, "%lld hour%s", (long long)(len / 3600),
-			 len == 3600 ? "" : "s");
-	else
-		snprintf(out, n, "window");
-}
-
-const char *
-report_pct(uint64_t ok, uint64_t bad, char out[16])
-{
-	if (!ok && !bad)
-		snprintf(out, 16, "-");
-	else
-		snprintf(out, 16, "%.1f%%", agg_fail_rate(ok, bad));
-	return out;
-}
-
 int
-report_change_count(uint64_t now, uint64_t before, char out[40])
+report_render(const struct report_renderer *r, const struct agg_digest *d,
+	      const struct report_opts *o, FILE *out, struct mxd_err *err)
 {
-	char n[32];
+	struct view v;
+	int rc;
 
-	if (now == before) {
-		snprintf(out, 40, "=");
-		return 0;
-	}
-	if (now > before) {
-		snprintf(out, 40, "\xe2\x96\xb2 %s", str_thousands(now - before, n));
-		return 1;
-	}
-	snprintf(out, 40, "\xe2\x96\xbc %s", str_thousands(before - now, n));
-	return -1;
-}
-
-int
-report_change_rate(uint64_t ok, uint64_t bad, uint64_t prev_ok,
-		   uint64_t prev_bad, char out[40])
-{
-	double d;
-
-	if (!ok && !bad) {
-		snprintf(out, 40, "-");
-		return 0;
-	}
-	if (!prev_ok && !prev_bad) {
-		snprintf(out, 40, "-");
-		return 0;
-	}
-	d = agg_fail_rate(ok, bad) - agg_fail_rate(prev_ok, prev_bad);
-	if (fabs(d) < 0.05) {
-		snprintf(out, 40, "=");
-		return 0;
-	}
-	snprintf(out, 40, "%s %.1f", d > 0 ? "\xe2\x96\xb2" : "\xe2\x96\xbc", fabs(d));
-	return d > 0 ? 1 : -1;
-}
-
-void
-report_sparkline(const struct agg_digest *d, const struct agg_org *o, char *out,
-		 size_t n)
-{
-	/* U+2581..U+2588, lower one eighth block to full block */
-	static const char *const bars[] = {
-		"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
-		"\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88",
-	};
-	uint64_t cells[REPORT_SPARK_CELLS], max = 0;
-	size_t k = agg_org_cells(d, o, cells, REPORT_SPARK_CELLS), i, used = 0;
-
-	out[0] = '\0';
-	for (i = 0; i < k; i++)
-		if (cells[i] > max)
-			max = cells[i];
-	for (i = 0; i < k && used + 4 < n; i++) {
-		/* zero is the floor; any failure shows at least one step up */
-		size_t level = cells[i] ? 1 + (size_t)((cells[i] * 6 + max - 1) / max) : 0;
-
-		if (level > 7)
-			level = 7;
-		memcpy(out + used, bars[level], 3);
-		used += 3;
-	}
-	out[used] = '\0';
-}
-
-const char *
-report_mx_label(const char *mx)
-{
-	return mx && *mx ? mx : "(not given)";
+	view_build(&v, d, o);
+	rc = r->write(&v, o, out, err);
+	view_release(&v);
+	return rc;
 }
 
 void

@@ -3,13 +3,16 @@
  * scripts, CSV (one table), HTML, an XLSX workbook (libxlsxwriter), and a
  * complete MIME mail that carries the text, the HTML and the workbook.
  *
- * A renderer is chosen by name from a small ops table
- * (report_renderer_find) and writes a struct agg_digest to a FILE.  It
- * never touches SQL or the store: the failure details as sent are streamed
- * through agg_digest_details().  Every string it writes is valid UTF-8
- * without control characters (values are cleaned at ingest; renderers clean
- * again before writing).  Errors come back as -1 with err set (MXD_E_IO
- * for output, MXD_E_INTERNAL for the spreadsheet library).
+ * report_render() builds the digest's content once (report/view.h: the
+ * summary and every table as typed cells, --top applied) and hands it to
+ * the renderer chosen by name from a small ops table
+ * (report_renderer_find), which lays it out on a FILE.  Nothing here
+ * touches SQL or the store: the failure details as sent are streamed
+ * through agg_digest_details().  Every string written is valid UTF-8
+ * without control characters (values are cleaned at ingest; renderers
+ * clean again before writing).  Errors come back as -1 with err set
+ * (MXD_E_IO for output, MXD_E_INTERNAL for the spreadsheet library,
+ * MXD_E_USAGE for a mail without a usable recipient).
  */
 #ifndef MXD_REPORT_H
 #define MXD_REPORT_H
@@ -30,7 +33,6 @@ struct report_opts {
 	int color;		/* ANSI colour (only on a terminal, no NO_COLOR) */
 	unsigned top;		/* rows per table in text and HTML, 0 = all */
 	int64_t generated;	/* generation time, UTC seconds */
-	const char *db_path;	/* for the footer, may be NULL */
 	enum report_csv_table csv_by;
 	/* e-mail: addresses as given (RFC 5322 addr-spec or name-addr) */
 	const char *mail_to;
@@ -42,10 +44,15 @@ struct report_opts {
 	uint64_t xlsx_stream_rows;
 };
 
+struct view;			/* report/view.h, private to report/ */
+
+/* A renderer lays out a digest's view on out; 0, or -1 with err set. */
+typedef int report_write_fn(const struct view *v, const struct report_opts *o,
+			    FILE *out, struct mxd_err *err);
+
 struct report_renderer {
 	const char *name;
-	int (*render)(const struct agg_digest *d, const struct report_opts *o,
-		      FILE *out, struct mxd_err *err);
+	report_write_fn *write;
 	int binary;		/* not for a terminal */
 };
 
@@ -54,8 +61,8 @@ const struct report_renderer *report_renderer_find(const char *name);
 const char *report_renderer_names(void);
 /* "mx", "org", ... to a CSV table; 0 or -1. */
 int report_csv_table_parse(const char *name, enum report_csv_table *t);
-
-/* JSON string escaping (RFC 8259) of valid UTF-8; used by renderers. */
-void report_json_string(FILE *out, const char *s);
+/* Writes the digest with renderer r; 0, or -1 with err set. */
+int report_render(const struct report_renderer *r, const struct agg_digest *d,
+		  const struct report_opts *o, FILE *out, struct mxd_err *err);
 
 #endif

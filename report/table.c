@@ -42,23 +42,12 @@ clean_cell(const char *s)
 }
 
 void
-table_add_tinted(struct table *t, const char **cells, const enum tint *tints)
+table_cell(struct table *t, const char *s, enum tint tint)
 {
-	size_t i, base = t->nrows * t->ncols;
-
-	t->cells = xgrow(t->cells, &t->cap, base + t->ncols, sizeof(char *));
-	t->tints = xgrow(t->tints, &t->tcap, base + t->ncols, sizeof(*t->tints));
-	for (i = 0; i < t->ncols; i++) {
-		t->cells[base + i] = clean_cell(cells[i]);
-		t->tints[base + i] = tints ? tints[i] : TINT_NONE;
-	}
-	t->nrows++;
-}
-
-void
-table_add(struct table *t, const char **cells)
-{
-	table_add_tinted(t, cells, NULL);
+	t->cells = xgrow(t->cells, &t->cap, t->ncells + 1, sizeof(char *));
+	t->tints = xgrow(t->tints, &t->tcap, t->ncells + 1, sizeof(*t->tints));
+	t->cells[t->ncells] = clean_cell(s);
+	t->tints[t->ncells++] = tint;
 }
 
 static size_t
@@ -72,31 +61,31 @@ cell_width(const struct table *t, size_t col, const char *s)
 }
 
 static void
-put_cell(const struct table *t, FILE *out, size_t col, const char *s,
+put_cell(const struct table *t, struct buf *line, size_t col, const char *s,
 	 size_t width, int last, enum tint tint, int color)
 {
 	size_t w = utf8_width(s), pad, n;
 
 	if (color && tint)
-		fputs(tint_on[tint], out);
+		buf_adds(line, tint_on[tint]);
 	if (w > width) {
 		n = utf8_fit(s, width - 1, &w);
-		fwrite(s, 1, n, out);
-		fputs("\xe2\x80\xa6", out);	/* … */
+		buf_add(line, s, n);
+		buf_adds(line, "\xe2\x80\xa6");	/* … */
 		w++;
 	} else if (t->align[col] == COL_RIGHT) {
 		for (pad = w; pad < width; pad++)
-			fputc(' ', out);
-		fputs(s, out);
+			buf_addc(line, ' ');
+		buf_adds(line, s);
 		w = width;
 	} else {
-		fputs(s, out);
+		buf_adds(line, s);
 	}
 	if (color && tint)
-		fputs("\033[0m", out);
+		buf_adds(line, "\033[0m");
 	if (!last)
 		for (pad = w; pad < width + 2; pad++)
-			fputc(' ', out);
+			buf_addc(line, ' ');
 }
 
 /* Narrows the widest text column until the table fits its limit. */
@@ -126,30 +115,36 @@ fit(const struct table *t, size_t *w, int indent)
 	}
 }
 
-/* Writes one line without its trailing blanks (right-aligned empty cells
- * would leave some). */
+/* Writes the header or a row without its trailing blanks (right-aligned
+ * empty cells would leave some); tints NULL: the header's bold. */
 static void
-flush_line(FILE *out, struct buf *line)
+put_line(const struct table *t, FILE *out, struct buf *line, const size_t *w,
+	 int indent, const char *const *cells, const enum tint *tints,
+	 int color)
 {
+	size_t c;
+
+	buf_reset(line);
+	buf_printf(line, "%*s", indent, "");
+	for (c = 0; c < t->ncols; c++)
+		put_cell(t, line, c, cells[c], w[c], c + 1 == t->ncols,
+			 tints ? tints[c] : TINT_BOLD, color);
 	while (line->len && line->data[line->len - 1] == ' ')
 		line->len--;
 	fwrite(line->data, 1, line->len, out);
 	fputc('\n', out);
-	buf_reset(line);
 }
 
 void
 table_print(const struct table *t, FILE *out, int indent, int color)
 {
 	size_t *w = xcalloc(t->ncols, sizeof(size_t)), r, c;
+	size_t nrows = t->ncells / t->ncols;
 	struct buf line;
-	char *mem = NULL;
-	size_t memlen = 0;
-	FILE *f;
 
 	for (c = 0; c < t->ncols && !t->no_head; c++)
 		w[c] = cell_width(t, c, t->head[c]);
-	for (r = 0; r < t->nrows; r++)
+	for (r = 0; r < nrows; r++)
 		for (c = 0; c < t->ncols; c++) {
 			size_t cw = cell_width(t, c, t->cells[r * t->ncols + c]);
 
@@ -158,29 +153,12 @@ table_print(const struct table *t, FILE *out, int indent, int color)
 		}
 	fit(t, w, indent);
 	buf_init(&line, BUF_NOCAP);
-	if (!t->no_head) {
-		f = open_memstream(&mem, &memlen);
-		fprintf(f, "%*s", indent, "");
-		for (c = 0; c < t->ncols; c++)
-			put_cell(t, f, c, t->head[c], w[c], c + 1 == t->ncols,
-				 TINT_BOLD, color);
-		fclose(f);
-		buf_add(&line, mem, memlen);
-		free(mem);
-		flush_line(out, &line);
-	}
-	for (r = 0; r < t->nrows; r++) {
-		f = open_memstream(&mem, &memlen);
-		fprintf(f, "%*s", indent, "");
-		for (c = 0; c < t->ncols; c++)
-			put_cell(t, f, c, t->cells[r * t->ncols + c], w[c],
-				 c + 1 == t->ncols, t->tints[r * t->ncols + c],
-				 color);
-		fclose(f);
-		buf_add(&line, mem, memlen);
-		free(mem);
-		flush_line(out, &line);
-	}
+	if (!t->no_head)
+		put_line(t, out, &line, w, indent, t->head, NULL, color);
+	for (r = 0; r < nrows; r++)
+		put_line(t, out, &line, w, indent,
+			 (const char *const *)&t->cells[r * t->ncols],
+			 &t->tints[r * t->ncols], color);
 	buf_release(&line);
 	free(w);
 }
@@ -192,7 +170,7 @@ table_release(struct table *t)
 
 	if (!t)
 		return;
-	for (i = 0; i < t->nrows * t->ncols; i++)
+	for (i = 0; i < t->ncells; i++)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t->tints);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # CSV: one table per --by, RFC 4180 (CRLF, quoting) read back with Python's
-# csv module, the same numbers as the JSON digest, and no cell that a
+# csv module, the same numbers as the JSON digest, the changes against the
+# previous window (empty without previous data), and no text cell that a
 # spreadsheet would run as a formula.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
@@ -32,14 +33,27 @@ def read(name):
 def plain(v):      # undo the formula guard to compare with JSON
     return v[1:] if v[:1] == "'" and v[1:2] in "=+-@\t\r" else v
 mx = read("mx")
-if mx[0] != ["mx_host", "failed_sessions", "previous_failed_sessions", "top_result_type", "organizations"]:
+# the JSON members first, in their order, then the columns CSV adds
+if mx[0] != ["mx_host", "failed_sessions", "failed_sessions_change", "top_result_type", "organizations",
+             "previous_failed_sessions", "top_result_type_failed", "new_result_types"]:
     bad.append("mx header %r" % mx[0])
-if [(r[0], int(r[1])) for r in mx[1:]] != [(m["mx_host"], m["failed_sessions"]) for m in d["by_mx_host"]]:
+if [(r[0], int(r[1]), int(r[2]), int(r[5])) for r in mx[1:]] != \
+   [(m["mx_host"], m["failed_sessions"], m["failed_sessions"] - m["previous_failed_sessions"],
+     m["previous_failed_sessions"]) for m in d["by_mx_host"]]:
     bad.append("mx rows differ from JSON")
 org = read("org")
-if [(plain(r[0]), int(r[1]), int(r[3])) for r in org[1:]] != \
-   [(o["organization"], o["reports"], o["failed_sessions"]) for o in d["by_organization"]]:
+if org[0] != ["organization", "reports", "successful_sessions", "failed_sessions", "failure_rate",
+              "previous_reports", "previous_successful_sessions", "previous_failed_sessions",
+              "previous_failure_rate", "new_failures", "failure_rate_change"]:
+    bad.append("org header %r" % org[0])
+if [(plain(r[0]), int(r[1]), int(r[3]), r[9]) for r in org[1:]] != \
+   [(o["organization"], o["reports"], o["failed_sessions"], "true" if o["new_failures"] else "false")
+    for o in d["by_organization"]]:
     bad.append("org rows differ from JSON")
+for r, o in zip(org[1:], d["by_organization"]):
+    prev = o["previous_successful_sessions"] + o["previous_failed_sessions"]
+    if (r[10] == "") != (prev == 0):
+        bad.append("org %s: change %r with %d previous sessions" % (r[0], r[10], prev))
 for name, key in (("result", "by_result_type"), ("domain", "by_policy_domain"),
                   ("type", "by_policy_type"), ("ip", "by_sending_ip"), ("day", "daily")):
     rows = read(name)
@@ -60,10 +74,17 @@ else:
         bad.append("guard + RFC 4180 quoting of additional information: %r" % r[13])
 if not any(r[0] == "'=HYPERLINK(\"http://evil.example/\",\"click\")" for r in org):
     bad.append("formula guard in the org table")
+def number(v):
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
 for name in ("mx", "org", "result", "domain", "type", "ip", "day", "detail"):
     for row in read(name)[1:]:
         for v in row:
-            if v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            # a negative change is a number, not a formula
+            if v[:1] in ("=", "+", "-", "@", "\t", "\r") and not number(v):
                 bad.append("%s: a cell starts with %r: %r" % (name, v[:1], v))
 for b in bad:
     print("FAIL:", b)
@@ -75,5 +96,15 @@ grep -q "\"'-2+3, \"\"quoted\"\", =1+1\"" "$TMP/detail.csv" || fail "RFC 4180 qu
 mxd report $W2 --format json
 nd=$(($(wc -l < "$TMP/detail.csv") - 1))
 [ "$nd" -eq 58 ] || fail "--by detail: $nd rows, expected 57 sample details + 1 injected"
+
+# week 1 has no previous window: the changes are empty, not a rise from 0
+"$MXDIGEST" --db "$DB" report --from 2026-11-09 --to 2026-11-16 --format csv --by org > "$TMP/w1org.csv"
+"$MXDIGEST" --db "$DB" report --from 2026-11-09 --to 2026-11-16 --format csv --by mx > "$TMP/w1mx.csv"
+$PY - "$TMP" <<'PYEOF' || fail "changes without previous data"
+import csv, sys
+for name, col in (("w1org", "failure_rate_change"), ("w1mx", "failed_sessions_change")):
+    rows = list(csv.DictReader(open("%s/%s.csv" % (sys.argv[1], name), newline="", encoding="utf-8")))
+    assert rows and all(r[col] == "" for r in rows), (name, [r[col] for r in rows])
+PYEOF
 
 finish

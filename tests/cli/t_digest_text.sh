@@ -1,8 +1,9 @@
 #!/bin/sh
 # The text digest: windows (--since, --from/--to, --until) that agree, one
-# screen of summary (rate change, worst MX, new, silent, quarantine), 80
-# columns whatever the options, top N with an "others" row, colour only when
-# it may, deterministic output.
+# screen of summary (rate change, worst MX, new, silent, quarantine), no
+# change where there is nothing to compare with, 80 columns whatever the
+# options, top N with an "others" row, colour only when it may,
+# deterministic output.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 W="$SRCDIR/tests/digest/width.py"
@@ -42,12 +43,19 @@ expect_in "$a" "  2026-11-19        5       3,816   1,100  22.4%" "daily row (sa
 # week 1 has nothing before it; week 3 has no reports: all went silent
 mxd report --from 2026-11-09 --to 2026-11-16
 expect_in "$out" "  New           - (no earlier reports to compare with)" "no history"
+expect_in "$out" "  Failure rate  0.0% (no sessions in the previous 7 days)" "no previous window: no rate change"
+expect_in "$out" "  mx3.example.org       7       -  starttls-not-supported     2" \
+	"no previous window: no count change either, not a rise of 7"
+expect_eq "$(printf '%s\n' "$out" | grep -c '^  Silent        none$')" 1 "nobody reported before: nobody went silent"
+mxd report --from 2026-11-09 --to 2026-11-16 --format json
+expect_eq "$(json 'd["totals"]["failure_rate_change"]')" None "JSON: no previous window, a null change"
 mxd report --from 2026-11-23 --to 2026-11-30
 expect_in "$out" "  Silent        Google Inc., Microsoft Corporation and 5 more" "silent reporters, as many as fit"
 expect_in "$out" "No reports in this window." "empty window"
 mxd report --from 2026-11-23 --to 2026-11-30 --format json
 expect_eq "$(json 'len(d["silent_reporters"]), d["silent_reporters"][0]["last_report_start"]')" \
 	"7 2026-11-22T00:00:00Z" "silent reporters in JSON"
+expect_eq "$(json 'd["totals"]["failure_rate_change"]')" None "JSON: no sessions now, a null change"
 
 # --top N: N rows, then one "others" row that sums the rest
 mxd report --from 2026-11-16 --to 2026-11-23 --top 2
@@ -55,6 +63,8 @@ expect_in "$out" "  (2 others)           23" "MX others row: 17 + 6"
 expect_eq "$(printf '%s\n' "$out" | grep '^  (5 others)' | awk '{print $3, $4, $5, $6}')" "10 624 90 14.4%" \
 	"organization others row: reports, sessions, failed, rate of the rest"
 expect_in "$out" "  ... and 5 more (use --top 0 to see all)" "hint after the organizations"
+expect_eq "$(printf '%s\n' "$out" | tail -1)" "  ... and 3 more (use --top 0 to see all)" \
+	"the same hint after the quarantine, the last table"
 
 # 80 columns, whatever the window, filter or --top
 for args in "--top 0" "--top 1" "--top 3" "--since 2w" "--since 12h" "--from 2026-11-01 --to 2026-12-01" \

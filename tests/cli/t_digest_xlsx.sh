@@ -35,6 +35,27 @@ printf '%s' "$out" > "$TMP/empty.json"
 mxd report --from 2026-11-23 --to 2026-11-30 --format xlsx -o "$TMP/empty.xlsx"
 $PY "$CHECK" "$TMP/empty.xlsx" "$TMP/empty.json" "$TMP/empty.csv" || fail "workbook of an empty window"
 
+# week 1 has no previous window: its changes are empty cells (not the whole
+# rate as a rise), as they are null in JSON
+mxd report --from 2026-11-09 --to 2026-11-16 --format json
+printf '%s' "$out" > "$TMP/w1.json"
+expect_eq "$(json 'd["totals"]["failure_rate_change"]')" None "JSON: no previous data, a null change"
+"$MXDIGEST" --db "$DB" report --from 2026-11-09 --to 2026-11-16 --format csv --by detail > "$TMP/w1.csv"
+mxd report --from 2026-11-09 --to 2026-11-16 --format xlsx -o "$TMP/w1.xlsx"
+$PY "$CHECK" "$TMP/w1.xlsx" "$TMP/w1.json" "$TMP/w1.csv" || fail "workbook of a window without a previous one"
+$PY - "$TMP/w1.xlsx" <<'PYEOF' || fail "changes without previous data"
+import openpyxl, sys
+wb = openpyxl.load_workbook(sys.argv[1])
+s = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
+assert "Failure rate change (points)" in s and s["Failure rate change (points)"] is None, s
+for name in ("By MX host", "By organization", "By policy domain"):
+    ws = wb[name]
+    head = [c.value for c in ws[1]]
+    col = head.index("Change")
+    vals = [r[col] for r in ws.iter_rows(min_row=2, max_row=ws.max_row, values_only=True) if r[0]]
+    assert vals and all(v is None for v in vals[:3]), (name, vals)
+PYEOF
+
 # binary output: never to a terminal or by accident to stdout
 mxd report $W2 --format xlsx
 expect_rc 64 "xlsx without -o"

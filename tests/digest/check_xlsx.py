@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Reads an mxdigest workbook with openpyxl (an independent reader) and
-checks it against the JSON digest of the same window.
+checks it against the JSON digest of the same window: the values, and the
+changes against the previous window (an empty cell where there was nothing
+to compare with).
 
   check_xlsx.py BOOK.xlsx DIGEST.json DETAILS.csv [--stream] [--injection]
 
@@ -41,6 +43,38 @@ def rows(ws, first=2):
     return out
 
 
+def table(ws, first=1):
+    """The rows under the header row `first`, as dicts by heading."""
+    head = [c.value for c in ws[first]]
+    return [dict(zip(head, r)) for r in rows(ws, first + 1)]
+
+
+def sessions(o, prefix=""):
+    return o[prefix + "successful_sessions"] + o[prefix + "failed_sessions"]
+
+
+def rate(o, prefix=""):
+    n = sessions(o, prefix)
+    return {"sessions": n, "rate": 100.0 * o[prefix + "failed_sessions"] / n if n else 0.0}
+
+
+def rate_change(got, now, before, what):
+    """A rate change in points, or an empty cell without sessions in
+    either window."""
+    if not now["sessions"] or not before["sessions"]:
+        check(got is None, "%s: change %r with nothing to compare with" % (what, got))
+    else:
+        check(close(got, now["rate"] - before["rate"], 1e-6), "%s: change %r" % (what, got))
+
+
+def summary_block(ws, title):
+    """The rows of a table in the Summary sheet, under its title."""
+    col = [r[0] for r in ws.iter_rows(values_only=True)]
+    if title not in col:
+        return None
+    return table(ws, col.index(title) + 2)
+
+
 def main():
     book, digest, details = sys.argv[1:4]
     stream = "--stream" in sys.argv
@@ -64,26 +98,49 @@ def main():
     check(s.get("Window start (UTC)") == start, "Summary window start %r" % s.get("Window start (UTC)"))
     check(isinstance(s.get("Generated (UTC)"), datetime.datetime), "Summary generation time")
 
-    mx = rows(wb["By MX host"])
-    check([(r[0], r[1], r[2], r[3]) for r in mx] ==
+    check(s.get("Previous failure rate") is not None, "Summary previous failure rate")
+    if t["failure_rate_change"] is None:
+        check("Failure rate change (points)" in s and s["Failure rate change (points)"] is None,
+              "Summary rate change is empty without previous data: %r"
+              % s.get("Failure rate change (points)"))
+    else:
+        check(close(s.get("Failure rate change (points)"), t["failure_rate_change"], 1e-4),
+              "Summary rate change %r" % s.get("Failure rate change (points)"))
+    worst = summary_block(wb["Summary"], "Worst MX hosts")
+    want = [m for m in d["by_mx_host"] if m["failed_sessions"]][:3]
+    if want:
+        check(worst is not None and [(w["MX host"], w["Failed sessions"]) for w in worst] ==
+              [(m["mx_host"] or "(not given)", m["failed_sessions"]) for m in want],
+              "Summary: the three worst MX hosts, as in the text digest: %r" % worst)
+
+    had_reports = d["previous_totals"]["reports"] > 0
+    mx = table(wb["By MX host"])
+    check([(r["MX host"], r["Failed"], r["Previous failed"], r["Top result type"]) for r in mx] ==
           [(m["mx_host"] or "(not given)", m["failed_sessions"], m["previous_failed_sessions"],
             m["top_result_type"]) for m in d["by_mx_host"]], "By MX host rows")
-    org = rows(wb["By organization"])
-    check([(r[0], r[1], r[2], r[3]) for r in org] ==
+    for r, m in zip(mx, d["by_mx_host"]):
+        want = m["failed_sessions"] - m["previous_failed_sessions"] if had_reports else None
+        check(r["Change"] == want, "By MX host change %r, expected %r" % (r["Change"], want))
+    org = table(wb["By organization"])
+    check([(r["Organization"], r["Reports"], r["Successful"], r["Failed"]) for r in org] ==
           [(o["organization"], o["reports"], o["successful_sessions"], o["failed_sessions"])
            for o in d["by_organization"]], "By organization rows")
-    check(all(close(r[4] * 100, o["failure_rate"], 1e-3) for r, o in zip(org, d["by_organization"])),
+    check(all(close(r["Rate"] * 100, o["failure_rate"], 1e-3) for r, o in zip(org, d["by_organization"])),
           "By organization failure rates")
-    res = rows(wb["By result type"])
-    check([(r[0], r[1], r[2]) for r in res] ==
+    check([r["New failures"] for r in org] == ["yes" if o["new_failures"] else "no"
+                                               for o in d["by_organization"]], "By organization new failures")
+    for r, o in zip(org, d["by_organization"]):
+        rate_change(r["Change"], rate(o), rate(o, "previous_"), "By organization " + o["organization"])
+    res = table(wb["By result type"])
+    check([(r["Result type"], r["Failed"], r["Reports"]) for r in res] ==
           [(x["result_type"], x["failed_sessions"], x["reports"]) for x in d["by_result_type"]],
           "By result type rows")
-    ips = rows(wb["By sending IP"])
-    check([(r[0], r[1]) for r in ips] ==
+    ips = table(wb["By sending IP"])
+    check([(r["Sending IP"], r["Failed"]) for r in ips] ==
           [(x["sending_ip"] or "(not given)", x["failed_sessions"]) for x in d["by_sending_ip"]],
           "By sending IP rows")
-    dom = rows(wb["By policy domain"])
-    check([(r[0], r[1], r[2], r[3]) for r in dom] ==
+    dom = table(wb["By policy domain"])
+    check([(r["Policy domain"], r["Policy"], r["Successful"], r["Failed"]) for r in dom] ==
           [(x["policy_domain"], x["policy_types"], x["successful_sessions"], x["failed_sessions"])
            for x in d["by_policy_domain"]], "By policy domain rows")
 
@@ -100,8 +157,9 @@ def main():
     got = rows(wb["Failure details"])
     check(len(got) == len(want), "Failure details: %d rows, CSV %d" % (len(got), len(want)))
     check(sum(r[11] for r in got) == sum(int(w[11]) for w in want), "Failure details counts")
+    # the same columns in the same order as CSV
     for r, w in zip(got, want):
-        if r[1] != w[1].lstrip("'") or r[10] != w[6]:
+        if r[1] != w[1].lstrip("'") or r[10] != w[10] or r[6] != (w[6] or None):
             failures.append("detail row differs: %r / %r" % (r, w))
             break
     quarantine = rows(wb["Quarantine"])
@@ -137,7 +195,7 @@ def main():
             check(cells[0][0] == "+inject-1", "report id '+inject-1' as text")
             check(cells[0][12] == "@cmd|' /C calc'!A0", "reason code as text")
             check(cells[0][13] == '-2+3, "quoted", =1+1', "additional information as text")
-        check(evil in [r[0] for r in org], "organization table keeps the text")
+        check(evil in [r["Organization"] for r in org], "organization table keeps the text")
 
     for f in failures:
         print("FAIL:", f)

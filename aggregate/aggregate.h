@@ -225,20 +225,6 @@ int agg_digest_details_count(const struct agg_digest *d, uint64_t *n,
 double agg_fail_rate(uint64_t successful, uint64_t failed);
 
 /*
- * Top-N views: the sum of the rows a view leaves out, for an "others" row.
- * `rows` is how many rows were left out (0: no others row).
- */
-enum agg_table { AGG_T_ORG, AGG_T_MX, AGG_T_RESULT, AGG_T_DOMAIN, AGG_T_IP,
-		 AGG_T_PTYPE };
-struct agg_rest {
-	size_t rows;
-	uint64_t reports, successful, failed;
-	uint64_t prev_successful, prev_failed;
-};
-void agg_rest(const struct agg_digest *d, enum agg_table t, size_t top,
-	      struct agg_rest *r);
-
-/*
  * A sparkline's cells: the organization's failed sessions per day of the
  * window, in at most `ncells` cells (several days per cell when the window
  * is longer).  Returns the number of cells filled.

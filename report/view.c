@@ -14,6 +14,7 @@
 
 #include "report/report_p.h"
 #include "report/view.h"
+#include "util/count.h"
 #include "util/strutil.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -457,11 +458,12 @@ row_add(struct build *b, struct nums n, int part)
 	    b->listed++ >= b->v->top) {
 		t->more++;
 		b->rest.reports += n.reports;
-		b->rest.successful += n.successful;
-		b->rest.failed += n.failed;
+		b->rest.successful = count_add(b->rest.successful, n.successful);
+		b->rest.failed = count_add(b->rest.failed, n.failed);
 		b->rest.prev_reports += n.prev_reports;
-		b->rest.prev_successful += n.prev_successful;
-		b->rest.prev_failed += n.prev_failed;
+		b->rest.prev_successful = count_add(b->rest.prev_successful,
+						    n.prev_successful);
+		b->rest.prev_failed = count_add(b->rest.prev_failed, n.prev_failed);
 		b->rest.whole = n.whole;
 	}
 	if (!t->more)
@@ -655,7 +657,7 @@ result_rows(struct build *b, const struct agg_digest *d)
 	uint64_t all = 0;
 
 	for (r = d->results; r < d->results + d->n_results; r++)
-		all += r->failed;
+		all = count_add(all, r->failed);
 	for (r = d->results; r < d->results + d->n_results; r++)
 		set_text(row_add(b, (struct nums){.reports = r->reports,
 				 .failed = r->failed, .whole = all,

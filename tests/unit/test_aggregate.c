@@ -225,7 +225,6 @@ previous_new_silent(void **state)
 	int64_t w1 = DAY0 + 7 * DAY_SECS, w2 = DAY0 + 14 * DAY_SECS;
 	struct agg_digest d;
 	struct agg_query q;
-	struct agg_rest rest;
 	struct mxd_err err;
 	uint64_t cells[7];
 	size_t i;
@@ -290,12 +289,6 @@ previous_new_silent(void **state)
 	assert_non_null(strstr(d.alerts[0], "failure rate 18.9% is above 5%"));
 	assert_non_null(strstr(d.alerts[1], "new failures"));
 	assert_non_null(strstr(d.alerts[2], "1 organization stopped reporting"));
-	/* top-N rest: everything after the first organization */
-	agg_rest(&d, AGG_T_ORG, 1, &rest);
-	assert_int_equal(rest.rows, d.n_orgs - 1);
-	assert_int_equal(rest.failed, d.totals.failed - d.orgs[0].failed);
-	agg_rest(&d, AGG_T_MX, 0, &rest);
-	assert_int_equal(rest.rows, 0);
 	/* Google's failures per day: day 0 and day 6 */
 	assert_int_equal(agg_org_cells(&d, &d.orgs[0], cells, 7), 7);
 	assert_int_equal(cells[0], 20);

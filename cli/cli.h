@@ -59,6 +59,9 @@ int cli_fail(const struct mxd_err *err);
 int cli_usage(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The parser's limits: the defaults, with max_message_size and
+ * max_report_size of the configuration. */
+void cli_parse_limits(const struct cli *c, struct parse_limits *lim);
 /* Opens the store at cli->db_path; prints and returns an exit code on
  * failure, 0 on success. */
 int cli_open_store(struct cli *c, enum store_mode mode, struct store **out);

@@ -681,7 +681,7 @@ fetch_account(struct fetch *f, const struct account *a)
 		cli_error(a->name, "%s", f->err.text);
 		return EXIT_CONFIG;
 	}
-	parse_limits_default(&f->lim);
+	cli_parse_limits(f->c, &f->lim);
 	if (f->p.max_message)
 		f->lim.max_message = f->p.max_message;
 	/* flushed by run_batch() only, with the sync state */

@@ -127,9 +127,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage("import", "no input given (a path, or - for "
 				 "standard input)");
-	parse_limits_default(&x.lim);
-	if (c->cfg.max_message_size)
-		x.lim.max_message = c->cfg.max_message_size;
+	cli_parse_limits(c, &x.lim);
 
 	if ((rc = cli_open_store_for(c, x.dry, &s)))
 		return rc;

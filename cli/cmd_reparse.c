@@ -68,9 +68,7 @@ reparse_run(struct cli *c, int quarantine_only)
 	char a[32], b[32], d[32], e[32], f[32], g[32];
 	int rc;
 
-	parse_limits_default(&lim);
-	if (c->cfg.max_message_size)
-		lim.max_message = c->cfg.max_message_size;
+	cli_parse_limits(c, &lim);
 	if ((rc = cli_open_store(c, STORE_WRITE, &s)))
 		return rc;
 	mxd_err_clear(&err);

@@ -115,6 +115,16 @@ cli_usage(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+void
+cli_parse_limits(const struct cli *c, struct parse_limits *lim)
+{
+	parse_limits_default(lim);
+	if (c->cfg.max_message_size)
+		lim->max_message = c->cfg.max_message_size;
+	if (c->cfg.max_report_size)
+		lim->max_report = c->cfg.max_report_size;
+}
+
 int
 cli_open_store(struct cli *c, enum store_mode mode, struct store **out)
 {

@@ -99,6 +99,27 @@ expect_rc 0 "lie-sizes: fetched in the end"
 expect_in "$err" "fetching one message at a time" "lie-sizes: said"
 expect_eq "$(reports)" 5 "lie-sizes: all five stored"
 within 102400 "$rss" "lie-sizes: peak RSS (KiB)"
+
+# A mail over max_message_size is never downloaded whole: its header is
+# kept and it is quarantined as too large.  reparse and quarantine retry,
+# even with a larger cap, cannot read more of it: it stays quarantined.
+fresh
+scripted_start ""
+conf host=127.0.0.1 port="$(cat "$TMP/scripted.port")" security=none ca_file= \
+	timeout=3 user=tester max_message_size=100K
+timed fetch
+expect_rc 65 "over max_message_size: quarantined"
+expect_in "$err" "exceeds the 102400-byte cap (first" "too large, header kept"
+q=$(sql "SELECT count(*) FROM quarantine")
+expect_eq "$q" 5 "five quarantined"
+conf host=127.0.0.1 port="$(cat "$TMP/scripted.port")" security=none ca_file= \
+	timeout=3 user=tester max_message_size=10M
+"$MXDIGEST" --config "$CONF" reparse >"$TMP/out" 2>&1 || true
+"$MXDIGEST" --config "$CONF" quarantine retry >>"$TMP/out" 2>&1 || true
+expect_eq "$(sql "SELECT count(*) FROM quarantine")" "$q" "reparse keeps them quarantined"
+expect_eq "$(sql "SELECT count(*) FROM messages WHERE truncated > 0")" 5 \
+	"and remembers that only their start is stored"
+expect_eq "$(reports)" 0 "no report made up from a header"
 rm -rf "$MAIL"
 five_mails
 

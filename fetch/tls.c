@@ -5,7 +5,8 @@
  * as GnuTLS applies them), as a libetpan mailstream_low driver.
  *
  * Why our own driver: Debian's libetpan runs its GnuTLS handshake without
- * loading trust anchors or verifying anything (LIBRARY_NOTES.md); its
+ * loading trust anchors or calling a verify function (an unknown CA was
+ * accepted, and LOGIN then sent the password); its
  * timeouts do not reach the TLS layer; and its logger hands the LOGIN line,
  * password included, to the log callback.  Here the handshake fails unless
  * gnutls_session_set_verify_cert() accepts the chain and the name, every

@@ -4,7 +4,7 @@
  * json-c runs in STRICT mode with UTF-8 validation and a depth cap; the
  * schema is then read field by field.  Required fields and wrong types are
  * errors naming the field path; the deviations real senders make
- * (corpus/QUIRKS.md) are accepted and recorded as TLSRPT_NOTE_* bits.
+ * (docs/TOLERANCE.md) are accepted and recorded as TLSRPT_NOTE_* bits.
  */
 #include <inttypes.h>
 #include <json-c/json.h>

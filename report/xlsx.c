@@ -19,7 +19,7 @@
  * is written top to bottom, and the details arrive in that order from
  * view_details() (agg_digest_details() underneath).
  *
- * Library traps handled here (docs: LIBRARY_NOTES.md): strings are not
+ * Traps of libxlsxwriter 1.1.4 handled here (each was tried): strings are not
  * checked for UTF-8, so every string is cleaned first; worksheet_write_string
  * never makes a formula, so "=HYPERLINK(...)" from a report stays text;
  * strings are cut at 32,767 characters; numbers are doubles (exact below

@@ -4,7 +4,8 @@
  * Modules return a status and fill a struct mxd_err with the context a user
  * needs (file, UID, JSON path, byte offset); only cli/ prints, as
  *   mxdigest: "<subject>": <text>
- * and maps the status to an exit code (cli/exitcode.h).  Statuses are graded
+ * and maps the status to an exit code (cli_exit_code() in cli/cli.h).
+ * Statuses are graded
  * by how far they reach: MXD_E_DATA-class errors spoil one message (it is
  * quarantined and the batch goes on); I/O, store, network and config errors
  * end the run after what was done is saved.

@@ -9,6 +9,7 @@
 #ifndef MXD_CLI_H
 #define MXD_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/config.h"
@@ -33,6 +34,37 @@ enum {
 
 int cli_exit_code(enum mxd_status s);
 
+/*
+ * The table of commands (main.c, as git.c's commands[]): what each needs is
+ * set up in one place — main() reads the configuration and the parser's
+ * limits before the command runs, cli_store() opens the store in the mode
+ * the table gives once the command's arguments are checked, main() closes
+ * it — and each error of that setup is reported once, there.  The global options (--db, --config,
+ * -q, -v, -D) are accepted before and after the command's name; main() takes
+ * them out of the command's arguments, stepping over the values of the
+ * command's own options.
+ */
+enum cli_needs {
+	NEEDS_NOTHING,		/* opens what it needs itself (quarantine) */
+	NEEDS_STORE_READ,
+	NEEDS_STORE_WRITE,
+	NEEDS_STORE_DRY,	/* write; with -n, read what exists (or none) */
+};
+
+struct cli;
+
+struct cli_command {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	enum cli_needs needs;
+	const char *summary;	/* one line for mxdigest --help */
+	const char *help;	/* the whole of mxdigest COMMAND --help */
+	const char *shortopts;	/* getopt's, without "+" and 'h' */
+	const struct option *opts;	/* without "help"; {NULL} ends */
+	int permute;		/* options after the arguments too (quarantine
+				 * show --raw 3); else they end at the first */
+};
+
 struct cli {
 	const char *db_path;	/* --db, config, or the default */
 	const char *config_path;
@@ -40,7 +72,24 @@ struct cli {
 	int verbose;		/* -v count; -1 with -q */
 	int quiet;
 	volatile int *interrupted;	/* set by SIGINT/SIGTERM */
+	const struct cli_command *cmd;	/* the command running */
+	struct store *store;	/* as cmd->needs asks (NULL: none, or a dry
+				 * run without a database) */
+	struct parse_limits lim;	/* the parser's, from the configuration */
+	int dry;		/* the command's -n was given */
 };
+
+/*
+ * getopt_long over the command's options, with -h/--help: returns the
+ * option, -1 at the end, CLI_OPT_HELP after printing the help, or
+ * CLI_OPT_USAGE after a one-line usage error.  main() resets getopt for
+ * each command.
+ */
+#define CLI_OPT_HELP (-2)
+#define CLI_OPT_USAGE (-3)
+int cli_getopt(struct cli *c, int argc, char **argv);
+/* The exit status for CLI_OPT_HELP or CLI_OPT_USAGE. */
+int cli_opt_exit(int ch);
 
 /*
  * Every string that comes from a mail, a server or the store reaches the
@@ -62,6 +111,10 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 /* The parser's limits: the defaults, with max_message_size and
  * max_report_size of the configuration. */
 void cli_parse_limits(const struct cli *c, struct parse_limits *lim);
+/* Opens c->store as the command's table entry says (once; main() closes
+ * it): 0, or the exit status after the one error line.  Commands call it
+ * once their arguments are known to be right. */
+int cli_store(struct cli *c);
 /* Opens the store at cli->db_path; prints and returns an exit code on
  * failure, 0 on success. */
 int cli_open_store(struct cli *c, enum store_mode mode, struct store **out);
@@ -75,17 +128,21 @@ struct progress;
 void cli_ingest_event(const struct cli *c, struct progress *p,
 		      enum ingest_event ev, const char *source,
 		      const char *detail);
+/* Starts the one summary line of an import or a fetch; the caller adds
+ * what is its own and the newline:
+ *   [label: ]1,234 messages <verb>[ (1.2 MB)], 45 new reports, 2 duplicates,
+ *   1 not a report, 5 quarantined[ (3 already in quarantine)] */
+void cli_ingest_summary(const char *label, const char *verb, int mb,
+			const struct ingest_stats *st);
 /* Worker threads for parsing: one per online CPU (at most 8). */
 unsigned cli_worker_threads(void);
 /* True when colour may be used on this stream (a TTY, NO_COLOR unset). */
 int cli_use_color(FILE *f, const char *mode);
 
-int cmd_fetch(struct cli *c, int argc, char **argv);
-int cmd_import(struct cli *c, int argc, char **argv);
-int cmd_reparse(struct cli *c, int argc, char **argv);
-int cmd_report(struct cli *c, int argc, char **argv);
-int cmd_quarantine(struct cli *c, int argc, char **argv);
-/* Re-reads stored messages (reparse, quarantine retry). */
-int reparse_run(struct cli *c, int quarantine_only);
+extern const struct cli_command cli_fetch, cli_import, cli_quarantine,
+	cli_reparse, cli_report;
+/* Re-reads stored messages (reparse, quarantine retry) of a store opened
+ * for writing. */
+int reparse_run(struct cli *c, struct store *s, int quarantine_only);
 
 #endif

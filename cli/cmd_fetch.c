@@ -15,7 +15,6 @@
  * A message larger than max_message_size is never downloaded whole: its
  * header is kept and it is quarantined as too large.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -638,18 +637,9 @@ watch_account(struct fetch *f)
 static void
 print_summary(const struct fetch *f, const struct ingest_stats *st)
 {
-	char a[32], b[32], c[32], d[32], e[32];
+	char a[32];
 
-	printf("%s: %s message%s fetched (%.1f MB), %s new report%s, %s duplicate%s, "
-	       "%s not a report, %s quarantined", f->p.a->name,
-	       str_thousands(st->messages, a), st->messages == 1 ? "" : "s",
-	       (double)st->bytes / 1e6,
-	       str_thousands(st->reports, b), st->reports == 1 ? "" : "s",
-	       str_thousands(st->duplicates, c), st->duplicates == 1 ? "" : "s",
-	       str_thousands(st->not_reports, d), str_thousands(st->quarantined, e));
-	if (st->already_quarantined)
-		printf(" (%s already in quarantine)",
-		       str_thousands(st->already_quarantined, a));
+	cli_ingest_summary(f->p.a->name, "fetched", 1, st);
 	if (f->archived)
 		printf(", %s moved to \"%s\"", str_thousands(f->archived, a),
 		       f->p.archive);
@@ -658,9 +648,7 @@ print_summary(const struct fetch *f, const struct ingest_stats *st)
 		       f->p.quarantine);
 	if (f->vanished)
 		printf(", %s gone before being fetched", str_thousands(f->vanished, a));
-	if (f->dry)
-		printf(" (dry run: nothing stored)");
-	putchar('\n');
+	printf("%s\n", f->dry ? " (dry run: nothing stored)" : "");
 }
 
 /* One account; returns its exit status. */
@@ -739,16 +727,16 @@ worse(int a, int b)
 	return a;
 }
 
-int
+static const struct option fetch_opts[] = {
+	{"dry-run", no_argument, NULL, 'n'},
+	{"insecure", no_argument, NULL, 'I'},
+	{"watch", no_argument, NULL, 'w'},
+	{NULL, 0, NULL, 0},
+};
+
+static int
 cmd_fetch(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"dry-run", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{"insecure", no_argument, NULL, 'I'},
-		{"watch", no_argument, NULL, 'w'},
-		{NULL, 0, NULL, 0},
-	};
 	const struct account *one = NULL;
 	struct account_plan check;
 	struct fetch f;
@@ -758,18 +746,15 @@ cmd_fetch(struct cli *c, int argc, char **argv)
 
 	memset(&f, 0, sizeof(f));
 	f.c = c;
-	optind = 0;	/* glibc: re-initialise after main()'s getopt */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+hnw", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv)) >= 0) {
 		switch (ch) {
-		case 'h': fputs(fetch_help, stdout); return EXIT_OK;
 		case 'n': f.dry = 1; break;
 		case 'w': f.watch = 1; break;
 		case 'I': f.insecure = 1; break;
-		default: return cli_usage("fetch", "unknown option \"%s\"",
-					  argv[optind - 1]);
 		}
 	}
+	if (ch != -1)
+		return cli_opt_exit(ch);
 	if (argc - optind > 1)
 		return cli_usage("fetch", "one account at most");
 	mxd_err_clear(&err);
@@ -785,7 +770,7 @@ cmd_fetch(struct cli *c, int argc, char **argv)
 			return cli_usage("fetch", "--watch follows one account: name it");
 		one = &c->cfg.accounts[0];
 	}
-	/* every account is checked before anything is opened */
+	/* every account is checked before anything is fetched */
 	for (i = 0; i < c->cfg.n_accounts; i++) {
 		const struct account *a = &c->cfg.accounts[i];
 
@@ -800,10 +785,11 @@ cmd_fetch(struct cli *c, int argc, char **argv)
 		cli_warn("--insecure: the server's TLS certificate is NOT verified "
 			 "(for tests only)");
 
-	/* a dry run without a database looks at everything */
-	if ((rc = cli_open_store_for(c, f.dry, &f.s)))
+	/* for writing, or in a dry run read-only if there is a database
+	 * (NULL if not: then everything looks new) */
+	if ((rc = cli_store(c)))
 		return rc;
-
+	f.s = c->store;
 	for (i = 0; i < c->cfg.n_accounts; i++) {
 		const struct account *a = &c->cfg.accounts[i];
 
@@ -815,9 +801,18 @@ cmd_fetch(struct cli *c, int argc, char **argv)
 		if (rc == EXIT_IOERR || rc == EXIT_TEMPFAIL)
 			break;	/* the store is unusable: other accounts too */
 	}
-	store_close(f.s);
 	uids_release(&f.got);
 	uids_release(&f.ok);
 	uids_release(&f.bad);
 	return rc;
 }
+
+const struct cli_command cli_fetch = {
+	.name = "fetch",
+	.fn = cmd_fetch,
+	.needs = NEEDS_STORE_DRY,
+	.summary = "fetch new report mails over IMAP into the database",
+	.help = fetch_help,
+	.shortopts = "nw",
+	.opts = fetch_opts,
+};

@@ -2,7 +2,6 @@
  * cmd_import.c — `mxdigest import PATH...|-`: files, directories, Maildir
  * folders, mbox files and standard input into the database.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +38,6 @@ struct import_ctx {
 	int store_failed;
 	uint64_t unreadable;
 	int dry;
-	struct parse_limits lim;
 };
 
 static void
@@ -77,69 +75,42 @@ on_read_error(const char *source, const char *reason, void *ctx)
 	cli_error(source, "%s", reason);
 }
 
-static void
-print_summary(const struct import_ctx *x, const struct ingest_stats *st)
-{
-	char a[32], b[32], c[32], d[32], e[32];
+static const struct option import_opts[] = {
+	{"dry-run", no_argument, NULL, 'n'},
+	{NULL, 0, NULL, 0},
+};
 
-	printf("%s message%s read, %s new report%s, %s duplicate%s, %s not a "
-	       "report, %s quarantined",
-	       str_thousands(st->messages, a), st->messages == 1 ? "" : "s",
-	       str_thousands(st->reports, b), st->reports == 1 ? "" : "s",
-	       str_thousands(st->duplicates, c), st->duplicates == 1 ? "" : "s",
-	       str_thousands(st->not_reports, d), str_thousands(st->quarantined, e));
-	if (st->already_quarantined)
-		printf(" (%s already in quarantine)",
-		       str_thousands(st->already_quarantined, a));
-	if (x->unreadable)
-		printf(", %s unreadable", str_thousands(x->unreadable, a));
-	if (x->dry)
-		printf(" (dry run: nothing stored)");
-	putchar('\n');
-}
-
-int
+static int
 cmd_import(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"dry-run", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct import_ctx x;
 	struct fetch_local_opts fo;
-	struct store *s = NULL;
 	const struct ingest_stats *st;
 	int ch, i, rc = EXIT_OK;
 
 	memset(&x, 0, sizeof(x));
 	x.c = c;
-	optind = 0;	/* glibc: re-initialise after main()'s getopt */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+hn", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'h': fputs(import_help, stdout); return EXIT_OK;
-		case 'n': x.dry = 1; break;
-		default: return cli_usage("import", "unknown option \"%s\"",
-					  argv[optind - 1]);
-		}
-	}
+	while ((ch = cli_getopt(c, argc, argv)) >= 0)
+		if (ch == 'n')
+			x.dry = 1;
+	if (ch != -1)
+		return cli_opt_exit(ch);
 	if (optind >= argc)
 		return cli_usage("import", "no input given (a path, or - for "
 				 "standard input)");
-	cli_parse_limits(c, &x.lim);
-
-	if ((rc = cli_open_store_for(c, x.dry, &s)))
+	/* for writing, or read-only (or none) for a dry run */
+	if ((rc = cli_store(c)))
 		return rc;
-	x.g = ingest_new(s, &x.lim, IMPORT_BATCH, cli_worker_threads(), on_event,
-			 &x);
+	x.g = ingest_new(c->store, &c->lim, IMPORT_BATCH, cli_worker_threads(),
+			 on_event, &x);
 	if (x.dry)
 		ingest_set_dry_run(x.g);
 	progress_init(&x.prog, "import", !c->quiet);
 	memset(&fo, 0, sizeof(fo));
 	/* an oversized message is read whole (up to READ_CAP) so that the
 	 * quarantine keeps all of it */
-	fo.read_cap = READ_CAP > x.lim.max_message ? READ_CAP : x.lim.max_message + 1;
+	fo.read_cap = READ_CAP > c->lim.max_message ? READ_CAP
+						    : c->lim.max_message + 1;
 	fo.on_msg = on_msg;
 	fo.on_error = on_read_error;
 	fo.ctx = &x;
@@ -155,8 +126,14 @@ cmd_import(struct cli *c, int argc, char **argv)
 		cli_error(NULL, "import stopped: the last batch was not saved; run "
 			  "it again (nothing is counted twice)");
 	} else {
-		if (!c->quiet)
-			print_summary(&x, st);
+		if (!c->quiet) {
+			char n[32];
+
+			cli_ingest_summary(NULL, "read", 0, st);
+			if (x.unreadable)
+				printf(", %s unreadable", str_thousands(x.unreadable, n));
+			printf("%s\n", x.dry ? " (dry run: nothing stored)" : "");
+		}
 		if (*c->interrupted) {
 			cli_error(NULL, "interrupted: what was read so far is saved");
 			rc = EXIT_TEMPFAIL;
@@ -167,6 +144,15 @@ cmd_import(struct cli *c, int argc, char **argv)
 		}
 	}
 	ingest_free(x.g);
-	store_close(s);
 	return rc;
 }
+
+const struct cli_command cli_import = {
+	.name = "import",
+	.fn = cmd_import,
+	.needs = NEEDS_STORE_DRY,
+	.summary = "read report mails and files into the database",
+	.help = import_help,
+	.shortopts = "n",
+	.opts = import_opts,
+};

@@ -2,7 +2,6 @@
  * cmd_quarantine.c — `mxdigest quarantine list|show ID`.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,30 +125,27 @@ show(struct store *s, const char *arg, int raw)
 	return rc;
 }
 
-int
+static const struct option quarantine_opts[] = {
+	{"raw", no_argument, NULL, 'r'},
+	{NULL, 0, NULL, 0},
+};
+
+/* The one command that opens the store itself: list and show read it,
+ * retry writes it. */
+static int
 cmd_quarantine(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"raw", no_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
-	};
 	struct store *s = NULL;
 	struct mxd_err err;
 	const char *sub;
 	unsigned n = 0;
 	int ch, raw = 0, rc;
 
-	optind = 0;	/* glibc: re-initialise after main()'s getopt */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "hr", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'h': fputs(quarantine_help, stdout); return EXIT_OK;
-		case 'r': raw = 1; break;
-		default: return cli_usage("quarantine", "unknown option \"%s\"",
-					  argv[optind - 1]);
-		}
-	}
+	while ((ch = cli_getopt(c, argc, argv)) >= 0)
+		if (ch == 'r')
+			raw = 1;
+	if (ch != -1)
+		return cli_opt_exit(ch);
 	sub = optind < argc ? argv[optind] : "list";
 	if (strcmp(sub, "list") == 0) {
 		if (optind + 1 < argc)
@@ -176,8 +172,23 @@ cmd_quarantine(struct cli *c, int argc, char **argv)
 	if (strcmp(sub, "retry") == 0) {
 		if (optind + 1 < argc)
 			return cli_usage("quarantine", "retry takes no argument");
-		return reparse_run(c, 1);
+		if ((rc = cli_open_store(c, STORE_WRITE, &s)))
+			return rc;
+		rc = reparse_run(c, s, 1);
+		store_close(s);
+		return rc;
 	}
 	return cli_usage("quarantine", "unknown subcommand \"%s\" (list, show, "
 			 "retry)", sub);
 }
+
+const struct cli_command cli_quarantine = {
+	.name = "quarantine",
+	.fn = cmd_quarantine,
+	.needs = NEEDS_NOTHING,
+	.summary = "list or show messages that could not be read",
+	.help = quarantine_help,
+	.shortopts = "r",
+	.opts = quarantine_opts,
+	.permute = 1,
+};

@@ -3,7 +3,6 @@
  * this version's parser (after an upgrade that reads more senders' quirks,
  * or to retry the quarantine).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,26 +57,16 @@ on_event(void *ctx, enum reparse_event ev, const char *source, const char *detai
 }
 
 int
-reparse_run(struct cli *c, int quarantine_only)
+reparse_run(struct cli *c, struct store *s, int quarantine_only)
 {
 	struct reparse_ctx x = {c};
 	struct reparse_stats st;
-	struct parse_limits lim;
-	struct store *s = NULL;
 	struct mxd_err err;
 	char a[32], b[32], d[32], e[32], f[32], g[32];
-	int rc;
 
-	cli_parse_limits(c, &lim);
-	if ((rc = cli_open_store(c, STORE_WRITE, &s)))
-		return rc;
 	mxd_err_clear(&err);
-	if (store_reparse(s, &lim, quarantine_only, on_event, &x, &st, &err) < 0) {
-		rc = cli_fail(&err);
-		store_close(s);
-		return rc;
-	}
-	store_close(s);
+	if (store_reparse(s, &c->lim, quarantine_only, on_event, &x, &st, &err) < 0)
+		return cli_fail(&err);
 	if (!c->quiet) {
 		printf("%s message%s re-read: %s report%s unchanged, %s updated, "
 		       "%s recovered from quarantine, %s newly quarantined, %s "
@@ -98,27 +87,34 @@ reparse_run(struct cli *c, int quarantine_only)
 	return st.quarantined ? EXIT_DATAERR : EXIT_OK;
 }
 
-int
+static const struct option reparse_opts[] = {
+	{"quarantine-only", no_argument, NULL, 'Q'},
+	{NULL, 0, NULL, 0},
+};
+
+static int
 cmd_reparse(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"quarantine-only", no_argument, NULL, 'Q'},
-		{NULL, 0, NULL, 0},
-	};
 	int ch, qonly = 0;
 
-	optind = 0;	/* glibc: re-initialise after main()'s getopt */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'h': fputs(reparse_help, stdout); return EXIT_OK;
-		case 'Q': qonly = 1; break;
-		default: return cli_usage("reparse", "unknown option \"%s\"",
-					  argv[optind - 1]);
-		}
-	}
+	while ((ch = cli_getopt(c, argc, argv)) >= 0)
+		if (ch == 'Q')
+			qonly = 1;
+	if (ch != -1)
+		return cli_opt_exit(ch);
 	if (optind < argc)
 		return cli_usage("reparse", "unexpected argument \"%s\"", argv[optind]);
-	return reparse_run(c, qonly);
+	if ((ch = cli_store(c)))
+		return ch;
+	return reparse_run(c, c->store, qonly);
 }
+
+const struct cli_command cli_reparse = {
+	.name = "reparse",
+	.fn = cmd_reparse,
+	.needs = NEEDS_STORE_WRITE,
+	.summary = "read every stored message again with this parser",
+	.help = reparse_help,
+	.shortopts = "",
+	.opts = reparse_opts,
+};

@@ -4,7 +4,6 @@
  * cron (exit status 1 when one is crossed).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,43 +206,40 @@ struct report_args {
 	char host[256];
 };
 
+static const struct option report_opts[] = {
+	{"alert-on", required_argument, NULL, OPT_ALERT_ON},
+	{"by", required_argument, NULL, OPT_BY},
+	{"color", required_argument, NULL, OPT_COLOR},
+	{"colour", required_argument, NULL, OPT_COLOR},
+	{"domain", required_argument, NULL, OPT_DOMAIN},
+	{"fail-rate", required_argument, NULL, OPT_FAIL_RATE},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"from", required_argument, NULL, OPT_FROM},
+	{"mail-from", required_argument, NULL, OPT_MAIL_FROM},
+	{"mail-to", required_argument, NULL, OPT_MAIL_TO},
+	{"min-failures", required_argument, NULL, OPT_MIN_FAILURES},
+	{"mx", required_argument, NULL, OPT_MX},
+	{"org", required_argument, NULL, OPT_ORG},
+	{"output", required_argument, NULL, 'o'},
+	{"quiet-if-clean", no_argument, NULL, OPT_QUIET_CLEAN},
+	{"since", required_argument, NULL, OPT_SINCE},
+	{"subject", required_argument, NULL, OPT_SUBJECT},
+	{"to", required_argument, NULL, OPT_TO},
+	{"top", required_argument, NULL, OPT_TOP},
+	{"until", required_argument, NULL, OPT_UNTIL},
+	{NULL, 0, NULL, 0},
+};
+
 static int
-report_parse(struct report_args *a, int argc, char **argv)
+report_parse(struct cli *c, struct report_args *a, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"alert-on", required_argument, NULL, OPT_ALERT_ON},
-		{"by", required_argument, NULL, OPT_BY},
-		{"color", required_argument, NULL, OPT_COLOR},
-		{"colour", required_argument, NULL, OPT_COLOR},
-		{"domain", required_argument, NULL, OPT_DOMAIN},
-		{"fail-rate", required_argument, NULL, OPT_FAIL_RATE},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"from", required_argument, NULL, OPT_FROM},
-		{"help", no_argument, NULL, 'h'},
-		{"mail-from", required_argument, NULL, OPT_MAIL_FROM},
-		{"mail-to", required_argument, NULL, OPT_MAIL_TO},
-		{"min-failures", required_argument, NULL, OPT_MIN_FAILURES},
-		{"mx", required_argument, NULL, OPT_MX},
-		{"org", required_argument, NULL, OPT_ORG},
-		{"output", required_argument, NULL, 'o'},
-		{"quiet-if-clean", no_argument, NULL, OPT_QUIET_CLEAN},
-		{"since", required_argument, NULL, OPT_SINCE},
-		{"subject", required_argument, NULL, OPT_SUBJECT},
-		{"to", required_argument, NULL, OPT_TO},
-		{"top", required_argument, NULL, OPT_TOP},
-		{"until", required_argument, NULL, OPT_UNTIL},
-		{NULL, 0, NULL, 0},
-	};
 	struct agg_alert_rules *al = &a->q.alerts;
 	long long n;
 	char *end;
 	int ch;
 
-	optind = 0;	/* glibc: re-initialise after main()'s getopt */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv)) >= 0) {
 		switch (ch) {
-		case 'h': a->help = 1; return 0;
 		case 'o': a->output = optarg; break;
 		case OPT_SINCE: a->w.since = optarg; break;
 		case OPT_FROM: a->w.from = optarg; break;
@@ -287,10 +283,11 @@ report_parse(struct report_args *a, int argc, char **argv)
 				return cli_usage("report", "--alert-on takes new or "
 						 "silent, not \"%s\"", optarg);
 			break;
-		default:
-			return cli_usage("report", "unknown option or missing "
-					 "argument \"%s\"", argv[optind - 1]);
 		}
+	}
+	if (ch != -1) {
+		a->help = ch == CLI_OPT_HELP;
+		return a->help ? 0 : EXIT_USAGE;
 	}
 	if (optind < argc)
 		return cli_usage("report", "unexpected argument \"%s\"", argv[optind]);
@@ -368,16 +365,15 @@ report_run(struct cli *c, struct report_args *a)
 {
 	struct agg_digest d;
 	struct mxd_err err;
-	struct store *s = NULL;
 	char *tmp = NULL;
 	FILE *out = stdout;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
 	mxd_err_clear(&err);
-	if ((rc = cli_open_store(c, STORE_READ, &s)))
+	if ((rc = cli_store(c)))
 		return rc;
-	if (agg_build(s, &a->q, &d, &err) < 0) {
+	if (agg_build(c->store, &a->q, &d, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;
 	}
@@ -397,11 +393,10 @@ report_run(struct cli *c, struct report_args *a)
 		rc = close_output(out, a->output, tmp, rc);
 out:
 	agg_digest_release(&d);
-	store_close(s);
 	return rc;
 }
 
-int
+static int
 cmd_report(struct cli *c, int argc, char **argv)
 {
 	struct report_args a;
@@ -416,10 +411,20 @@ cmd_report(struct cli *c, int argc, char **argv)
 	/* tests pin the clock */
 	if ((now = getenv("MXDIGEST_NOW")) && time_parse_user(now, &a.now) < 0)
 		return cli_usage("report", "MXDIGEST_NOW is not a date-time");
-	if ((rc = report_parse(&a, argc, argv)) == 0 && a.help)
+	if ((rc = report_parse(c, &a, argc, argv)) == 0 && a.help)
 		fputs(report_help, stdout);
 	else if (rc == 0 && (rc = report_check(&a)) == 0)
 		rc = report_run(c, &a);
 	free(a.mx);
 	return rc;
 }
+
+const struct cli_command cli_report = {
+	.name = "report",
+	.fn = cmd_report,
+	.needs = NEEDS_STORE_READ,
+	.summary = "print the digest for a time window",
+	.help = report_help,
+	.shortopts = "o:",
+	.opts = report_opts,
+};

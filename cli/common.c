@@ -11,7 +11,9 @@
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "util/buf.h"
+#include "util/strutil.h"
 #include "util/utf8.h"
+#include "util/xalloc.h"
 
 void
 cli_put_clean(FILE *f, const void *s, size_t n)
@@ -102,6 +104,53 @@ cli_fail(const struct mxd_err *err)
 }
 
 int
+cli_getopt(struct cli *c, int argc, char **argv)
+{
+	static struct option *all;
+	static char shorts[64];
+	const struct cli_command *cmd = c->cmd;
+	size_t n = 0;
+	int ch;
+
+	if (!all) {
+		while (cmd->opts && cmd->opts[n].name)
+			n++;
+		all = xcalloc(n + 2, sizeof(*all));
+		if (n)
+			memcpy(all, cmd->opts, n * sizeof(*all));
+		all[n].name = "help";
+		all[n].has_arg = no_argument;
+		all[n].val = 'h';
+		/* "+": stop at the first argument; ":": tell a missing value */
+		snprintf(shorts, sizeof(shorts), "%s:h%s", cmd->permute ? "" : "+",
+			 cmd->shortopts ? cmd->shortopts : "");
+	}
+	ch = getopt_long(argc, argv, shorts, all, NULL);
+	switch (ch) {
+	case 'h':
+		fputs(cmd->help, stdout);
+		return CLI_OPT_HELP;
+	case ':':
+		cli_usage(cmd->name, "option \"%s\" needs a value", argv[optind - 1]);
+		return CLI_OPT_USAGE;
+	case '?':
+		if (optopt)
+			cli_usage(cmd->name, "unknown option \"-%c\"", optopt);
+		else
+			cli_usage(cmd->name, "unknown option \"%s\"", argv[optind - 1]);
+		return CLI_OPT_USAGE;
+	default:
+		return ch;
+	}
+}
+
+int
+cli_opt_exit(int ch)
+{
+	return ch == CLI_OPT_HELP ? EXIT_OK : EXIT_USAGE;
+}
+
+int
 cli_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -152,6 +201,24 @@ cli_open_store_for(struct cli *c, int dry, struct store **out)
 }
 
 int
+cli_store(struct cli *c)
+{
+	if (c->store)
+		return 0;
+	switch (c->cmd->needs) {
+	case NEEDS_STORE_READ:
+		return cli_open_store(c, STORE_READ, &c->store);
+	case NEEDS_STORE_WRITE:
+		return cli_open_store(c, STORE_WRITE, &c->store);
+	case NEEDS_STORE_DRY:
+		return cli_open_store_for(c, c->dry, &c->store);
+	case NEEDS_NOTHING:
+	default:
+		return 0;
+	}
+}
+
+int
 cli_use_color(FILE *f, const char *mode)
 {
 	const char *nc = getenv("NO_COLOR");
@@ -173,6 +240,27 @@ cli_worker_threads(void)
 	if (n < 1)
 		return 0;
 	return n > 8 ? 8 : (unsigned)n;
+}
+
+void
+cli_ingest_summary(const char *label, const char *verb, int mb,
+		   const struct ingest_stats *st)
+{
+	char a[32], b[32], c[32], d[32], e[32];
+
+	if (label)
+		printf("%s: ", label);
+	printf("%s message%s %s", str_thousands(st->messages, a),
+	       st->messages == 1 ? "" : "s", verb);
+	if (mb)
+		printf(" (%.1f MB)", (double)st->bytes / 1e6);
+	printf(", %s new report%s, %s duplicate%s, %s not a report, %s quarantined",
+	       str_thousands(st->reports, b), st->reports == 1 ? "" : "s",
+	       str_thousands(st->duplicates, c), st->duplicates == 1 ? "" : "s",
+	       str_thousands(st->not_reports, d), str_thousands(st->quarantined, e));
+	if (st->already_quarantined)
+		printf(" (%s already in quarantine)",
+		       str_thousands(st->already_quarantined, a));
 }
 
 void

@@ -1,6 +1,7 @@
 /*
- * main.c — mxdigest's entry point: global options, configuration, and the
- * table of commands (as git.c's commands[]).
+ * main.c — mxdigest's entry point: the table of commands (as git.c's
+ * commands[]), the global options, and the setup each command needs —
+ * configuration, parser limits, the store — done once, here.
  */
 #include <getopt.h>
 #include <locale.h>
@@ -17,18 +18,26 @@
 
 static volatile int interrupted;
 
-struct command {
-	const char *name;
-	int (*fn)(struct cli *c, int argc, char **argv);
-	const char *summary;
+static const struct cli_command *const commands[] = {
+	&cli_fetch, &cli_import, &cli_quarantine, &cli_reparse, &cli_report,
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* The options that mean the same for every command. */
+struct globals {
+	const char *config, *db;
+	int quiet, verbose;
+	unsigned areas;
 };
 
-static const struct command commands[] = {
-	{"fetch", cmd_fetch, "fetch new report mails over IMAP into the database"},
-	{"import", cmd_import, "read report mails and files into the database"},
-	{"quarantine", cmd_quarantine, "list or show messages that could not be read"},
-	{"reparse", cmd_reparse, "read every stored message again with this parser"},
-	{"report", cmd_report, "print the digest for a time window"},
+static const struct option global_opts[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"db", required_argument, NULL, 'd'},
+	{"help", no_argument, NULL, 'h'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
 };
 
 static void
@@ -42,10 +51,10 @@ usage(FILE *f)
 	      "Collects SMTP TLS reports (RFC 8460) and prints digests.\n"
 	      "\n"
 	      "Commands:\n", f);
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	for (i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
 	fputs("\n"
-	      "Options:\n"
+	      "Options (before or after the command):\n"
 	      "  --db PATH        database (default $XDG_DATA_HOME/mxdigest/mxdigest.db)\n"
 	      "  --config FILE    configuration file (default "
 	      "$XDG_CONFIG_HOME/mxdigest/config)\n"
@@ -56,6 +65,168 @@ usage(FILE *f)
 	      "  --version        print the version\n"
 	      "\n"
 	      "See mxdigest(1) for the exit status and examples.\n", f);
+}
+
+static int
+bad_area(const char *a)
+{
+	fprintf(stderr, "mxdigest: unknown debug area \"%s\" (imap, mime, sql, "
+		"all)\n", a);
+	return -1;
+}
+
+/*
+ * A global option at argv[i], after the command's name: returns how many
+ * arguments it takes (1 or 2), 0 when argv[i] is not one, -1 after an
+ * error.  Long names must be whole here: a prefix could be the command's.
+ */
+static int
+global_at(int argc, char **argv, int i, struct globals *g)
+{
+	const char *a = argv[i], *v;
+	unsigned area;
+	size_t k;
+
+	if (strncmp(a, "--db", 4) == 0 && (a[4] == '\0' || a[4] == '=')) {
+		v = a[4] ? a + 5 : i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v)
+			return -1;
+		g->db = v;
+		return a[4] ? 1 : 2;
+	}
+	if (strncmp(a, "--config", 8) == 0 && (a[8] == '\0' || a[8] == '=')) {
+		v = a[8] ? a + 9 : i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v)
+			return -1;
+		g->config = v;
+		return a[8] ? 1 : 2;
+	}
+	if (strcmp(a, "--quiet") == 0) {
+		g->quiet = 1;
+		return 1;
+	}
+	if (strcmp(a, "--verbose") == 0) {
+		g->verbose++;
+		return 1;
+	}
+	if (a[0] != '-' || a[1] == '-' || !a[1])
+		return 0;
+	if (a[1] == 'c' || a[1] == 'D') {
+		v = a[2] ? a + 2 : i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v)
+			return -1;
+		if (a[1] == 'c') {
+			g->config = v;
+		} else {
+			if (!(area = mxd_log_area_parse(v)))
+				return bad_area(v);
+			g->areas |= area;
+		}
+		return a[2] ? 1 : 2;
+	}
+	/* a cluster of -q and -v only ("-vv") */
+	for (k = 1; a[k]; k++)
+		if (a[k] != 'q' && a[k] != 'v')
+			return 0;
+	for (k = 1; a[k]; k++) {
+		if (a[k] == 'q')
+			g->quiet = 1;
+		else
+			g->verbose++;
+	}
+	return 1;
+}
+
+/* How many arguments the command's option at argv[i] takes (its value
+ * included), and its getopt value in *val ('n' if a cluster holds it); 1
+ * and 0 for what it does not know (cli_getopt() will say so). */
+static int
+command_opt(const struct cli_command *cmd, int argc, char **argv, int i,
+	    int *val)
+{
+	const char *a = argv[i];
+	const struct option *o, *hit = NULL;
+	const char *p;
+	size_t n;
+	int hits = 0;
+
+	*val = 0;
+	if (a[0] == '-' && a[1] == '-') {
+		n = strcspn(a + 2, "=");
+		if (n == 4 && strncmp(a + 2, "help", 4) == 0) {
+			*val = 'h';
+			return 1;
+		}
+		for (o = cmd->opts; o && o->name; o++) {
+			if (strncmp(o->name, a + 2, n) != 0)
+				continue;
+			if (strlen(o->name) == n) {
+				hit = o;
+				hits = 1;
+				break;
+			}
+			hit = o;
+			hits++;
+		}
+		if (hits != 1)
+			return 1;
+		*val = hit->val;
+		return hit->has_arg == required_argument && !a[2 + n] && i + 1 < argc
+		       ? 2 : 1;
+	}
+	for (p = a + 1; *p; p++) {
+		const char *s = *p == 'h' ? "h" : cmd->shortopts
+			? strchr(cmd->shortopts, *p) : NULL;
+
+		if (!s)
+			return 1;
+		if (*val == 0 || *p == 'n')
+			*val = *p;
+		if (s[1] == ':')
+			return !p[1] && i + 1 < argc ? 2 : 1;
+	}
+	return 1;
+}
+
+/*
+ * Takes the global options out of a command's arguments, so that
+ * "mxdigest report --db x.db --since 7d" works as users type it; notes the
+ * dry-run option, which changes how cli_store() opens the store.  Returns
+ * the new argc, or -1 after a one-line error.
+ */
+static int
+take_globals(const struct cli_command *cmd, int argc, char **argv,
+	     struct globals *g, int *dry)
+{
+	int i = 1, j = 1, k, val;
+
+	while (i < argc) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (argv[i][0] != '-' || !argv[i][1]) {
+			argv[j++] = argv[i++];
+			continue;
+		}
+		k = global_at(argc, argv, i, g);
+		if (k < 0) {
+			fprintf(stderr, "mxdigest %s: option \"%s\" needs a value\n",
+				cmd->name, argv[i]);
+			return -1;
+		}
+		if (k > 0) {
+			i += k;
+			continue;
+		}
+		k = command_opt(cmd, argc, argv, i, &val);
+		*dry |= val == 'n' && cmd->needs == NEEDS_STORE_DRY;
+		while (k--)
+			argv[j++] = argv[i++];
+	}
+	argv[j] = NULL;
+	return j;
 }
 
 static void
@@ -76,44 +247,36 @@ on_signal(int sig)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"db", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli c;
+	struct globals g;
 	struct mxd_err err;
 	struct sigaction sa;
-	unsigned areas = 0, a;
-	const char *db = NULL;
+	const struct cli_command *cmd = NULL;
 	char *dbpath = NULL;
 	size_t i;
-	int ch, rc;
+	int ch, rc, cargc;
+	unsigned a;
 
 	setlocale(LC_CTYPE, "");
 	memset(&c, 0, sizeof(c));
+	memset(&g, 0, sizeof(g));
 	c.interrupted = &interrupted;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+c:D:hqv", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:D:hqv", global_opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': c.config_path = optarg; break;
-		case 'd': db = optarg; break;
+		case 'c': g.config = optarg; break;
+		case 'd': g.db = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
-		case 'q': c.quiet = 1; break;
-		case 'v': c.verbose++; break;
+		case 'q': g.quiet = 1; break;
+		case 'v': g.verbose++; break;
 		case 'V': printf("mxdigest %s\n", MXD_VERSION); return EXIT_OK;
 		case 'D':
 			a = mxd_log_area_parse(optarg);
 			if (!a) {
-				fprintf(stderr, "mxdigest: unknown debug area \"%s\" "
-					"(imap, mime, sql, all)\n", optarg);
+				bad_area(optarg);
 				return EXIT_USAGE;
 			}
-			areas |= a;
+			g.areas |= a;
 			break;
 		default:
 			if (optopt)
@@ -133,19 +296,36 @@ main(int argc, char **argv)
 		      "see mxdigest --help)\n", stderr);
 		return EXIT_USAGE;
 	}
-	mxd_log_setup(c.quiet ? -1 : c.verbose, areas, log_sink);
+	for (i = 0; i < N_COMMANDS; i++)
+		if (strcmp(argv[optind], commands[i]->name) == 0)
+			cmd = commands[i];
+	if (!cmd) {
+		fprintf(stderr, "mxdigest: unknown command \"%s\" (see mxdigest "
+			"--help)\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	c.cmd = cmd;
+	argv += optind;
+	cargc = take_globals(cmd, argc - optind, argv, &g, &c.dry);
+	if (cargc < 0)
+		return EXIT_USAGE;
+	c.config_path = g.config;
+	c.quiet = g.quiet;
+	c.verbose = g.verbose;
+	mxd_log_setup(c.quiet ? -1 : c.verbose, g.areas, log_sink);
 
 	mxd_err_clear(&err);
 	if (config_load(c.config_path, &c.cfg, &err) < 0) {
 		config_release(&c.cfg);
 		return cli_fail(&err);
 	}
-	if (db)
-		c.db_path = db;
+	if (g.db)
+		c.db_path = g.db;
 	else if (c.cfg.database)
 		c.db_path = c.cfg.database;
 	else
 		c.db_path = dbpath = store_default_path();
+	cli_parse_limits(&c, &c.lim);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -154,18 +334,10 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	rc = -1;
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[optind], commands[i].name) == 0) {
-			rc = commands[i].fn(&c, argc - optind, argv + optind);
-			break;
-		}
-	}
-	if (rc < 0) {
-		fprintf(stderr, "mxdigest: unknown command \"%s\" (see mxdigest "
-			"--help)\n", argv[optind]);
-		rc = EXIT_USAGE;
-	}
+	optind = 0;	/* glibc: the command's getopt starts afresh */
+	opterr = 0;
+	rc = cmd->fn(&c, cargc, argv);
+	store_close(c.store);	/* opened by cli_store() */
 	if (fflush(stdout) != 0 && rc == EXIT_OK) {
 		cli_error(NULL, "cannot write the output");
 		rc = EXIT_IOERR;

@@ -97,4 +97,35 @@ mxd report --from 2026-11-16 --to 2026-11-23 --top 1
 expect_in "$out" "... and 6 more (use --top 0 to see all)" "--top 1"
 if printf '%s' "$out" | grep -q "$(printf '\033')"; then fail "colour in a pipe"; fi
 
+# Global options after the command name, as users type them; a command's
+# own option values are never taken for global options.
+rm -f "$TMP/g.db"
+# run ARGS...: mxdigest without the test's --db; sets $rc
+run() {
+	set +e
+	"$MXDIGEST" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	set -e
+}
+run import --db "$TMP/g.db" "$SAMPLES/google"
+expect_rc 0 "import --db after the command"
+[ -f "$TMP/g.db" ] || fail "import --db: the database is not where --db said"
+run report --db "$TMP/g.db" --from 2026-11-01 --to 2026-12-01 -q \
+	--format json
+expect_rc 0 "report --db ... -q after the command"
+expect_in "$(cat "$TMP/out")" '"schema_version"' "report with --db after the command"
+run report --from 2026-11-01 --to 2026-12-01 --db="$TMP/g.db" \
+	--format email --mail-to ops@example.org --subject -v
+expect_rc 0 "a --subject of -v stays the subject"
+expect_in "$(cat "$TMP/out")" "Subject: -v" "the subject"
+printf 'max_message_size = 1k\n' >"$TMP/small.conf"
+run import -n --config "$TMP/small.conf" "$SAMPLES/google"
+expect_rc 65 "--config after the command is read (1k messages are too large)"
+expect_in "$(cat "$TMP/err")" "exceeds the 1024-byte cap" "the small cap applies"
+run report --help --db /nonexistent/x.db
+expect_rc 0 "report --help needs no database"
+expect_in "$(cat "$TMP/out")" "usage: mxdigest report" "report --help"
+run --db /nonexistent/dir/x.db report --bogus
+expect_rc 64 "a usage error before the store is opened"
+expect_in "$(cat "$TMP/err")" 'unknown option "--bogus"' "said as a usage error"
 finish

@@ -112,6 +112,18 @@ account_key(struct load *l, struct account *a, const char *k, const char *v)
 		{"quarantine_mailbox", offsetof(struct account, quarantine_mailbox)},
 		{"ca_file", offsetof(struct account, ca_file)},
 	};
+	static const struct {
+		const char *key;
+		size_t off;
+		int min, max;
+		const char *unit;
+	} ints[] = {
+		{"port", offsetof(struct account, port), 1, 65535, "a TCP port"},
+		{"timeout", offsetof(struct account, timeout), 1, 3600, "seconds"},
+		/* RFC 2177 §3: IDLE must end before 29 minutes */
+		{"idle_interval", offsetof(struct account, idle_interval), 1, 1740,
+		 "seconds"},
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -126,26 +138,15 @@ account_key(struct load *l, struct account *a, const char *k, const char *v)
 			 "password_file or password_env", a->name);
 		return 0;
 	}
-	if (strcmp(k, "port") == 0) {
-		if (parse_int(v, 1, 65535, &a->port) == 0)
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		if (strcmp(k, ints[i].key) != 0)
+			continue;
+		if (parse_int(v, ints[i].min, ints[i].max,
+			      (int *)(void *)((char *)a + ints[i].off)) == 0)
 			return 1;
-		snprintf(l->error, sizeof(l->error), "[account %s]: bad port \"%s\"",
-			 a->name, v);
-		return 0;
-	}
-	if (strcmp(k, "timeout") == 0) {
-		if (parse_int(v, 1, 3600, &a->timeout) == 0)
-			return 1;
-		snprintf(l->error, sizeof(l->error), "[account %s]: bad timeout "
-			 "\"%s\" (seconds, 1 to 3600)", a->name, v);
-		return 0;
-	}
-	if (strcmp(k, "idle_interval") == 0) {
-		/* RFC 2177 §3: IDLE must end before 29 minutes */
-		if (parse_int(v, 1, 1740, &a->idle_interval) == 0)
-			return 1;
-		snprintf(l->error, sizeof(l->error), "[account %s]: bad idle_interval "
-			 "\"%s\" (seconds, 1 to 1740)", a->name, v);
+		snprintf(l->error, sizeof(l->error), "[account %s]: bad %s \"%s\" "
+			 "(%s, %d to %d)", a->name, k, v, ints[i].unit, ints[i].min,
+			 ints[i].max);
 		return 0;
 	}
 	if (strcmp(k, "max_message_size") == 0) {

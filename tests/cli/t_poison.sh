@@ -60,6 +60,38 @@ while IFS="$tab" read -r name want reason rss secs; do
 	cmp -s "$TMP/raw" "$f" || fail "$name: the raw bytes in quarantine differ from the input"
 done <"$P/poison.tsv"
 
+# All of them at once, three times over, with every worker busy: memory
+# stays within a few budgets, one line per poisoned message (the copies are
+# the same messages: known, counted, not said again).
+mkdir -p "$TMP/all"
+for k in 1 2 3; do
+	for f in "$P"/*; do
+		case $f in *.tsv) ;; *) cp "$f" "$TMP/all/$k-$(basename "$f")" ;; esac
+	done
+done
+rm -f "$DB" "$DB-wal" "$DB-shm"
+set +e
+if [ "$measure" = 1 ]; then
+	/usr/bin/time -f '%M %e' -o "$TMP/time" "$MXDIGEST" --db "$DB" import "$TMP/all" \
+		>"$TMP/out" 2>"$TMP/err"
+else
+	${MXD_WRAPPER:-} "$MXDIGEST" --db "$DB" import "$TMP/all" >"$TMP/out" 2>"$TMP/err"
+fi
+rc=$?
+set -e
+expect_rc 65 "all the poison at once"
+bad=$(awk -F'\t' '$2 != 0' "$P/poison.tsv" | wc -l)
+expect_eq "$(lines "$(cat "$TMP/err")")" "$bad" "one line per poisoned message"
+q=$(sed -n 's/.* \([0-9]*\) quarantined.*/\1/p' "$TMP/out")
+expect_in "$(cat "$TMP/out")" "$q quarantined ($((q * 2)) already in quarantine)" \
+	"the copies recognised"
+if [ "$measure" = 1 ]; then
+	read -r kb wall <<-EOT
+	$(tail -n 1 "$TMP/time")
+	EOT
+	[ "$kb" -le $((256 * 1024)) ] || fail "all at once: peak RSS $kb KiB, more than 256 MiB"
+fi
+
 # The escape sequences of a zip entry name are replaced, not passed on, and
 # do not become a policy domain.
 rm -f "$DB" "$DB-wal" "$DB-shm"

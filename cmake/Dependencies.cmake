@@ -22,6 +22,11 @@ mxd_require(ZLIB      zlib       zlib1g-dev)
 mxd_require(SQLITE    sqlite3    libsqlite3-dev)
 mxd_require(XLSXWRITER xlsxwriter libxlsxwriter-dev)
 mxd_require(INIH      inih       libinih-dev)
+# Debian's libunbound.pc names libevent in Requires.private, and
+# libunbound-dev does not pull libevent-dev in: without it pkg-config
+# says libunbound is missing.
+mxd_require(UNBOUND   libunbound "libunbound-dev and libevent-dev")
+mxd_require(OPENDKIM  opendkim   libopendkim-dev)
 
 # Debian's libetpan.pc links with -specs=/usr/share/dpkg/no-pie-link.specs,
 # which makes binaries non-PIE and fails without libdpkg-perl.  Drop every

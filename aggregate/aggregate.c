@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dkim/dkim.h"
 #include "util/buf.h"
 #include "util/count.h"
 #include "util/hash.h"
@@ -141,6 +142,8 @@ struct build {
 	struct per_report pol;	/* "domain\ntype", "\ntype" of this report */
 	struct per_report fail;	/* result types of this report */
 	struct hmap intern;	/* string -> its copy in the digest's arena */
+	struct agg_report *reports;	/* malloc'd while scanning */
+	size_t n_reports, cap_reports;
 };
 
 static const char *
@@ -225,6 +228,7 @@ build_release(struct build *b)
 	hmap_release(&b->pol.seen);
 	hmap_release(&b->fail.seen);
 	hmap_release(&b->intern);
+	free(b->reports);
 }
 
 static struct org_acc *
@@ -259,9 +263,42 @@ on_report(const struct store_report_row *r, void *ctx)
 	struct org_acc *o;
 	struct agg_day *day;
 
-	/* one row per report */
-	b->d->totals.reports++;
+	struct agg_report *ar;
+	int ignored;
+
+	/* one row per report: the copy that counts */
 	o = org_entry(b, r->org);
+	/* RFC 8460 §3: a report without a valid signature "MUST be ignored" */
+	ignored = b->d->dkim_require && r->dkim != DKIMV_PASS;
+	b->reports = xgrow(b->reports, &b->cap_reports, b->n_reports + 1,
+			   sizeof(*b->reports));
+	ar = &b->reports[b->n_reports++];
+	ar->org = o->o.org;
+	ar->report_id = arena_strdup(&b->d->arena, r->report_id);
+	ar->start = r->start;
+	ar->end = r->end;
+	ar->dkim = r->dkim;
+	ar->dkim_domain = r->dkim_domain ? intern(b, r->dkim_domain) : NULL;
+	ar->dkim_detail = r->dkim_detail ? intern(b, r->dkim_detail) : NULL;
+	ar->ignored = ignored;
+	ar->contents = r->copies;
+	if (r->copies > 1) {
+		o->o.dkim.conflicts++;
+		b->d->totals.dkim.conflicts++;
+	}
+	if (r->dkim == DKIMV_PASS) {
+		o->o.dkim.verified++;
+		b->d->totals.dkim.verified++;
+	} else {
+		o->o.dkim.unverified++;
+		b->d->totals.dkim.unverified++;
+	}
+	if (ignored) {
+		o->o.dkim.ignored++;
+		b->d->totals.dkim.ignored++;
+		return 0;
+	}
+	b->d->totals.reports++;
 	o->o.reports++;
 	if (r->start > o->last_start)
 		o->last_start = r->start;
@@ -684,6 +721,8 @@ static void
 store_filter_of(const struct agg_query *q, int64_t from, int64_t to,
 		struct store_filter *f)
 {
+	memset(f, 0, sizeof(*f));
+	f->dkim_pass = q->dkim_require;
 	f->from = from;
 	f->to = to;
 	f->domain = q->domain;
@@ -714,14 +753,26 @@ scan_window(struct store *s, const struct agg_query *q, int64_t from, int64_t to
 			d->days[i].day = first + (int64_t)i * DAY_SECS;
 	}
 	build_init(b, d, with_days && d->n_days);
+	d->dkim_require = q->dkim_require;
+	d->dkim_off = q->dkim_off;
 	store_filter_of(q, from, to, &f);
-	if (store_scan_reports(s, &f, on_report, b, err) < 0 ||
-	    store_scan_domains(s, &f, on_domain, b, err) < 0 ||
+	/* every report, to count the ignored ones too; the rest only what
+	 * is counted */
+	f.dkim_pass = 0;
+	if (store_scan_reports(s, &f, on_report, b, err) < 0)
+		return -1;
+	f.dkim_pass = q->dkim_require;
+	if (store_scan_domains(s, &f, on_domain, b, err) < 0 ||
 	    store_scan_policies(s, &f, on_policy, b, err) < 0 ||
 	    store_scan_failures(s, &f, on_failure, b, err) < 0)
 		return -1;
 
 	finish_orgs(b);
+	d->n_reports = b->n_reports;
+	d->reports = arena_array(&d->arena, b->n_reports ? b->n_reports : 1,
+				 sizeof(*d->reports));
+	if (b->n_reports)
+		memcpy(d->reports, b->reports, b->n_reports * sizeof(*d->reports));
 	d->results = collect(&d->arena, &b->results, sizeof(*d->results),
 			     &d->n_results);
 	qsort(d->results, d->n_results, sizeof(*d->results), cmp_result);
@@ -980,7 +1031,7 @@ check_alerts(struct agg_digest *d, const struct agg_alert_rules *r)
 	double rate = agg_fail_rate(t->successful, t->failed);
 	char a[32], b[32];
 
-	d->alerts = arena_array(&d->arena, 4, sizeof(char *));
+	d->alerts = arena_array(&d->arena, 8, sizeof(char *));
 	if (r->fail_rate_set && t->failed && rate > r->fail_rate)
 		d->alerts[d->n_alerts++] = arena_printf(&d->arena,
 			"failure rate %.1f%% is above %g%%", rate, r->fail_rate);
@@ -998,6 +1049,17 @@ check_alerts(struct agg_digest *d, const struct agg_alert_rules *r)
 		d->alerts[d->n_alerts++] = arena_printf(&d->arena,
 			"%zu organization%s stopped reporting", d->n_silent,
 			d->n_silent == 1 ? "" : "s");
+	if (r->on_unverified && t->dkim.unverified)
+		d->alerts[d->n_alerts++] = arena_printf(&d->arena,
+			"%s report%s from mail without a valid DKIM signature%s",
+			str_thousands(t->dkim.unverified, a),
+			t->dkim.unverified == 1 ? "" : "s",
+			t->dkim.ignored ? " (ignored)" : "");
+	if (r->on_conflict && t->dkim.conflicts)
+		d->alerts[d->n_alerts++] = arena_printf(&d->arena,
+			"%s report%s in conflict: another copy with other content "
+			"came", str_thousands(t->dkim.conflicts, a),
+			t->dkim.conflicts == 1 ? "" : "s");
 }
 
 int
@@ -1070,6 +1132,8 @@ agg_digest_release(struct agg_digest *d)
 static void
 digest_filter(const struct agg_digest *d, struct store_filter *f)
 {
+	memset(f, 0, sizeof(*f));
+	f->dkim_pass = d->dkim_require;
 	f->from = d->from;
 	f->to = d->to;
 	f->domain = d->f_domain;

@@ -40,6 +40,8 @@ struct agg_alert_rules {
 	uint64_t min_failures;	/* alert when failed sessions >= this (0: off) */
 	int on_new;		/* alert when something is new this window */
 	int on_silent;		/* alert when an organization went silent */
+	int on_unverified;	/* alert when a report's mail did not verify */
+	int on_conflict;	/* alert when a report came in two contents */
 };
 
 struct agg_query {
@@ -48,10 +50,35 @@ struct agg_query {
 	const char *org;
 	const char *mx;
 	struct agg_alert_rules alerts;
+	int dkim_require;	/* count only reports whose mail verified */
+	int dkim_off;		/* dkim = off: verdicts are not shown */
+};
+
+/* DKIM: of the reports in a window, how many came in mail that verified
+ * (pass), that did not (fail, none, temperror, permerror, or a report
+ * file), and, with dkim = require, how many of those were left out of
+ * every count (ignored: they are in no other number); and how many were
+ * stored in more than one content (a conflict: one copy counts). */
+struct agg_dkim {
+	uint64_t verified, unverified, ignored, conflicts;
+};
+
+/* One report of the window: the copy that counts (or would, but for
+ * dkim = require). */
+struct agg_report {
+	const char *org;
+	const char *report_id;
+	int64_t start, end;
+	int dkim;		/* enum dkimv_result of its mail, -1: none taken */
+	const char *dkim_domain;	/* d= that passed, or NULL */
+	const char *dkim_detail;	/* why not, or NULL */
+	int ignored;		/* not counted: dkim = require */
+	unsigned contents;	/* > 1: in conflict */
 };
 
 struct agg_totals {
 	uint64_t reports;
+	struct agg_dkim dkim;
 	uint64_t organizations;
 	uint64_t successful;
 	uint64_t failed;
@@ -68,7 +95,8 @@ struct agg_day {
 
 struct agg_org {
 	const char *org;
-	uint64_t reports;
+	uint64_t reports;	/* counted (not the ignored ones) */
+	struct agg_dkim dkim;
 	uint64_t successful, failed;
 	uint64_t prev_reports, prev_successful, prev_failed;
 	int new_failures;	/* failures now, none in the four windows before */
@@ -165,6 +193,8 @@ struct agg_digest {
 	int64_t prev_from, prev_to;	/* the previous window, same length */
 	int64_t hist_from;		/* "new" compares with [hist_from, from) */
 	int has_history;	/* the store holds reports from before `from` */
+	int dkim_require;	/* counts are of verified reports only */
+	int dkim_off;		/* the DKIM state is not of interest */
 	const char *f_domain, *f_org, *f_mx;	/* the filters, or NULL */
 
 	struct agg_totals totals;
@@ -195,6 +225,8 @@ struct agg_digest {
 	size_t n_silent;
 	struct agg_qitem *quarantine;	/* oldest first */
 	size_t n_quarantine;
+	struct agg_report *reports;	/* of the window, by start */
+	size_t n_reports;
 
 	const char **alerts;	/* one line each, e.g. "failure rate 14.0% is above 5%" */
 	size_t n_alerts;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "cli/config.h"
+#include "dkim/dkim.h"
 #include "store/ingest.h"
 #include "util/err.h"
 
@@ -77,7 +78,21 @@ struct cli {
 				 * run without a database) */
 	struct parse_limits lim;	/* the parser's, from the configuration */
 	int dry;		/* the command's -n was given */
+	enum dkim_mode dkim_opt;	/* --dkim, or DKIM_MODE_UNSET */
+	struct dns *dns;	/* made by cli_verifier(), freed by main() */
+	struct dkimv *dkimv;
 };
+
+/* --dkim=MODE of fetch, import, reparse and report: CLI_OPT_DKIM. */
+#define CLI_OPT_DKIM 0x1000
+#define CLI_DKIM_OPTION {"dkim", required_argument, NULL, CLI_OPT_DKIM}
+/* Takes --dkim's value: 0, or EXIT_USAGE after the usage line. */
+int cli_dkim_option(struct cli *c, const char *value);
+/* --dkim, else the configuration's dkim, else report. */
+enum dkim_mode cli_dkim_mode(const struct cli *c);
+/* The DKIM verifier for this run, with the resolver of the configuration
+ * (made once; NULL in *out when the mode is off): 0 or an exit status. */
+int cli_verifier(struct cli *c, struct dkimv **out);
 
 /*
  * getopt_long over the command's options, with -h/--help: returns the
@@ -140,7 +155,7 @@ unsigned cli_worker_threads(void);
 int cli_use_color(FILE *f, const char *mode);
 
 extern const struct cli_command cli_fetch, cli_import, cli_quarantine,
-	cli_reparse, cli_report;
+	cli_reparse, cli_report, cli_reverify;
 /* Re-reads stored messages (reparse, quarantine retry) of a store opened
  * for writing. */
 int reparse_run(struct cli *c, struct store *s, int quarantine_only);

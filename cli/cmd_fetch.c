@@ -37,7 +37,7 @@
 #define BACKOFF_MAX 300			/* seconds between reconnections, at most */
 
 static const char fetch_help[] =
-	"usage: mxdigest fetch [-n] [--watch] [--insecure] [ACCOUNT]\n"
+	"usage: mxdigest fetch [-n] [--watch] [--dkim=MODE] [--insecure] [ACCOUNT]\n"
 	"\n"
 	"Fetches new report mails from the IMAP accounts of the configuration\n"
 	"(every [account] section, or only ACCOUNT) into the database.  The\n"
@@ -47,6 +47,8 @@ static const char fetch_help[] =
 	"stored.  See mxdigest.conf(5) for the [account] keys.\n"
 	"\n"
 	"  -n, --dry-run   fetch and parse, store and move nothing\n"
+	"      --dkim=MODE verify DKIM signatures (report, require) or not (off);\n"
+	"                  default: the configuration's dkim, else report\n"
 	"  -w, --watch     stay connected and fetch new mail as it arrives (IMAP\n"
 	"                  IDLE); one account; SIGINT or SIGTERM ends it cleanly\n"
 	"      --insecure  do not verify the TLS certificate (for tests only)\n"
@@ -67,6 +69,7 @@ struct fetch {
 	struct store *s;		/* NULL in a dry run without a database */
 	int dry, watch, insecure;
 	struct parse_limits lim;
+	struct dkimv *dkim;		/* NULL: dkim = off */
 
 	/* the account being fetched */
 	struct account_plan p;
@@ -675,6 +678,7 @@ fetch_account(struct fetch *f, const struct account *a)
 	/* flushed by run_batch() only, with the sync state */
 	f->g = ingest_new(f->s, &f->lim, (unsigned)-1, cli_worker_threads(),
 			  on_event, f);
+	ingest_set_dkim(f->g, f->dkim);
 	if (f->dry)
 		ingest_set_dry_run(f->g);
 	snprintf(f->prefix, sizeof(f->prefix), "%s/%s/", a->name, f->p.mailbox);
@@ -728,6 +732,7 @@ worse(int a, int b)
 }
 
 static const struct option fetch_opts[] = {
+	CLI_DKIM_OPTION,
 	{"dry-run", no_argument, NULL, 'n'},
 	{"insecure", no_argument, NULL, 'I'},
 	{"watch", no_argument, NULL, 'w'},
@@ -751,6 +756,10 @@ cmd_fetch(struct cli *c, int argc, char **argv)
 		case 'n': f.dry = 1; break;
 		case 'w': f.watch = 1; break;
 		case 'I': f.insecure = 1; break;
+		case CLI_OPT_DKIM:
+			if (cli_dkim_option(c, optarg))
+				return EXIT_USAGE;
+			break;
 		}
 	}
 	if (ch != -1)
@@ -787,7 +796,7 @@ cmd_fetch(struct cli *c, int argc, char **argv)
 
 	/* for writing, or in a dry run read-only if there is a database
 	 * (NULL if not: then everything looks new) */
-	if ((rc = cli_store(c)))
+	if ((rc = cli_store(c)) || (rc = cli_verifier(c, &f.dkim)))
 		return rc;
 	f.s = c->store;
 	for (i = 0; i < c->cfg.n_accounts; i++) {

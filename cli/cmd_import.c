@@ -16,7 +16,7 @@
 #define READ_CAP ((size_t)256 << 20)
 
 static const char import_help[] =
-	"usage: mxdigest import [-n] PATH... | -\n"
+	"usage: mxdigest import [-n] [--dkim=MODE] PATH... | -\n"
 	"\n"
 	"Reads TLS-RPT reports into the database: mail files (.eml), raw .json\n"
 	"and .json.gz reports, directories (recursively), Maildir folders (cur/\n"
@@ -25,6 +25,8 @@ static const char import_help[] =
 	"read are kept in quarantine (mxdigest quarantine list).\n"
 	"\n"
 	"  -n, --dry-run   parse and report, store nothing\n"
+	"      --dkim=MODE verify DKIM signatures (report, require) or not (off);\n"
+	"                  default: the configuration's dkim, else report\n"
 	"  -h, --help      this help\n"
 	"\n"
 	"Exit status: 0 all read, 65 some inputs quarantined or unreadable,\n"
@@ -76,6 +78,7 @@ on_read_error(const char *source, const char *reason, void *ctx)
 }
 
 static const struct option import_opts[] = {
+	CLI_DKIM_OPTION,
 	{"dry-run", no_argument, NULL, 'n'},
 	{NULL, 0, NULL, 0},
 };
@@ -86,23 +89,28 @@ cmd_import(struct cli *c, int argc, char **argv)
 	struct import_ctx x;
 	struct fetch_local_opts fo;
 	const struct ingest_stats *st;
+	struct dkimv *dkim;
 	int ch, i, rc = EXIT_OK;
 
 	memset(&x, 0, sizeof(x));
 	x.c = c;
-	while ((ch = cli_getopt(c, argc, argv)) >= 0)
+	while ((ch = cli_getopt(c, argc, argv)) >= 0) {
 		if (ch == 'n')
 			x.dry = 1;
+		else if (ch == CLI_OPT_DKIM && cli_dkim_option(c, optarg))
+			return EXIT_USAGE;
+	}
 	if (ch != -1)
 		return cli_opt_exit(ch);
 	if (optind >= argc)
 		return cli_usage("import", "no input given (a path, or - for "
 				 "standard input)");
 	/* for writing, or read-only (or none) for a dry run */
-	if ((rc = cli_store(c)))
+	if ((rc = cli_store(c)) || (rc = cli_verifier(c, &dkim)))
 		return rc;
 	x.g = ingest_new(c->store, &c->lim, IMPORT_BATCH, cli_worker_threads(),
 			 on_event, &x);
+	ingest_set_dkim(x.g, dkim);
 	if (x.dry)
 		ingest_set_dry_run(x.g);
 	progress_init(&x.prog, "import", !c->quiet);

@@ -1,7 +1,8 @@
 /*
  * cmd_reparse.c — `mxdigest reparse`: read every stored message again with
  * this version's parser (after an upgrade that reads more senders' quirks,
- * or to retry the quarantine).
+ * or to retry the quarantine); `mxdigest reverify`: verify the DKIM
+ * signatures of stored mails that have no verdict yet.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,17 +11,38 @@
 #include "util/strutil.h"
 
 static const char reparse_help[] =
-	"usage: mxdigest reparse [--quarantine-only]\n"
+	"usage: mxdigest reparse [--quarantine-only] [--dkim=MODE]\n"
 	"\n"
 	"Reads every stored message again with the current parser: the raw bytes\n"
 	"of each message that brought a report or was quarantined are kept, so a\n"
 	"newer mxdigest can re-read them.  Reports are updated, quarantined\n"
 	"messages that can now be read move into the reports, and nothing is\n"
-	"counted twice.  One summary line says what changed.\n"
+	"counted twice.  One summary line says what changed.  Mails that have\n"
+	"no DKIM verdict yet (see mxdigest reverify) get one, unless MODE is off.\n"
 	"\n"
 	"  --quarantine-only  re-read only the quarantined messages (the same as\n"
 	"                     `mxdigest quarantine retry`)\n"
+	"  --dkim=MODE        report, require: verify mails without a verdict;\n"
+	"                     off: look nothing up (default: the configuration)\n"
 	"  -h, --help         this help\n";
+
+static const char reverify_help[] =
+	"usage: mxdigest reverify [--all] [--dkim=MODE]\n"
+	"\n"
+	"Verifies again the DKIM signatures of stored report mails that have no\n"
+	"verdict yet: a key lookup that failed (temperror), mail fetched with\n"
+	"dkim = off, or a database from before verdicts.  Verdicts are taken\n"
+	"when mail arrives and kept (signatures expire, so a later check can fail\n"
+	"for that alone): a pass is never replaced.  Which copy of a report in\n"
+	"conflict counts is decided again.  One summary line says what was found.\n"
+	"\n"
+	"  -a, --all         also mails whose verdict is fail, none or permerror\n"
+	"                    (only a pass replaces those)\n"
+	"      --dkim=MODE   report or require (off, from the configuration,\n"
+	"                    would look nothing up)\n"
+	"  -h, --help        this help\n"
+	"\n"
+	"Exit status: 0 done, 75 some mails still have no verdict (temperror).\n";
 
 struct reparse_ctx {
 	struct cli *c;
@@ -64,8 +86,14 @@ reparse_run(struct cli *c, struct store *s, int quarantine_only)
 	struct mxd_err err;
 	char a[32], b[32], d[32], e[32], f[32], g[32];
 
+	struct dkimv *dkim;
+	int rc;
+
+	if ((rc = cli_verifier(c, &dkim)))
+		return rc;
 	mxd_err_clear(&err);
-	if (store_reparse(s, &c->lim, quarantine_only, on_event, &x, &st, &err) < 0)
+	if (store_reparse(s, &c->lim, quarantine_only, dkim, on_event, &x, &st,
+			  &err) < 0)
 		return cli_fail(&err);
 	if (!c->quiet) {
 		printf("%s message%s re-read: %s report%s unchanged, %s updated, "
@@ -82,12 +110,16 @@ reparse_run(struct cli *c, struct store *s, int quarantine_only)
 			printf(", %s now duplicates", str_thousands(st.dropped, a));
 		if (st.not_reports)
 			printf(", %s not a report", str_thousands(st.not_reports, a));
+		if (st.verified)
+			printf(", %s DKIM verdict%s taken", str_thousands(st.verified, a),
+			       st.verified == 1 ? "" : "s");
 		putchar('\n');
 	}
 	return st.quarantined ? EXIT_DATAERR : EXIT_OK;
 }
 
 static const struct option reparse_opts[] = {
+	CLI_DKIM_OPTION,
 	{"quarantine-only", no_argument, NULL, 'Q'},
 	{NULL, 0, NULL, 0},
 };
@@ -97,9 +129,12 @@ cmd_reparse(struct cli *c, int argc, char **argv)
 {
 	int ch, qonly = 0;
 
-	while ((ch = cli_getopt(c, argc, argv)) >= 0)
+	while ((ch = cli_getopt(c, argc, argv)) >= 0) {
 		if (ch == 'Q')
 			qonly = 1;
+		else if (ch == CLI_OPT_DKIM && cli_dkim_option(c, optarg))
+			return EXIT_USAGE;
+	}
 	if (ch != -1)
 		return cli_opt_exit(ch);
 	if (optind < argc)
@@ -117,4 +152,80 @@ const struct cli_command cli_reparse = {
 	.help = reparse_help,
 	.shortopts = "",
 	.opts = reparse_opts,
+};
+
+static void
+on_verdict(void *ctx, const char *source, const struct dkimv_verdict *v,
+	   int taken)
+{
+	struct cli *c = ctx;
+
+	if (v->result == DKIMV_PASS) {
+		if (c->verbose > 0)
+			cli_error(source, "DKIM pass (d=%s, s=%s)", v->domain,
+				  v->selector);
+	} else if (c->verbose > 0 || (v->result == DKIMV_TEMPERROR && !c->quiet)) {
+		cli_error(source, "DKIM %s%s: %s", dkimv_result_name(v->result),
+			  taken ? "" : " (the stored verdict stays)", v->detail);
+	}
+}
+
+static const struct option reverify_opts[] = {
+	CLI_DKIM_OPTION,
+	{"all", no_argument, NULL, 'a'},
+	{NULL, 0, NULL, 0},
+};
+
+static int
+cmd_reverify(struct cli *c, int argc, char **argv)
+{
+	struct reverify_stats st;
+	struct dkimv *dkim;
+	struct mxd_err err;
+	char n[32], k[32];
+	int ch, all = 0, i, first = 1;
+
+	while ((ch = cli_getopt(c, argc, argv)) >= 0) {
+		if (ch == 'a')
+			all = 1;
+		else if (ch == CLI_OPT_DKIM && cli_dkim_option(c, optarg))
+			return EXIT_USAGE;
+	}
+	if (ch != -1)
+		return cli_opt_exit(ch);
+	if (optind < argc)
+		return cli_usage("reverify", "unexpected argument \"%s\"",
+				 argv[optind]);
+	if (cli_dkim_mode(c) == DKIM_MODE_OFF)
+		return cli_usage("reverify", "dkim = off: nothing would be looked up "
+				 "(give --dkim=report)");
+	if ((ch = cli_store(c)) || (ch = cli_verifier(c, &dkim)))
+		return ch;
+	mxd_err_clear(&err);
+	if (store_reverify(c->store, dkim, all, on_verdict, c, &st, &err) < 0)
+		return cli_fail(&err);
+	if (!c->quiet) {
+		printf("%s mail%s verified", str_thousands(st.checked, n),
+		       st.checked == 1 ? "" : "s");
+		for (i = 0; i < DKIMV_RESULTS; i++) {
+			if (!st.results[i])
+				continue;
+			printf("%s %s %s", first ? ":" : ",",
+			       str_thousands(st.results[i], n), dkimv_result_name(i));
+			first = 0;
+		}
+		printf("; %s verdict%s stored\n", str_thousands(st.changed, k),
+		       st.changed == 1 ? "" : "s");
+	}
+	return st.results[DKIMV_TEMPERROR] ? EXIT_TEMPFAIL : EXIT_OK;
+}
+
+const struct cli_command cli_reverify = {
+	.name = "reverify",
+	.fn = cmd_reverify,
+	.needs = NEEDS_STORE_WRITE,
+	.summary = "verify the DKIM signatures of stored mails without a verdict",
+	.help = reverify_help,
+	.shortopts = "a",
+	.opts = reverify_opts,
 };

@@ -29,7 +29,8 @@ static const char report_help[] =
 	"                       [--top N] [--color auto|always|never]\n"
 	"                       [--mail-to ADDR [--mail-from ADDR] [--subject TEXT]]\n"
 	"                       [--fail-rate PCT] [--min-failures N]\n"
-	"                       [--alert-on new|silent] [--quiet-if-clean]\n"
+	"                       [--alert-on new,silent,unverified,conflict]\n"
+	"                       [--quiet-if-clean] [--dkim=MODE]\n"
 	"\n"
 	"Prints the digest of the reports whose date range starts in a window\n"
 	"(UTC, start included, end excluded), compared with the window before.\n"
@@ -55,8 +56,13 @@ static const char report_help[] =
 	"  --subject TEXT    email: the subject (default: made from the digest)\n"
 	"  --fail-rate PCT   alert when the failure rate is above PCT percent\n"
 	"  --min-failures N  alert when at least N sessions failed\n"
-	"  --alert-on WHAT   alert on new failures (new) or on organizations that\n"
-	"                    stopped reporting (silent); comma-separated\n"
+	"  --alert-on WHAT   alert on new failures (new), organizations that\n"
+	"                    stopped reporting (silent), reports whose mail has no\n"
+	"                    valid DKIM signature (unverified) or that came in two\n"
+	"                    contents (conflict); comma-separated\n"
+	"  --dkim=MODE       report: count every report, show its DKIM state;\n"
+	"                    require: count only reports whose mail verified (RFC\n"
+	"                    8460); off: as report (default: the configuration)\n"
 	"  --quiet-if-clean  print nothing when no alert threshold is crossed\n"
 	"  -h, --help        this help\n"
 	"\n"
@@ -130,6 +136,10 @@ parse_alert_on(const char *spec, struct agg_alert_rules *r)
 			r->on_new = 1;
 		else if (strcmp(tok, "silent") == 0)
 			r->on_silent = 1;
+		else if (strcmp(tok, "unverified") == 0)
+			r->on_unverified = 1;
+		else if (strcmp(tok, "conflict") == 0)
+			r->on_conflict = 1;
 		else
 			rc = -1;
 	}
@@ -207,6 +217,7 @@ struct report_args {
 };
 
 static const struct option report_opts[] = {
+	CLI_DKIM_OPTION,
 	{"alert-on", required_argument, NULL, OPT_ALERT_ON},
 	{"by", required_argument, NULL, OPT_BY},
 	{"color", required_argument, NULL, OPT_COLOR},
@@ -280,8 +291,13 @@ report_parse(struct cli *c, struct report_args *a, int argc, char **argv)
 			break;
 		case OPT_ALERT_ON:
 			if (parse_alert_on(optarg, al) < 0)
-				return cli_usage("report", "--alert-on takes new or "
-						 "silent, not \"%s\"", optarg);
+				return cli_usage("report", "--alert-on takes new, "
+						 "silent, unverified or conflict, "
+						 "not \"%s\"", optarg);
+			break;
+		case CLI_OPT_DKIM:
+			if (cli_dkim_option(c, optarg))
+				return EXIT_USAGE;
 			break;
 		}
 	}
@@ -338,7 +354,8 @@ report_check(struct report_args *a)
 		return cli_usage("report", "--format %s writes a binary file: give "
 				 "-o FILE", a->format);
 	if (a->quiet_clean && !al->fail_rate_set && !al->min_failures &&
-	    !al->on_new && !al->on_silent)
+	    !al->on_new && !al->on_silent && !al->on_unverified &&
+	    !al->on_conflict)
 		return cli_usage("report", "--quiet-if-clean needs a threshold "
 				 "(--fail-rate, --min-failures or --alert-on)");
 	if ((rc = window(&a->w, a->now, &a->q)))
@@ -373,6 +390,8 @@ report_run(struct cli *c, struct report_args *a)
 	mxd_err_clear(&err);
 	if ((rc = cli_store(c)))
 		return rc;
+	a->q.dkim_require = cli_dkim_mode(c) == DKIM_MODE_REQUIRE;
+	a->q.dkim_off = cli_dkim_mode(c) == DKIM_MODE_OFF;
 	if (agg_build(c->store, &a->q, &d, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;

@@ -201,6 +201,49 @@ cli_open_store_for(struct cli *c, int dry, struct store **out)
 }
 
 int
+cli_dkim_option(struct cli *c, const char *value)
+{
+	c->dkim_opt = config_dkim_mode(value);
+	if (c->dkim_opt == DKIM_MODE_UNSET)
+		return cli_usage(c->cmd->name, "--dkim takes require, report or "
+				 "off, not \"%s\"", value);
+	return 0;
+}
+
+enum dkim_mode
+cli_dkim_mode(const struct cli *c)
+{
+	if (c->dkim_opt != DKIM_MODE_UNSET)
+		return c->dkim_opt;
+	if (c->cfg.dkim != DKIM_MODE_UNSET)
+		return c->cfg.dkim;
+	return DKIM_MODE_REPORT;
+}
+
+int
+cli_verifier(struct cli *c, struct dkimv **out)
+{
+	struct dns_opts o;
+	struct mxd_err err;
+
+	*out = NULL;
+	if (cli_dkim_mode(c) == DKIM_MODE_OFF)
+		return 0;
+	if (!c->dkimv) {
+		memset(&o, 0, sizeof(o));
+		o.resolver = c->cfg.resolver;
+		o.timeout_ms = c->cfg.dns_timeout * 1000;
+		o.stop = c->interrupted;
+		mxd_err_clear(&err);
+		if (dns_open(&o, &c->dns, &err) < 0 ||
+		    dkimv_new(c->dns, &c->dkimv, &err) < 0)
+			return cli_fail(&err);
+	}
+	*out = c->dkimv;
+	return 0;
+}
+
+int
 cli_store(struct cli *c)
 {
 	if (c->store)
@@ -242,6 +285,29 @@ cli_worker_threads(void)
 	return n > 8 ? 8 : (unsigned)n;
 }
 
+/* "; DKIM: 10 pass, 2 temperror" over the reports stored, when anything
+ * was verified. */
+static void
+dkim_summary(const struct ingest_stats *st)
+{
+	static const enum dkimv_result order[] = {
+		DKIMV_PASS, DKIMV_FAIL, DKIMV_NONE, DKIMV_TEMPERROR,
+		DKIMV_PERMERROR,
+	};
+	char n[32];
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (!st->dkim[order[i]])
+			continue;
+		printf("%s %s %s", first ? "; DKIM:" : ",",
+		       str_thousands(st->dkim[order[i]], n),
+		       dkimv_result_name(order[i]));
+		first = 0;
+	}
+}
+
 void
 cli_ingest_summary(const char *label, const char *verb, int mb,
 		   const struct ingest_stats *st)
@@ -261,6 +327,10 @@ cli_ingest_summary(const char *label, const char *verb, int mb,
 	if (st->already_quarantined)
 		printf(" (%s already in quarantine)",
 		       str_thousands(st->already_quarantined, a));
+	if (st->conflicts)
+		printf(", %s in conflict with a stored report (both kept)",
+		       str_thousands(st->conflicts, a));
+	dkim_summary(st);
 }
 
 void
@@ -271,12 +341,14 @@ cli_ingest_event(const struct cli *c, struct progress *p, enum ingest_event ev,
 	static const int level[] = {
 		[INGEST_REPORT] = 3,
 		[INGEST_DUPLICATE] = 2,
+		[INGEST_CONFLICT] = 0,
 		[INGEST_NOT_REPORT] = 1,
 		[INGEST_QUARANTINED] = 0,
 		[INGEST_ALREADY_QUARANTINED] = 1,
 	};
 
-	if (c->verbose < level[ev] || (c->quiet && ev != INGEST_QUARANTINED))
+	if (c->verbose < level[ev] ||
+	    (c->quiet && ev != INGEST_QUARANTINED && ev != INGEST_CONFLICT))
 		return;
 	progress_clear(p);
 	switch (ev) {
@@ -288,6 +360,9 @@ cli_ingest_event(const struct cli *c, struct progress *p, enum ingest_event ev,
 		break;
 	case INGEST_DUPLICATE:
 		cli_error(source, "duplicate report");
+		break;
+	case INGEST_CONFLICT:
+		cli_error(source, "%s", detail);
 		break;
 	case INGEST_NOT_REPORT:
 		cli_error(source, "not a TLS-RPT report, skipped");

@@ -179,6 +179,25 @@ handler(void *user, const char *section, const char *k, const char *v)
 				 "bad max_message_size \"%s\"", v);
 			return 0;
 		}
+		if (strcmp(k, "resolver") == 0) {
+			free(l->cfg->resolver);
+			l->cfg->resolver = xstrdup(v);
+			return 1;
+		}
+		if (strcmp(k, "dns_timeout") == 0) {
+			if (parse_int(v, 1, 300, &l->cfg->dns_timeout) == 0)
+				return 1;
+			snprintf(l->error, sizeof(l->error), "bad dns_timeout \"%s\" "
+				 "(seconds, 1 to 300)", v);
+			return 0;
+		}
+		if (strcmp(k, "dkim") == 0) {
+			if ((l->cfg->dkim = config_dkim_mode(v)) != DKIM_MODE_UNSET)
+				return 1;
+			snprintf(l->error, sizeof(l->error), "dkim \"%s\": use require, "
+				 "report or off", v);
+			return 0;
+		}
 		if (strcmp(k, "max_report_size") == 0) {
 			if (parse_size(v, &l->cfg->max_report_size) == 0)
 				return 1;
@@ -197,6 +216,18 @@ handler(void *user, const char *section, const char *k, const char *v)
 	}
 	snprintf(l->error, sizeof(l->error), "unknown section [%s]", section);
 	return 0;
+}
+
+enum dkim_mode
+config_dkim_mode(const char *s)
+{
+	if (strcmp(s, "require") == 0)
+		return DKIM_MODE_REQUIRE;
+	if (strcmp(s, "report") == 0)
+		return DKIM_MODE_REPORT;
+	if (strcmp(s, "off") == 0)
+		return DKIM_MODE_OFF;
+	return DKIM_MODE_UNSET;
 }
 
 /* True when some account has a command that the shell runs. */
@@ -233,6 +264,7 @@ config_load(const char *path, struct config *cfg, struct mxd_err *err)
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->dkim = DKIM_MODE_UNSET;
 	memset(&l, 0, sizeof(l));
 	l.cfg = cfg;
 	if (!p)
@@ -294,6 +326,7 @@ config_release(struct config *cfg)
 	}
 	free(cfg->accounts);
 	free(cfg->database);
+	free(cfg->resolver);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -4,7 +4,7 @@
  * --config FILE.  See mxdigest.conf(5).
  *
  * Top-level keys (or [general]): database, max_message_size,
- * max_report_size.
+ * max_report_size, dkim, resolver, dns_timeout.
  * [account NAME] sections describe IMAP accounts.
  * A struct config owns its strings; config_release() frees them.
  */
@@ -36,9 +36,16 @@ struct account {
 	int line;		/* where the section starts, for messages */
 };
 
+/* dkim = require | report | off (mxdigest.conf(5)) */
+enum dkim_mode { DKIM_MODE_UNSET = -1, DKIM_MODE_OFF, DKIM_MODE_REPORT,
+		 DKIM_MODE_REQUIRE };
+
 struct config {
 	char *path;		/* the file read, or NULL */
 	char *database;
+	char *resolver;		/* ADDR[:PORT], or NULL: the system's */
+	int dns_timeout;	/* seconds; 0: the default */
+	enum dkim_mode dkim;
 	size_t max_message_size;	/* 0: default */
 	size_t max_report_size;		/* 0: default */
 	struct account *accounts;
@@ -54,6 +61,8 @@ struct config {
  */
 int config_load(const char *path, struct config *cfg, struct mxd_err *err);
 void config_release(struct config *cfg);
+/* "require", "report", "off": the mode, or DKIM_MODE_UNSET. */
+enum dkim_mode config_dkim_mode(const char *s);
 /* ~/ expanded; malloc'd. */
 char *config_expand_path(const char *p);
 

@@ -20,6 +20,7 @@ static volatile int interrupted;
 
 static const struct cli_command *const commands[] = {
 	&cli_fetch, &cli_import, &cli_quarantine, &cli_reparse, &cli_report,
+	&cli_reverify,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -259,6 +260,7 @@ main(int argc, char **argv)
 
 	setlocale(LC_CTYPE, "");
 	memset(&c, 0, sizeof(c));
+	c.dkim_opt = DKIM_MODE_UNSET;
 	memset(&g, 0, sizeof(g));
 	c.interrupted = &interrupted;
 	opterr = 0;
@@ -338,6 +340,8 @@ main(int argc, char **argv)
 	opterr = 0;
 	rc = cmd->fn(&c, cargc, argv);
 	store_close(c.store);	/* opened by cli_store() */
+	dkimv_free(c.dkimv);	/* made by cli_verifier() */
+	dns_close(c.dns);
 	if (fflush(stdout) != 0 && rc == EXIT_OK) {
 		cli_error(NULL, "cannot write the output");
 		rc = EXIT_IOERR;

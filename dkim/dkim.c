@@ -44,13 +44,19 @@ struct check {
 };
 
 static const char *const result_names[DKIMV_RESULTS] = {
-	"none", "pass", "fail", "temperror", "permerror", "skipped",
+	"none", "pass", "fail", "temperror", "permerror", "skipped", "file",
 };
 
 const char *
 dkimv_result_name(enum dkimv_result r)
 {
 	return (unsigned)r < DKIMV_RESULTS ? result_names[r] : "?";
+}
+
+int
+dkimv_pending(int result)
+{
+	return result < 0 || result == DKIMV_TEMPERROR || result == DKIMV_SKIPPED;
 }
 
 int
@@ -302,11 +308,22 @@ add_detail(struct dkimv_verdict *out, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Signature errors that mean the signature cannot be read at all. */
+/*
+ * Errors that say nothing against the mail, only that it cannot be
+ * checked: the signature cannot be read, or its key is missing, revoked,
+ * not for mail or unreadable (RFC 8601 permerror).  A signature that
+ * verifies wrong, expired, or uses a key too small fails instead.
+ */
 static int
-syntax_error(int e)
+perm_error(int e)
 {
 	switch (e) {
+	case DKIM_SIGERROR_NOKEY: case DKIM_SIGERROR_DNSSYNTAX:
+	case DKIM_SIGERROR_MULTIREPLY: case DKIM_SIGERROR_KEYVERSION:
+	case DKIM_SIGERROR_KEYUNKNOWNHASH: case DKIM_SIGERROR_NOTEMAILKEY:
+	case DKIM_SIGERROR_KEYTYPEMISSING: case DKIM_SIGERROR_KEYTYPEUNKNOWN:
+	case DKIM_SIGERROR_KEYREVOKED: case DKIM_SIGERROR_KEYDECODE:
+	case DKIM_SIGERROR_MISSING_V: case DKIM_SIGERROR_EMPTY_V:
 	case DKIM_SIGERROR_VERSION: case DKIM_SIGERROR_DOMAIN:
 	case DKIM_SIGERROR_TIMESTAMPS: case DKIM_SIGERROR_INVALID_HC:
 	case DKIM_SIGERROR_INVALID_BC: case DKIM_SIGERROR_MISSING_A:
@@ -330,7 +347,7 @@ static void
 judge(struct check *c, DKIM *d, struct dkimv_verdict *out)
 {
 	DKIM_SIGINFO **sigs = NULL;
-	int nsigs = 0, i, temp = 0, syntax = 0, other = 0;
+	int nsigs = 0, i, temp = 0, perm = 0, other = 0;
 
 	if (dkim_getsiglist(d, &sigs, &nsigs) != DKIM_STAT_OK || nsigs == 0) {
 		out->result = DKIMV_PERMERROR;
@@ -368,14 +385,15 @@ judge(struct check *c, DKIM *d, struct dkimv_verdict *out)
 			add_detail(out, "d=%s s=%s: %s", sd, ss, k->why);
 			temp++;
 		} else if (k && k->why[0]) {
+			/* no key: NXDOMAIN, no TXT, several records */
 			add_detail(out, "d=%s s=%s: %s", sd, ss, k->why);
-			other++;
+			perm++;
 		} else if (dkim_sig_getbh(s) == DKIM_SIGBH_MISMATCH) {
 			add_detail(out, "d=%s: the body changed after signing", sd);
 			other++;
-		} else if (syntax_error(e)) {
-			add_detail(out, "d=%s: %s", sd, dkim_sig_geterrorstr(e));
-			syntax++;
+		} else if (perm_error(e)) {
+			add_detail(out, "d=%s s=%s: %s", sd, ss, dkim_sig_geterrorstr(e));
+			perm++;
 		} else {
 			add_detail(out, "d=%s: %s", sd, e > 0 ? dkim_sig_geterrorstr(e)
 						      : "signature not verified");
@@ -384,8 +402,10 @@ judge(struct check *c, DKIM *d, struct dkimv_verdict *out)
 	}
 	if (out->result == DKIMV_PASS)
 		return;
+	/* with several signatures: pass, else temperror (ask again), else
+	 * fail, else permerror */
 	out->result = temp ? DKIMV_TEMPERROR : other ? DKIMV_FAIL
-		      : syntax ? DKIMV_PERMERROR : DKIMV_FAIL;
+		      : perm ? DKIMV_PERMERROR : DKIMV_FAIL;
 }
 
 void

@@ -10,7 +10,8 @@
  * reporter.example, never by example or by another domain): that is what
  * makes a report "by the reporting domain".  Keys with s=tlsrpt, which
  * RFC 8460 §3 recommends for report keys, are accepted (libopendkim alone
- * refuses them as not e-mail keys).
+ * refuses them as not e-mail keys).  With several signatures the verdict
+ * is the best: pass, temperror, fail, permerror.
  *
  * The verdict is taken when the mail arrives and kept: signatures expire
  * (Google's carry x= seven days after t=), so a later check would fail for
@@ -31,14 +32,22 @@
 enum dkimv_result {
 	DKIMV_NONE,		/* no DKIM-Signature at all */
 	DKIMV_PASS,		/* a signature by the reporting domain verified */
-	DKIMV_FAIL,		/* signatures, none of them good for the report */
+	DKIMV_FAIL,		/* a signature did not verify (changed, expired),
+				 * has l=, or is not by the reporting domain */
 	DKIMV_TEMPERROR,	/* a key could not be looked up: ask again */
-	DKIMV_PERMERROR,	/* signatures that cannot be read at all */
-	DKIMV_SKIPPED,		/* not looked at (dkim = off, or not a mail) */
+	DKIMV_PERMERROR,	/* none can be checked: no key (NXDOMAIN, no
+				 * TXT), key revoked or not for mail, or a
+				 * signature that cannot be read */
+	DKIMV_SKIPPED,		/* not looked at (dkim = off) */
+	DKIMV_FILE,		/* a report file: no mail, nothing to verify */
 };
-#define DKIMV_RESULTS 6
+#define DKIMV_RESULTS 7
 
-/* "none", "pass", "fail", "temperror", "permerror", "skipped" */
+/* True when a mail with this stored result (-1: none stored) still
+ * waits for a verdict: none stored, temperror, skipped. */
+int dkimv_pending(int result);
+
+/* "none", "pass", "fail", "temperror", "permerror", "skipped", "file" */
 const char *dkimv_result_name(enum dkimv_result r);
 /* The result named so, or -1. */
 int dkimv_result_parse(const char *name);

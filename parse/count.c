@@ -21,6 +21,7 @@
 #include "parse/parse.h"
 #include "util/buf.h"
 #include "util/count.h"
+#include "util/sha256.h"
 #include "util/xalloc.h"
 
 static int
@@ -206,4 +207,79 @@ tlsrpt_count(struct tlsrpt *r, struct arena *a)
 	int d = count_domains(r, a), f = count_failures(r, a);
 
 	return d < 0 || f < 0 ? -1 : 0;
+}
+
+/*
+ * The content digest: every field read from the report, in order, each
+ * with its length (a NULL string apart from ""), so that two reports that
+ * say the same thing in other bytes (white space, key order, gzip) have one
+ * digest and two that differ in anything they say do not.
+ */
+static void
+dig_str(struct sha256 *c, const char *s)
+{
+	unsigned char n[9];
+	size_t len = s ? strlen(s) : 0;
+	int i;
+
+	n[0] = s ? 1 : 0;
+	for (i = 0; i < 8; i++)
+		n[1 + i] = (unsigned char)((uint64_t)len >> (8 * i));
+	sha256_update(c, n, sizeof(n));
+	if (len)
+		sha256_update(c, s, len);
+}
+
+static void
+dig_u64(struct sha256 *c, uint64_t v)
+{
+	unsigned char n[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		n[i] = (unsigned char)(v >> (8 * i));
+	sha256_update(c, n, sizeof(n));
+}
+
+void
+tlsrpt_digest(const struct tlsrpt *r, unsigned char out[SHA256_LEN])
+{
+	struct sha256 c;
+	size_t i, k;
+
+	sha256_init(&c);
+	dig_str(&c, r->org);
+	dig_str(&c, r->contact);
+	dig_str(&c, r->report_id);
+	dig_u64(&c, (uint64_t)r->start);
+	dig_u64(&c, (uint64_t)r->end);
+	dig_u64(&c, r->n_policies);
+	for (i = 0; i < r->n_policies; i++) {
+		const struct tlsrpt_policy *p = &r->policies[i];
+
+		dig_str(&c, p->type);
+		dig_str(&c, p->domain);
+		dig_u64(&c, p->n_strings);
+		for (k = 0; k < p->n_strings; k++)
+			dig_str(&c, p->strings[k]);
+		dig_u64(&c, p->n_mx_hosts);
+		for (k = 0; k < p->n_mx_hosts; k++)
+			dig_str(&c, p->mx_hosts[k]);
+		dig_u64(&c, p->successful);
+		dig_u64(&c, p->failed);
+		dig_u64(&c, p->n_details);
+		for (k = 0; k < p->n_details; k++) {
+			const struct tlsrpt_detail *d = &p->details[k];
+
+			dig_str(&c, d->result_type);
+			dig_str(&c, d->sending_ip);
+			dig_str(&c, d->receiving_mx);
+			dig_str(&c, d->receiving_helo);
+			dig_str(&c, d->receiving_ip);
+			dig_str(&c, d->additional_info);
+			dig_str(&c, d->reason_code);
+			dig_u64(&c, d->count);
+		}
+	}
+	sha256_final(&c, out);
 }

@@ -817,6 +817,7 @@ json_read(const char *json, size_t len, const struct parse_hints *hints,
 	r->notes = c.notes;
 	r->json_len = len;
 	sha256(json, len, r->hash);
+	tlsrpt_digest(r, r->digest);
 	if (tlsrpt_count(r, a) < 0) {
 		mxd_err_set(err, MXD_E_SCHEMA, "report JSON: its session counts add "
 			    "up to more than 2^53 (%" PRIu64 ")", COUNT_MAX);

@@ -422,6 +422,18 @@ over_budget(struct reader *rd)
 	fail_part(rd->res, new_part(rd->res, &rd->cap, NULL), MXD_E_TOOBIG, msg);
 }
 
+int
+parse_is_mail(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t off = skip_ws_bom(p, len);
+
+	if (off == len)
+		return 0;
+	return !(p[off] == '{' || p[off] == '[' || is_gzip(p + off, len - off) ||
+		 is_zip(p + off, len - off));
+}
+
 enum mxd_status
 parse_message(const void *data, size_t len, const struct parse_input *in,
 	      struct parse_result *res)
@@ -465,8 +477,7 @@ parse_message(const void *data, size_t len, const struct parse_input *in,
 		return MXD_OK;
 	}
 	/* A raw report (RFC 8460 §5.4 HTTPS body, or a saved attachment). */
-	if (p[off] == '{' || p[off] == '[' || is_gzip(p + off, len - off) ||
-	    is_zip(p + off, len - off)) {
+	if (!parse_is_mail(p, len)) {
 		struct mime_cand c;
 		const char *base = name ? strrchr(name, '/') : NULL;
 
@@ -488,6 +499,7 @@ parse_message(const void *data, size_t len, const struct parse_input *in,
 			over_budget(&rd);
 		return MXD_OK;
 	}
+	res->mail = 1;
 	mime_walk((const char *)p, len, lim, name, &rd.budget, &res->arena, &w);
 	if (rd.budget.over) {
 		over_budget(&rd);

@@ -78,6 +78,11 @@ enum tlsrpt_note {
 };
 #define TLSRPT_NOTE_COUNT 28
 
+/* The SHA-256 of everything a report says (its fields, not its bytes):
+ * two copies of one report in other formatting have the same digest. */
+struct tlsrpt;
+void tlsrpt_digest(const struct tlsrpt *r, unsigned char out[SHA256_LEN]);
+
 /* Short names of the note bits ("no-zone", ...), for the store and humans. */
 const char *tlsrpt_note_name(unsigned bit_index);
 /* Appends the names of the set bits, comma-separated. */
@@ -149,6 +154,7 @@ struct tlsrpt {
 	size_t n_policies;
 	uint32_t notes;			/* TLSRPT_NOTE_* */
 	unsigned char hash[SHA256_LEN];	/* SHA-256 of the report JSON */
+	unsigned char digest[SHA256_LEN];	/* of what it says: tlsrpt_digest() */
 	size_t json_len;		/* bytes of report JSON read */
 	/* counted view */
 	struct tlsrpt_domain *domains;
@@ -180,6 +186,7 @@ struct parse_result {
 	struct parse_part *parts;
 	size_t n_parts;
 	size_t n_failed;
+	int mail;		/* read as a mail, not as a report file */
 	struct arena arena;
 };
 
@@ -202,6 +209,9 @@ enum mxd_status parse_message(const void *data, size_t len,
 			      const struct parse_input *in,
 			      struct parse_result *res);
 void parse_result_release(struct parse_result *res);
+/* Whether parse_message() reads the input as a mail (else as a report
+ * file: JSON, gzip or zip, after white space and a BOM). */
+int parse_is_mail(const void *data, size_t len);
 
 /*
  * The JSON layer alone: reads one report from JSON text (after any gzip),

@@ -164,6 +164,26 @@ table_object(struct jw *w, const struct view_table *t)
 	row_object(w, t->key, t, &t->rows[0]);
 }
 
+/* A failure detail (view_details()) as one object. */
+struct detail_writer {
+	struct jw *w;
+	const struct view_table *t;
+};
+
+static int
+detail_object(const struct view_cell *cells, void *ctx)
+{
+	struct detail_writer *d = ctx;
+	size_t i;
+
+	open_(d->w, NULL, '{');
+	for (i = 0; i < d->t->ncols; i++)
+		if (d->t->cols[i]->flags & VIEW_JSON)
+			cell(d->w, d->t->cols[i], &cells[i]);
+	end(d->w, '}');
+	return ferror(d->w->out) ? 1 : 0;
+}
+
 int
 report_write_json(const struct view *v, const struct report_opts *o,
 		  FILE *out, struct mxd_err *err)
@@ -173,8 +193,10 @@ report_write_json(const struct view *v, const struct report_opts *o,
 		VIEW_T_IP, VIEW_T_DAILY};
 	const struct view_table *t = v->tables;
 	struct jw w = {out, 1, {0}};
+	struct detail_writer dw;
 	char gen[32];
 	size_t i;
+	int rc;
 
 	buf_init(&w.words, BUF_NOCAP);
 	time_format_iso(v->generated, gen);
@@ -206,9 +228,18 @@ report_write_json(const struct view *v, const struct report_opts *o,
 		json_string(out, v->alerts[i]);
 	}
 	end(&w, ']');
+	/* added with DKIM verification */
+	table_array(&w, &t[VIEW_T_REPORTS]);
+	open_(&w, "failure_details", '[');
+	dw.w = &w;
+	dw.t = &t[VIEW_T_DETAILS];
+	rc = view_details(v, detail_object, &dw, err);
+	end(&w, ']');
 	end(&w, '}');
 	fputc('\n', out);
 	buf_release(&w.words);
+	if (rc < 0)
+		return -1;
 	if (ferror(out))
 		return mxd_err_set(err, MXD_E_IO, "cannot write the JSON digest");
 	return 0;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dkim/dkim.h"
 #include "report/report_p.h"
 #include "report/view.h"
 #include "util/count.h"
@@ -58,6 +59,13 @@ enum col_id {
 	/* the failure details: in this order, which is the table's */
 	C_D_ID, C_D_ORG, C_D_START, C_D_END, C_D_DOMAIN, C_D_TYPE, C_D_IP,
 	C_D_MX, C_D_HELO, C_D_RIP, C_D_RESULT, C_D_COUNT, C_D_REASON, C_D_INFO,
+	C_D_DKIM, C_D_DKIM_DOMAIN,
+	/* DKIM and conflicts, per organization and in the totals */
+	C_DKIM_SHORT, C_DKIM_VERIFIED, C_DKIM_UNVERIFIED, C_DKIM_IGNORED,
+	C_CONFLICTS, C_T_DKIM_POLICY,
+	/* the reports of the window */
+	C_R_ORG, C_R_ID, C_R_DAY, C_R_START, C_R_END, C_R_DKIM, C_R_DOMAIN,
+	C_R_DETAIL, C_R_COUNTED, C_R_CONTENTS, C_R_STATUS,
 };
 
 /* Column shapes: a number of the row (src), or a value the builder sets. */
@@ -169,22 +177,46 @@ static const struct view_col cols[] = {
 	[C_F_ORG] = TXT("Only organization", "organization", DATA, 0),
 	[C_F_MX] = TXT("Only MX host", "mx_host", DATA, 0),
 	/* the failure details as sent, in the order of mxdigest(1) */
-	[C_D_ID] = TXT("Report ID", "report_id", S, 34),
-	[C_D_ORG] = TXT("Organization", "organization", S, 26),
-	[C_D_START] = OWN("Start (UTC)", "start", VIEW_TIME, S, 0),
-	[C_D_END] = OWN("End (UTC)", "end", VIEW_TIME, S, 0),
-	[C_D_DOMAIN] = TXT("Policy domain", "policy_domain", S, 24),
-	[C_D_TYPE] = TXT("Policy type", "policy_type", S, 12),
-	[C_D_IP] = TXT("Sending IP", "sending_ip", S, 22),
-	[C_D_MX] = TXT("Receiving MX host", "receiving_mx_hostname", S, 26),
-	[C_D_HELO] = TXT("Receiving MX HELO", "receiving_mx_helo", S, 22),
-	[C_D_RIP] = TXT("Receiving IP", "receiving_ip", S, 22),
-	[C_D_RESULT] = TXT("Result type", "result_type", S, 26),
-	[C_D_COUNT] = OWN("Failed sessions", "failed_sessions", VIEW_COUNT, S,
+	[C_D_ID] = TXT("Report ID", "report_id", DATA, 34),
+	[C_D_ORG] = TXT("Organization", "organization", DATA, 26),
+	[C_D_START] = OWN("Start (UTC)", "start", VIEW_TIME, DATA, 0),
+	[C_D_END] = OWN("End (UTC)", "end", VIEW_TIME, DATA, 0),
+	[C_D_DOMAIN] = TXT("Policy domain", "policy_domain", DATA, 24),
+	[C_D_TYPE] = TXT("Policy type", "policy_type", DATA, 12),
+	[C_D_IP] = TXT("Sending IP", "sending_ip", DATA, 22),
+	[C_D_MX] = TXT("Receiving MX host", "receiving_mx_hostname", DATA, 26),
+	[C_D_HELO] = TXT("Receiving MX HELO", "receiving_mx_helo", DATA, 22),
+	[C_D_RIP] = TXT("Receiving IP", "receiving_ip", DATA, 22),
+	[C_D_RESULT] = TXT("Result type", "result_type", DATA, 26),
+	[C_D_COUNT] = OWN("Failed sessions", "failed_sessions", VIEW_COUNT, DATA,
 			  10),
-	[C_D_REASON] = TXT("Reason code", "failure_reason_code", S, 22),
+	[C_D_REASON] = TXT("Reason code", "failure_reason_code", DATA, 22),
 	[C_D_INFO] = TXT("Additional information", "additional_information",
-			 S, 40),
+			 DATA, 40),
+	[C_D_DKIM] = TXT("DKIM", "dkim", DATA, 10),
+	[C_D_DKIM_DOMAIN] = TXT("Signing domain", "dkim_domain", DATA, 24),
+	/* "18/18": verified of the reports, ", 1 conflict" */
+	[C_DKIM_SHORT] = TXT("DKIM", NULL, P, 0),
+	[C_DKIM_VERIFIED] = OWN("Reports verified (DKIM)", "dkim_verified",
+				VIEW_COUNT, DATA, 0),
+	[C_DKIM_UNVERIFIED] = OWN("Reports not verified", "dkim_unverified",
+				  VIEW_COUNT, DATA, 0),
+	[C_DKIM_IGNORED] = OWN("Reports ignored (dkim = require)",
+			       "dkim_ignored", VIEW_COUNT, DATA, 0),
+	[C_CONFLICTS] = OWN("Reports in conflict", "conflicts", VIEW_COUNT,
+			    DATA, 0),
+	[C_T_DKIM_POLICY] = TXT("DKIM policy", "dkim_policy", DATA, 0),
+	[C_R_ORG] = TXT("Organization", "organization", ALL, 26),
+	[C_R_ID] = TXT("Report ID", "report_id", DATA, 34),
+	[C_R_DAY] = OWN("Day", NULL, VIEW_DAY, P, 0),
+	[C_R_START] = OWN("Start (UTC)", "start", VIEW_TIME, DATA, 0),
+	[C_R_END] = OWN("End (UTC)", "end", VIEW_TIME, DATA, 0),
+	[C_R_DKIM] = TXT("DKIM", "dkim", ALL, 10),
+	[C_R_DOMAIN] = TXT("Signing domain", "dkim_domain", DATA, 24),
+	[C_R_DETAIL] = TXT("DKIM detail", "dkim_detail", ALL, 60),
+	[C_R_COUNTED] = OWN("Counted", "counted", VIEW_FLAG, DATA, 0),
+	[C_R_CONTENTS] = OWN("Contents stored", "contents", VIEW_COUNT, DATA, 0),
+	[C_R_STATUS] = TXT("Status", NULL, P, 0),
 };
 
 #undef NUM
@@ -216,10 +248,11 @@ struct spec {
 static const unsigned char mx_ids[] = {C_MX, C_FAILED, C_FAILED_CHANGE,
 	C_TOP_RESULT, C_ORGS, C_ORG_NAMES, C_PREV_FAILED, C_MX_RESULTS,
 	C_MX_TOP_FAILED, C_MX_NEW};
-static const unsigned char org_ids[] = {C_ORG, C_REPORTS, C_SESSIONS,
-	C_DATA_SUCCESSFUL, C_FAILED, C_RATE, C_PREV_REPORTS, C_PREV_SUCCESSFUL,
-	C_PREV_FAILED, C_PREV_RATE, C_ORG_NEW, C_ORG_DAILY, C_RATE_CHANGE,
-	C_SPARK};
+static const unsigned char org_ids[] = {C_ORG, C_REPORTS, C_DKIM_SHORT,
+	C_SESSIONS, C_DATA_SUCCESSFUL, C_FAILED, C_RATE, C_PREV_REPORTS,
+	C_PREV_SUCCESSFUL, C_PREV_FAILED, C_PREV_RATE, C_ORG_NEW, C_ORG_DAILY,
+	C_RATE_CHANGE, C_SPARK, C_DKIM_VERIFIED, C_DKIM_UNVERIFIED,
+	C_DKIM_IGNORED, C_CONFLICTS};
 static const unsigned char result_ids[] = {C_RESULT, C_FAILED,
 	C_FAILED_CHANGE, C_SHARE, C_RESULT_REPORTS, C_PREV_FAILED};
 static const unsigned char domain_ids[] = {C_DOMAIN, C_TYPES, C_SUCCESSFUL,
@@ -241,10 +274,15 @@ static const unsigned char worst_ids[] = {C_WORST_MX, C_WORST_FAILED,
 	C_WORST_TOP};
 static const unsigned char detail_ids[] = {C_D_ID, C_D_ORG, C_D_START,
 	C_D_END, C_D_DOMAIN, C_D_TYPE, C_D_IP, C_D_MX, C_D_HELO, C_D_RIP,
-	C_D_RESULT, C_D_COUNT, C_D_REASON, C_D_INFO};
+	C_D_RESULT, C_D_COUNT, C_D_REASON, C_D_INFO, C_D_DKIM, C_D_DKIM_DOMAIN};
 static const unsigned char window_ids[] = {C_FROM, C_TO};
 static const unsigned char totals_ids[] = {C_T_REPORTS, C_T_ORGS,
-	C_T_SUCCESSFUL, C_T_FAILED, C_T_RATE, C_T_QUARANTINED, C_T_CHANGE};
+	C_T_SUCCESSFUL, C_T_FAILED, C_T_RATE, C_T_QUARANTINED, C_T_CHANGE,
+	C_DKIM_VERIFIED, C_DKIM_UNVERIFIED, C_DKIM_IGNORED, C_CONFLICTS,
+	C_T_DKIM_POLICY};
+static const unsigned char report_ids[] = {C_R_ORG, C_R_ID, C_R_DAY,
+	C_R_START, C_R_END, C_R_DKIM, C_R_DOMAIN, C_R_DETAIL, C_R_COUNTED, C_R_CONTENTS,
+	C_R_STATUS};
 static const unsigned char prev_window_ids[] = {C_PREV_FROM, C_PREV_TO};
 static const unsigned char prev_totals_ids[] = {C_P_REPORTS, C_P_ORGS,
 	C_P_SUCCESSFUL, C_P_FAILED, C_P_RATE};
@@ -273,6 +311,9 @@ static const struct spec specs[VIEW_T_COUNT] = {
 	[VIEW_T_DAILY] = {"Daily", "daily", IDS(day_ids), T_PEOPLE, NULL},
 	[VIEW_T_NEW] = {"New this window", "mx_result_types", IDS(new_ids), T_TOP,
 			NULL},
+	[VIEW_T_FLAGGED] = {"Reports ignored or in conflict", NULL,
+			    IDS(report_ids), T_PEOPLE | T_TOP, NULL},
+	[VIEW_T_REPORTS] = {"Reports", "reports", IDS(report_ids), 0, NULL},
 	[VIEW_T_QUARANTINE] = {"Quarantine (mxdigest quarantine show ID)",
 			       "quarantine", IDS(quarantine_ids),
 			       T_PEOPLE | T_TOP, NULL},
@@ -325,6 +366,17 @@ set_text(struct view_cell *x, const char *s)
 	x->blank = 0;
 }
 
+static int
+has_col(const struct view_table *t, enum col_id id)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i] == &cols[id])
+			return 1;
+	return 0;
+}
+
 static size_t
 col_index(const struct view_table *t, enum col_id id)
 {
@@ -334,6 +386,12 @@ col_index(const struct view_table *t, enum col_id id)
 		if (t->cols[i] == &cols[id])
 			return i;
 	abort();	/* the column lists above are wrong */
+}
+
+static int
+at_has(const struct build *b, enum col_id id)
+{
+	return has_col(b->t, id);
 }
 
 /* The cell of column `id` in a row of b's table. */
@@ -630,6 +688,29 @@ org_days(struct view *v, const struct agg_org *o)
 	return t;
 }
 
+/* The DKIM and conflict numbers of a row, and "3/4, 1 conflict" for
+ * people: how many of the row's reports verified. */
+static void
+dkim_cells(struct build *b, struct view_cell *c, const struct agg_dkim *k)
+{
+	uint64_t all = k->verified + k->unverified;
+	char x[32], y[32], z[32];
+
+	at(b, c, C_DKIM_VERIFIED)->v.n = k->verified;
+	at(b, c, C_DKIM_UNVERIFIED)->v.n = k->unverified;
+	at(b, c, C_DKIM_IGNORED)->v.n = k->ignored;
+	at(b, c, C_CONFLICTS)->v.n = k->conflicts;
+	if (!at_has(b, C_DKIM_SHORT))
+		return;
+	set_text(at(b, c, C_DKIM_SHORT), arena_printf(&b->v->arena,
+		"%s/%s%s%s%s", str_thousands(k->verified, x),
+		str_thousands(all, y), k->conflicts ? ", " : "",
+		k->conflicts ? str_thousands(k->conflicts, z) : "",
+		k->conflicts ? (k->conflicts == 1 ? " conflict" : " conflicts")
+		: ""));
+	at(b, c, C_DKIM_SHORT)->tone = k->verified < all || k->conflicts;
+}
+
 static void
 org_rows(struct build *b, const struct agg_digest *d)
 {
@@ -643,6 +724,7 @@ org_rows(struct build *b, const struct agg_digest *d)
 			    .prev_successful = o->prev_successful,
 			    .prev_failed = o->prev_failed}, 0);
 		set_text(&c[0], o->org);
+		dkim_cells(b, c, &o->dkim);
 		at(b, c, C_ORG_NEW)->v.n = o->new_failures != 0;
 		at(b, c, C_ORG_DAILY)->v.rows = org_days(b->v, o);
 		set_text(at(b, c, C_SPARK), sparkline(b->v, o));
@@ -772,6 +854,66 @@ quarantine_rows(struct build *b, const struct agg_digest *d)
 	}
 }
 
+static const char *
+dkim_name(int r)
+{
+	return r < 0 ? NULL : dkimv_result_name((enum dkimv_result)r);
+}
+
+static void
+report_row(struct build *b, const struct agg_report *r)
+{
+	struct view_cell *c = row_add(b, (struct nums){0}, 0);
+	const char *status;
+
+	set_text(&c[0], r->org);
+	set_text(at(b, c, C_R_ID), r->report_id);
+	at(b, c, C_R_DAY)->v.t = r->start;
+	at(b, c, C_R_START)->v.t = r->start;
+	at(b, c, C_R_END)->v.t = r->end;
+	set_text(at(b, c, C_R_DKIM), dkim_name(r->dkim));
+	if (r->dkim < 0)
+		set_text(at(b, c, C_R_DETAIL), "no verdict taken (mxdigest "
+			 "reverify)");
+	else
+		set_text(at(b, c, C_R_DETAIL), r->dkim_detail);
+	set_text(at(b, c, C_R_DOMAIN), r->dkim_domain);
+	at(b, c, C_R_COUNTED)->v.n = !r->ignored;
+	at(b, c, C_R_CONTENTS)->v.n = r->contents;
+	if (r->ignored && r->contents > 1)
+		status = "ignored; in conflict";
+	else if (r->ignored)
+		status = "ignored";
+	else
+		status = r->dkim == DKIMV_PASS ? "conflict: this verified copy "
+			 "counts" : "conflict: this copy counts";
+	set_text(at(b, c, C_R_STATUS), status);
+	at(b, c, C_R_STATUS)->tone = 1;
+}
+
+static void
+report_rows(struct build *b, const struct agg_digest *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_reports; i++)
+		report_row(b, &d->reports[i]);
+}
+
+/* For people: the reports that are not counted, or came in two contents. */
+static void
+flagged_rows(struct build *b, const struct agg_digest *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_reports; i++)
+		if (d->reports[i].ignored || d->reports[i].contents > 1)
+			report_row(b, &d->reports[i]);
+	if (b->t->nrows && d->dkim_require)
+		note(b->v, b->t, "dkim = require: a report counts only when a "
+		     "DKIM signature of its sender verified (RFC 8460 section 3).");
+}
+
 /* New MX host + result type pairs and new organizations. */
 static void
 new_rows(struct build *b, const struct agg_digest *d)
@@ -862,6 +1004,9 @@ totals_rows(struct build *b, const struct agg_digest *d)
 
 	at(b, c, C_T_ORGS)->v.n = t->organizations;
 	at(b, c, C_T_QUARANTINED)->v.n = (uint64_t)t->quarantined;
+	dkim_cells(b, c, &t->dkim);
+	set_text(at(b, c, C_T_DKIM_POLICY), d->dkim_require ? "require"
+					   : d->dkim_off ? "off" : "report");
 }
 
 static void
@@ -892,6 +1037,7 @@ static void (*const rows_of[VIEW_T_COUNT])(struct build *,
 	[VIEW_T_PTYPE] = ptype_rows, [VIEW_T_IP] = ip_rows,
 	[VIEW_T_DAILY] = day_rows, [VIEW_T_NEW] = new_rows,
 	[VIEW_T_QUARANTINE] = quarantine_rows, [VIEW_T_POLICY] = policy_rows,
+	[VIEW_T_FLAGGED] = flagged_rows, [VIEW_T_REPORTS] = report_rows,
 	[VIEW_T_NEW_ORGS] = new_org_rows, [VIEW_T_SILENT] = silent_rows,
 	[VIEW_T_WORST] = worst_rows, [VIEW_T_WINDOW] = window_rows,
 	[VIEW_T_TOTALS] = totals_rows, [VIEW_T_PREV_WINDOW] = prev_window_rows,
@@ -1089,6 +1235,35 @@ summary_new(struct view *v, const struct agg_digest *d)
 	}
 }
 
+/* A line when reports are unverified or ignored, and one when some are
+ * in conflict. */
+static void
+summary_dkim(struct view *v, const struct agg_digest *d)
+{
+	const struct agg_dkim *k = &d->totals.dkim;
+	uint64_t all = k->verified + k->unverified;
+	char a[32], b[32];
+
+	if (k->ignored)
+		line(v, "DKIM", arena_printf(&v->arena, "%s of %s report%s ignored: "
+					     "no valid signature (dkim = require)",
+					     str_thousands(k->ignored, a),
+					     str_thousands(all, b),
+					     all == 1 ? "" : "s"), 1);
+	else if (k->unverified && !d->dkim_off)
+		line(v, "DKIM", arena_printf(&v->arena, "%s of %s report%s without "
+					     "a valid signature (counted)",
+					     str_thousands(k->unverified, a),
+					     str_thousands(all, b),
+					     all == 1 ? "" : "s"), 1);
+	if (k->conflicts)
+		line(v, "Conflicts", arena_printf(&v->arena, "%s report%s came in "
+						  "two contents: one counts (see "
+						  "below)",
+						  str_thousands(k->conflicts, a),
+						  k->conflicts == 1 ? "" : "s"), 1);
+}
+
 static void
 summary(struct view *v, const struct agg_digest *d)
 {
@@ -1114,6 +1289,7 @@ summary(struct view *v, const struct agg_digest *d)
 			d->totals.quarantined == 1 ? "" : "s"), 1);
 	else
 		line(v, "Quarantined", "none", 0);
+	summary_dkim(v, d);
 	for (i = 0; i < d->n_alerts; i++)
 		line(v, i ? "" : "Alert", d->alerts[i], 1);
 }
@@ -1178,8 +1354,8 @@ view_build(struct view *v, const struct agg_digest *d,
 				  words(v, VIEW_T_TOTALS, C_T_FAILED),
 				  words(v, VIEW_T_TOTALS, C_T_RATE));
 	/* volume, worst MX, new (the pairs shown, the organizations and
-	 * "more"), silent, quarantine, alerts */
-	v->lcap = 3 + 1 + (SUMMARY_ITEMS + 2) + 1 + 1 + d->n_alerts;
+	 * "more"), silent, quarantine, DKIM and conflicts, alerts */
+	v->lcap = 3 + 1 + (SUMMARY_ITEMS + 2) + 1 + 1 + 2 + d->n_alerts;
 	v->lines = arena_array(&v->arena, v->lcap, sizeof(*v->lines));
 	summary(v, d);
 	settle(v);
@@ -1296,7 +1472,7 @@ struct detail_ctx {
 	void *ctx;
 };
 
-/* The details' columns are C_D_ID .. C_D_INFO, in that order. */
+/* The details' columns are C_D_ID .. C_D_DKIM_DOMAIN, in that order. */
 #define D(id) c[(id) - C_D_ID]
 
 static int
@@ -1320,6 +1496,8 @@ on_detail(const struct store_detail_row *r, void *ctx)
 	D(C_D_COUNT).v.n = r->count;
 	set_text(&D(C_D_REASON), r->reason_code);
 	set_text(&D(C_D_INFO), r->additional_info);
+	set_text(&D(C_D_DKIM), dkim_name(r->dkim));
+	set_text(&D(C_D_DKIM_DOMAIN), r->dkim_domain);
 	return x->fn(c, x->ctx);
 }
 

@@ -78,6 +78,7 @@ static const struct sheet {
 	{NULL, VIEW_T_PTYPE, "PolicyTypes"},
 	{"Daily", VIEW_T_DAILY, "Daily"},
 	{"Failure details", VIEW_T_DETAILS, "FailureDetails"},
+	{"Reports", VIEW_T_REPORTS, "Reports"},
 	{"Quarantine", VIEW_T_QUARANTINE, "Quarantine"},
 };
 

@@ -11,9 +11,11 @@
  *
  * A message is stored (its raw bytes, compressed) only when it brings a new
  * report or a new quarantine entry.  A message whose SHA-256 is already
- * stored is reported with its earlier outcome.  Nothing is counted twice: a
- * report is new only if neither its identity (organization, report-id,
- * start) nor its content hash is stored.
+ * stored is reported with its earlier outcome.  Nothing is counted twice
+ * and nothing replaces a stored report: the same report again is a
+ * duplicate, and a report whose identity (organization, report-id, start)
+ * is stored with other content is kept beside it as a conflict, with one
+ * of the two counted (store.h).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dkim/dkim.h"
 #include "store/ingest.h"
 #include "util/hash.h"
 #include "util/sha256.h"
@@ -44,6 +47,8 @@ struct job {
 	struct parse_result res;
 	struct buf blob;	/* encoded raw bytes */
 	int codec;
+	struct dkimv_verdict verdict;	/* when the message brings a report */
+	int has_verdict;
 	int state;		/* JOB_QUEUED, JOB_RUNNING, JOB_DONE */
 };
 
@@ -69,6 +74,7 @@ struct ingest {
 	pthread_mutex_t mu;
 	pthread_cond_t work;	/* a job was queued, or stop */
 	pthread_cond_t done;	/* a job finished */
+	struct dkimv *dkim;	/* NULL: dkim = off */
 	/* dry run: nothing is written; what was seen is remembered here */
 	int dry;
 	struct hmap seen;	/* message SHA-256 -> struct seen_msg; report keys */
@@ -91,6 +97,42 @@ job_free(struct job *j)
 	parse_result_release(&j->res);
 	buf_release(&j->blob);
 	free(j);
+}
+
+/*
+ * The DKIM verdict of a message that brings a report (dkim/dkim.h),
+ * taken when it arrives: a report file has no mail to verify, and with
+ * dkim = off nothing is looked up.
+ */
+static void
+verdict(struct ingest *g, const void *data, size_t len, int mail,
+	struct dkimv_verdict *v)
+{
+	if (mail && g->dkim) {
+		dkimv_check(g->dkim, data, len, v);
+		return;
+	}
+	memset(v, 0, sizeof(*v));
+	v->result = mail ? DKIMV_SKIPPED : DKIMV_FILE;
+	snprintf(v->detail, sizeof(v->detail), "%s", mail ? "dkim = off"
+		 : "a report file, not a mail");
+}
+
+static void
+verdict_auth(const struct dkimv_verdict *v, struct store_auth *a, int64_t now)
+{
+	memset(a, 0, sizeof(*a));
+	a->result = v->result;
+	a->domain = v->domain;
+	a->selector = v->selector;
+	a->detail = v->detail;
+	a->at = now;
+}
+
+static int
+job_verified(const struct job *j)
+{
+	return j->has_verdict && j->verdict.result == DKIMV_PASS;
 }
 
 /* The pure part: hash, parse, encode.  No store access. */
@@ -120,6 +162,9 @@ job_run(struct ingest *g, struct job *j)
 	buf_init(&j->blob, BUF_NOCAP);
 	if (j->st == MXD_OK && !g->dry)
 		j->codec = store_message_encode(j->data, j->len, &j->blob);
+	if (j->st == MXD_OK && j->res.n_parts > j->res.n_failed)
+		verdict(g, j->data, j->len, j->res.mail, &j->verdict);
+	j->has_verdict = j->st == MXD_OK && j->res.n_parts > j->res.n_failed;
 }
 
 static void *
@@ -347,7 +392,7 @@ job_dry(struct ingest *g, struct job *j, struct mxd_err *err)
 	}
 	for (i = 0; i < j->res.n_parts; i++) {
 		const struct parse_part *p = &j->res.parts[i];
-		int dup = 0, r;
+		int dup, conflict, r;
 
 		part_label(label, sizeof(label), j->source, &j->res, p);
 		if (!p->report) {
@@ -361,25 +406,36 @@ job_dry(struct ingest *g, struct job *j, struct mxd_err *err)
 			qnote_add(&q, label, p->reason);
 			continue;
 		}
-		key = xasprintf("id\n%s\n%s\n%lld", p->report->org,
-				p->report->report_id, (long long)p->report->start);
-		dup |= seen_before(g, key);
-		free(key);
+		/* as job_store() would: the same content is a duplicate, the
+		 * same identity with other content a conflict */
 		sha256_hex(p->report->hash, hex);
 		key = xasprintf("report\n%s", hex);
-		dup |= seen_before(g, key);
+		dup = seen_before(g, key);
 		free(key);
-		if (!dup && g->s) {
-			r = store_report_known(g->s, p->report, err);
+		key = xasprintf("id\n%s\n%s\n%lld", p->report->org,
+				p->report->report_id, (long long)p->report->start);
+		conflict = seen_before(g, key) && !dup;
+		free(key);
+		if (!dup && !conflict && g->s) {
+			r = store_report_known(g->s, p->report, job_verified(j),
+					       err);
 			if (r < 0) {
 				free(q.first);
 				return -1;
 			}
-			dup = r;
+			dup = r == STORE_REPORT_DUPLICATE ||
+			      r == STORE_REPORT_VERIFIED_COPY;
+			conflict = r == STORE_REPORT_CONFLICT;
 		}
 		if (dup) {
 			g->st.duplicates++;
 			event(g, INGEST_DUPLICATE, label, NULL);
+		} else if (conflict) {
+			m->reports++;
+			g->st.conflicts++;
+			event(g, INGEST_CONFLICT, label, "another report with this "
+			      "organization, report-id and start, and other "
+			      "content, is already in");
 		} else {
 			m->reports++;
 			g->st.reports++;
@@ -390,12 +446,63 @@ job_dry(struct ingest *g, struct job *j, struct mxd_err *err)
 	return 0;
 }
 
+/*
+ * A message stored before without a verdict — a key that could not be
+ * looked up (temperror), dkim = off then, or a database older than the
+ * verdicts — is verified when it comes again: the next fetch or import
+ * decides.  A verdict taken once stays (signatures expire: a later check
+ * could fail for that alone), and a temperror is no verdict.
+ */
+static int
+retry_verdict(struct ingest *g, const struct job *j, int64_t msg_id,
+	      int64_t now, struct mxd_err *err)
+{
+	struct store_auth old, a;
+
+	if (!g->dkim || !j->has_verdict || !j->res.mail)
+		return 0;
+	if (store_message_auth(g->s, msg_id, &old, err) < 0)
+		return -1;
+	if (!dkimv_pending(old.result) || j->verdict.result == DKIMV_TEMPERROR)
+		return 0;
+	verdict_auth(&j->verdict, &a, now);
+	return store_message_set_auth(g->s, msg_id, &a, err);
+}
+
+/*
+ * A report whose identity is stored with other content: both copies are
+ * kept (store.h says which counts); the line says which, and why.
+ */
+static void
+conflict_event(struct ingest *g, const char *label, const struct tlsrpt *r,
+	       const struct job *j, const struct store_put_info *info)
+{
+	int pass = job_verified(j);
+	const char *why;
+	char *text;
+
+	if (info->counted)
+		why = "its mail verified, the other's did not";
+	else if (info->other_verified)
+		why = pass ? "both verified; it came first"
+			   : "its mail verified, this one's did not";
+	else
+		why = "neither mail verified; it came first";
+	text = xasprintf("report %s of %s differs from the copy from %s: both "
+			 "kept, %s counts (%s)", r->report_id, r->org,
+			 info->other[0] ? info->other : "an earlier message",
+			 info->counted ? "this one" : "the other", why);
+	event(g, INGEST_CONFLICT, label, text);
+	free(text);
+}
+
 /* The store part of one job, in input order, on the calling thread. */
 static int
 job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 {
 	int64_t msg_id = 0, now = (int64_t)time(NULL);
 	struct qnote q = {INGEST_QUARANTINED, 0, "", NULL};
+	struct store_put_info info;
 	size_t i;
 	char label[512];
 	int known, rc = 0;
@@ -406,7 +513,8 @@ job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 	if (known < 0)
 		return -1;
 	if (known)
-		return replay_stored(g, j, msg_id, err);
+		return retry_verdict(g, j, msg_id, now, err) < 0 ? -1
+			: replay_stored(g, j, msg_id, err);
 	if (j->st == MXD_E_NOTREPORT) {
 		g->st.not_reports++;
 		event(g, INGEST_NOT_REPORT, j->source, NULL);
@@ -418,32 +526,56 @@ job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 
 		part_label(label, sizeof(label), j->source, &j->res, p);
 		if (p->report) {
-			r = store_report_known(g->s, p->report, err);
+			r = store_report_known(g->s, p->report, job_verified(j),
+					       err);
 			if (r < 0) {
 				rc = -1;
 				break;
 			}
-			if (r) {
+			if (r == STORE_REPORT_DUPLICATE) {
 				g->st.duplicates++;
 				event(g, INGEST_DUPLICATE, label, NULL);
 				continue;
 			}
 		}
-		if (!msg_id && store_message_put(g->s, j->sha, j->source,
-						 j->len, j->truncated_from,
-						 j->codec, j->blob.data,
-						 j->blob.len, now, &msg_id, err) < 0) {
-			rc = -1;
-			break;
+		if (!msg_id) {
+			struct store_auth a;
+
+			if (j->has_verdict)
+				verdict_auth(&j->verdict, &a, now);
+			if (store_message_put(g->s, j->sha, j->source, j->len,
+					      j->truncated_from, j->codec,
+					      j->blob.data, j->blob.len,
+					      j->has_verdict ? &a : NULL, now,
+					      &msg_id, err) < 0) {
+				rc = -1;
+				break;
+			}
 		}
 		if (p->report) {
 			r = store_report_put(g->s, msg_id, p->index, p->report, now,
-					     err);
+					     &info, err);
 			if (r < 0) {
 				rc = -1;
-			} else if (r) {	/* the same report twice in one message */
+				break;
+			}
+			if (r == STORE_REPORT_DUPLICATE) {
+				/* the same report twice in one message */
 				g->st.duplicates++;
 				event(g, INGEST_DUPLICATE, label, NULL);
+				continue;
+			}
+			if (r == STORE_REPORT_VERIFIED_COPY) {
+				g->st.duplicates++;
+				event(g, INGEST_DUPLICATE, label, "kept: this copy "
+				      "verified, the stored one did not");
+				continue;
+			}
+			if (j->has_verdict)
+				g->st.dkim[j->verdict.result]++;
+			if (r == STORE_REPORT_CONFLICT) {
+				g->st.conflicts++;
+				conflict_event(g, label, p->report, j, &info);
 			} else {
 				g->st.reports++;
 				event(g, INGEST_REPORT, label, NULL);
@@ -558,6 +690,12 @@ ingest_message(struct ingest *g, const void *data, size_t len,
 	if (g->nthreads == 0)
 		return retire_oldest(g, err);
 	return 0;
+}
+
+void
+ingest_set_dkim(struct ingest *g, struct dkimv *v)
+{
+	g->dkim = v;
 }
 
 void

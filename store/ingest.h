@@ -12,6 +12,7 @@
 #ifndef MXD_STORE_INGEST_H
 #define MXD_STORE_INGEST_H
 
+#include "dkim/dkim.h"
 #include "store/store.h"
 
 /*
@@ -32,6 +33,7 @@ struct reparse_stats {
 	uint64_t still_quarantined;
 	uint64_t dropped;	/* reports now found elsewhere (duplicates) */
 	uint64_t not_reports;	/* messages that are now not a report */
+	uint64_t verified;	/* mails that got a DKIM verdict now */
 };
 
 enum reparse_event {
@@ -42,9 +44,31 @@ enum reparse_event {
 typedef void (*reparse_event_fn)(void *ctx, enum reparse_event ev,
 				 const char *source, const char *detail);
 
+struct dkimv;
+/* dkim: verify the mails that still wait for a verdict (dkimv_pending());
+ * NULL: none is looked at. */
 int store_reparse(struct store *s, const struct parse_limits *lim,
-		  int quarantine_only, reparse_event_fn fn, void *ctx,
-		  struct reparse_stats *st, struct mxd_err *err);
+		  int quarantine_only, struct dkimv *dkim, reparse_event_fn fn,
+		  void *ctx, struct reparse_stats *st, struct mxd_err *err);
+
+/*
+ * Verifying the stored mails again (`mxdigest reverify`): every mail that
+ * brought a report and still waits for a verdict (dkimv_pending()), or
+ * with `all` every one whose verdict is not pass.  A pass is never
+ * replaced; with `all` a fail, none or permerror gives way only to a
+ * pass.  Each new verdict decides again which copies of its reports count.
+ * The callback hears each mail checked, and whether its verdict was taken.
+ */
+struct reverify_stats {
+	uint64_t checked;	/* mails verified */
+	uint64_t results[DKIMV_RESULTS];	/* ... by result */
+	uint64_t changed;	/* stored verdicts replaced */
+};
+typedef void (*reverify_event_fn)(void *ctx, const char *source,
+				  const struct dkimv_verdict *v, int taken);
+int store_reverify(struct store *s, struct dkimv *dkim, int all,
+		   reverify_event_fn fn, void *ctx, struct reverify_stats *st,
+		   struct mxd_err *err);
 
 /*
  * Ingest: parse a message and store what it carries, batching many
@@ -57,6 +81,10 @@ struct ingest_stats {
 	uint64_t bytes;
 	uint64_t reports;	/* new reports stored */
 	uint64_t duplicates;	/* reports already stored */
+	uint64_t conflicts;	/* reports stored whose identity was, with
+				 * other content (both kept, one counts) */
+	uint64_t dkim[DKIMV_RESULTS];	/* new reports and conflicts by the
+					 * verdict of their mail */
 	uint64_t not_reports;	/* inputs that are not TLS-RPT */
 	uint64_t quarantined;	/* report candidates newly quarantined */
 	uint64_t already_quarantined;
@@ -65,6 +93,7 @@ struct ingest_stats {
 enum ingest_event {
 	INGEST_REPORT,		/* a new report */
 	INGEST_DUPLICATE,
+	INGEST_CONFLICT,	/* detail: which copy counts, and why */
 	INGEST_NOT_REPORT,
 	INGEST_QUARANTINED,	/* detail: the reason */
 	INGEST_ALREADY_QUARANTINED,
@@ -96,6 +125,10 @@ struct ingest *ingest_new(struct store *s, const struct parse_limits *lim,
 int ingest_message(struct ingest *g, const void *data, size_t len,
 		   const char *source, const char *name, size_t truncated_from,
 		   struct mxd_err *err);
+/* DKIM verification (dkim/dkim.h) of every mail that brings a report,
+ * with its verdict stored; NULL (the default): dkim = off, nothing looked
+ * up, the verdict "skipped". */
+void ingest_set_dkim(struct ingest *g, struct dkimv *v);
 /* Dry run (call right after ingest_new): everything is parsed and
  * classified, with the same events and counts, and nothing is written.
  * The store may then be NULL, or opened read-only to recognise what is

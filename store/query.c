@@ -16,12 +16,14 @@
 /* Filters bound as in store.c: a NULL filter matches everything.  The MX
  * filter compares case-insensitively: details keep the sender's case. */
 #define DETAIL_FROM_WHERE						\
-	" FROM reports r JOIN policies p ON p.report = r.id"		\
+	" FROM reports r LEFT JOIN dkim k ON k.message_id = r.message_id" \
+	" JOIN policies p ON p.report = r.id"				\
 	" JOIN details x ON x.policy = p.id"				\
 	" WHERE r.start >= ?1 AND r.start < ?2"				\
 	" AND (?3 IS NULL OR p.domain = ?3) AND (?4 IS NULL OR r.org = ?4)" \
 	" AND (?5 IS NULL OR lower(coalesce(x.receiving_mx,"		\
-	"  x.receiving_ip)) = lower(?5))"
+	"  x.receiving_ip)) = lower(?5))"				\
+	" AND r.counts >= ?6"
 
 static void
 bind_opt(sqlite3_stmt *st, int i, const char *v)
@@ -43,6 +45,8 @@ prepare(struct store *s, const char *sql, const struct store_filter *f,
 	bind_opt(*st, 3, f->domain);
 	bind_opt(*st, 4, f->org);
 	bind_opt(*st, 5, f->mx);
+	sqlite3_bind_int(*st, 6, f->dkim_pass ? STORE_COUNTS_VERIFIED
+					      : STORE_COUNTS_COUNTED);
 	return 0;
 }
 
@@ -62,7 +66,8 @@ store_scan_details(struct store *s, const struct store_filter *f,
 	static const char sql[] =
 		"SELECT r.report_id, r.org, r.start, r.end_, p.domain, p.type,"
 		" x.result_type, x.sending_ip, x.receiving_mx, x.receiving_helo,"
-		" x.receiving_ip, x.count, x.reason_code, x.additional_info"
+		" x.receiving_ip, x.count, x.reason_code, x.additional_info,"
+		" k.result, k.domain"
 		DETAIL_FROM_WHERE
 		" ORDER BY r.start, r.id, p.id, x.rowid";
 	struct store_detail_row row;
@@ -86,6 +91,9 @@ store_scan_details(struct store *s, const struct store_filter *f,
 		row.count = (uint64_t)sqlite3_column_int64(st, 11);
 		row.reason_code = text(st, 12);
 		row.additional_info = text(st, 13);
+		row.dkim = sqlite3_column_type(st, 14) == SQLITE_NULL ? -1
+			: sqlite3_column_int(st, 14);
+		row.dkim_domain = text(st, 15);
 		if (fn(&row, ctx))
 			break;
 	}

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dkim/dkim.h"
 #include "store/ingest.h"
 #include "store/store_p.h"
 #include "util/buf.h"
@@ -24,6 +25,8 @@
 /* What a message gave before. */
 struct old_report {
 	char *key;		/* org \n report-id \n start */
+	char *org, *report_id;
+	int64_t start;
 	unsigned char sha[SHA256_LEN];
 	char *notes;
 	uint64_t successful, failed;
@@ -51,6 +54,8 @@ old_release(struct old_outcome *o)
 
 	for (i = 0; i < o->n; i++) {
 		free(o->r[i].key);
+		free(o->r[i].org);
+		free(o->r[i].report_id);
 		free(o->r[i].notes);
 	}
 	free(o->r);
@@ -79,9 +84,10 @@ load_old(struct store *s, int64_t msg, struct old_outcome *o,
 		o->r = xgrow(o->r, &o->cap, o->n + 1, sizeof(*o->r));
 		r = &o->r[o->n++];
 		memset(r, 0, sizeof(*r));
-		r->key = report_key((const char *)sqlite3_column_text(st, 0),
-				    (const char *)sqlite3_column_text(st, 1),
-				    sqlite3_column_int64(st, 2));
+		r->org = xstrdup((const char *)sqlite3_column_text(st, 0));
+		r->report_id = xstrdup((const char *)sqlite3_column_text(st, 1));
+		r->start = sqlite3_column_int64(st, 2);
+		r->key = report_key(r->org, r->report_id, r->start);
 		if (sqlite3_column_bytes(st, 3) == SHA256_LEN)
 			memcpy(r->sha, sqlite3_column_blob(st, 3), SHA256_LEN);
 		r->notes = xstrdup((const char *)sqlite3_column_text(st, 4));
@@ -128,13 +134,10 @@ forget(struct store *s, int64_t msg, struct mxd_err *err)
 	return 0;
 }
 
-/* Ids of the messages to re-read, ascending. */
+/* Ids of messages (the first column of sql), ascending. */
 static int64_t *
-message_ids(struct store *s, int quarantine_only, size_t *n, struct mxd_err *err)
+message_ids(struct store *s, const char *sql, size_t *n, struct mxd_err *err)
 {
-	const char *sql = quarantine_only
-		? "SELECT DISTINCT message_id FROM quarantine ORDER BY 1"
-		: "SELECT id FROM messages ORDER BY id";
 	sqlite3_stmt *st;
 	int64_t *ids = NULL;
 	size_t cap = 0;
@@ -179,14 +182,41 @@ event(reparse_event_fn fn, void *ctx, enum reparse_event ev, const char *src,
 		fn(ctx, ev, src, detail);
 }
 
+/* A mail that still waits for a verdict (dkimv_pending()) gets one. */
+static int
+take_verdict(struct store *s, int64_t msg, const struct buf *raw,
+	     struct dkimv *dkim, int64_t now, struct reparse_stats *st,
+	     struct mxd_err *err)
+{
+	struct store_auth old, a;
+	struct dkimv_verdict v;
+
+	if (store_message_auth(s, msg, &old, err) < 0)
+		return -1;
+	if (!dkimv_pending(old.result))
+		return 0;
+	dkimv_check(dkim, raw->data, raw->len, &v);
+	if (v.result == DKIMV_TEMPERROR && old.result == DKIMV_TEMPERROR)
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.result = v.result;
+	a.domain = v.domain;
+	a.selector = v.selector;
+	a.detail = v.detail;
+	a.at = now;
+	st->verified++;
+	return store_message_set_auth(s, msg, &a, err);
+}
+
 static int
 reparse_one(struct store *s, int64_t msg, const struct parse_limits *lim,
-	    reparse_event_fn fn, void *ctx, struct reparse_stats *st,
-	    struct buf *raw, struct mxd_err *err)
+	    struct dkimv *dkim, reparse_event_fn fn, void *ctx,
+	    struct reparse_stats *st, struct buf *raw, struct mxd_err *err)
 {
 	struct old_outcome old;
 	struct parse_result res;
 	struct parse_input in;
+	struct store_put_info info;
 	struct buf notes;
 	char *source = NULL, label[512];
 	int64_t now = (int64_t)time(NULL);
@@ -216,6 +246,9 @@ reparse_one(struct store *s, int64_t msg, const struct parse_limits *lim,
 	in.limits = lim;
 	parse_message(raw->data ? (const void *)raw->data : "", raw->len, &in, &res);
 	buf_init(&notes, BUF_NOCAP);
+	if (dkim && res.mail && res.n_parts > res.n_failed &&
+	    take_verdict(s, msg, raw, dkim, now, st, err) < 0)
+		goto out;
 	if (forget(s, msg, err) < 0)
 		goto out;
 	st->messages++;
@@ -252,14 +285,10 @@ reparse_one(struct store *s, int64_t msg, const struct parse_limits *lim,
 			if (!old.r[k].matched && strcmp(old.r[k].key, key) == 0)
 				o = &old.r[k];
 		free(key);
-		r = store_report_known(s, p->report, err);
+		r = store_report_put(s, msg, p->index, p->report, now, &info, err);
 		if (r < 0)
 			goto out;
-		if (r == 0)
-			r = store_report_put(s, msg, p->index, p->report, now, err);
-		if (r < 0)
-			goto out;
-		if (r == 1) {
+		if (r == STORE_REPORT_DUPLICATE) {
 			/* now a duplicate of a report stored from elsewhere */
 			st->dropped++;
 			continue;
@@ -285,6 +314,13 @@ reparse_one(struct store *s, int64_t msg, const struct parse_limits *lim,
 			event(fn, ctx, REPARSE_NEW, label, NULL);
 		}
 	}
+	/* a report of this message that is gone may have been the copy that
+	 * counted: another copy counts now */
+	for (k = 0; k < old.n; k++)
+		if (!old.r[k].matched &&
+		    store_report_settle(s, old.r[k].org, old.r[k].report_id,
+					old.r[k].start, err) < 0)
+			goto out;
 	rc = 0;
 out:
 	buf_release(&notes);
@@ -296,8 +332,8 @@ out:
 
 int
 store_reparse(struct store *s, const struct parse_limits *lim,
-	      int quarantine_only, reparse_event_fn fn, void *ctx,
-	      struct reparse_stats *st, struct mxd_err *err)
+	      int quarantine_only, struct dkimv *dkim, reparse_event_fn fn,
+	      void *ctx, struct reparse_stats *st, struct mxd_err *err)
 {
 	struct parse_limits def;
 	struct buf raw;
@@ -310,7 +346,10 @@ store_reparse(struct store *s, const struct parse_limits *lim,
 		parse_limits_default(&def);
 		lim = &def;
 	}
-	if (!(ids = message_ids(s, quarantine_only, &n, err)))
+	ids = message_ids(s, quarantine_only
+			  ? "SELECT DISTINCT message_id FROM quarantine ORDER BY 1"
+			  : "SELECT id FROM messages ORDER BY id", &n, err);
+	if (!ids)
 		return -1;
 	buf_init(&raw, BUF_NOCAP);
 	for (i = 0; i < n && rc == 0; i++) {
@@ -318,7 +357,97 @@ store_reparse(struct store *s, const struct parse_limits *lim,
 			rc = -1;
 			break;
 		}
-		rc = reparse_one(s, ids[i], lim, fn, ctx, st, &raw, err);
+		rc = reparse_one(s, ids[i], lim, dkim, fn, ctx, st, &raw, err);
+		if (rc == 0 && ((i + 1) % REPARSE_BATCH == 0 || i + 1 == n))
+			rc = store_commit(s, err);
+	}
+	if (rc < 0)
+		store_rollback(s);
+	buf_release(&raw);
+	free(ids);
+	return rc;
+}
+
+/*
+ * Verifying stored mails again (`mxdigest reverify`): those that still
+ * wait for a verdict, or with `all` every mail that brought a report.  A
+ * pass is never replaced; with `all`, a fail, none or permerror gives way
+ * only to a pass (a key may have been published late; a signature that no
+ * longer verifies because it expired says nothing new).
+ */
+static int
+reverify_one(struct store *s, int64_t msg, struct dkimv *dkim, int all,
+	     reverify_event_fn fn, void *ctx, struct reverify_stats *st,
+	     struct buf *raw, struct mxd_err *err)
+{
+	struct store_auth old, a;
+	struct dkimv_verdict v;
+	char *source = NULL;
+	size_t truncated = 0;
+	int64_t now = (int64_t)time(NULL);
+	int replace;
+
+	if (store_message_auth(s, msg, &old, err) < 0)
+		return -1;
+	if (old.result == DKIMV_PASS || old.result == DKIMV_FILE ||
+	    (!all && !dkimv_pending(old.result)))
+		return 0;
+	if (store_message_get(s, msg, raw, &source, &truncated, err) < 0)
+		return -1;
+	memset(&v, 0, sizeof(v));
+	if (!parse_is_mail(raw->data ? (const void *)raw->data : "", raw->len)) {
+		v.result = DKIMV_FILE;
+		snprintf(v.detail, sizeof(v.detail), "a report file, not a mail");
+	} else {
+		dkimv_check(dkim, raw->data, raw->len, &v);
+		st->checked++;
+		st->results[v.result]++;
+	}
+	if (v.result == DKIMV_PASS || v.result == DKIMV_FILE)
+		replace = 1;
+	else if (dkimv_pending(old.result))
+		replace = !(v.result == DKIMV_TEMPERROR &&
+			    old.result == DKIMV_TEMPERROR);
+	else
+		replace = 0;
+	if (fn && v.result != DKIMV_FILE)
+		fn(ctx, source, &v, replace);
+	free(source);
+	if (!replace)
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.result = v.result;
+	a.domain = v.domain;
+	a.selector = v.selector;
+	a.detail = v.detail;
+	a.at = now;
+	st->changed++;
+	return store_message_set_auth(s, msg, &a, err);
+}
+
+int
+store_reverify(struct store *s, struct dkimv *dkim, int all,
+	       reverify_event_fn fn, void *ctx, struct reverify_stats *st,
+	       struct mxd_err *err)
+{
+	struct buf raw;
+	int64_t *ids;
+	size_t n, i;
+	int rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	/* the messages that brought a report */
+	ids = message_ids(s, "SELECT DISTINCT message_id FROM reports ORDER BY 1",
+			  &n, err);
+	if (!ids)
+		return -1;
+	buf_init(&raw, BUF_NOCAP);
+	for (i = 0; i < n && rc == 0; i++) {
+		if (!store_in_transaction(s) && store_begin(s, err) < 0) {
+			rc = -1;
+			break;
+		}
+		rc = reverify_one(s, ids[i], dkim, all, fn, ctx, st, &raw, err);
 		if (rc == 0 && ((i + 1) % REPARSE_BATCH == 0 || i + 1 == n))
 			rc = store_commit(s, err);
 	}

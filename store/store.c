@@ -1,14 +1,16 @@
 /*
  * store.c — SQLite schema, migrations, locking and every statement.
  *
- * Schema (version 2):
+ * Schema (version 3):
  *   meta            key/value: schema_version, created
  *   messages        raw bytes of each message that carried a report or was
  *                   quarantined, zlib-compressed, keyed by its identity
  *                   (store_message_ident()); `truncated` is the size the
  *                   message had when only its start was kept (0: whole)
- *   reports         one row per report; identity (org, report_id, start),
- *                   content hash unique
+ *   dkim            the DKIM verdict of a message, taken when it came
+ *   reports         one row per report copy: content hash unique; the
+ *                   copies of one identity (org, report_id, start) have
+ *                   `counts` 0 but one (see schema_v3)
  *   policies        per-policy numbers as sent
  *   details         failure details as sent
  *   domain_counts   counted view per (report, policy domain), with start
@@ -19,7 +21,8 @@
  *
  * Version 1 lacked messages.truncated and imap_state.uv_changes, and keyed
  * messages by the SHA-256 of their bytes as received: migrate() adds the
- * columns and recomputes every key.
+ * columns and recomputes every key.  Version 2 had no DKIM verdicts and
+ * allowed one copy per report identity.
  * The counted tables repeat the report's start and organization so that a
  * window query reads one index range and joins nothing.
  */
@@ -36,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dkim/dkim.h"
 #include "store/store_p.h"
 #include "util/log.h"
 #include "util/sha256.h"
@@ -47,16 +51,22 @@ static const char *const stmt_sql[Q_COUNT] = {
 	[Q_MSG_FIND] = "SELECT id FROM messages WHERE sha256 = ?1",
 	[Q_MSG_PUT] = "INSERT INTO messages (sha256, source, size, received, codec,"
 		      " data, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[Q_MSG_AUTH_GET] = "SELECT result, domain, selector, detail, at FROM dkim"
+			   " WHERE message_id = ?1",
+	[Q_MSG_AUTH_SET] = "INSERT OR REPLACE INTO dkim (message_id, result,"
+			   " domain, selector, detail, at)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[Q_MSG_GET] = "SELECT codec, data, source, size, truncated FROM messages"
 		      " WHERE id = ?1",
 	[Q_MSG_OUTCOME_R] = "SELECT count(*) FROM reports WHERE message_id = ?1",
 	[Q_MSG_OUTCOME_Q] = "SELECT count(*) FROM quarantine WHERE message_id = ?1",
-	[Q_REP_BY_ID] = "SELECT 1 FROM reports WHERE org = ?1 AND report_id = ?2"
-			" AND start = ?3",
+	[Q_REP_BY_ID] = "SELECT digest, successful, failed, counts FROM reports"
+			" WHERE org = ?1 AND report_id = ?2 AND start = ?3",
 	[Q_REP_BY_SHA] = "SELECT 1 FROM reports WHERE sha256 = ?1",
-	[Q_REP_PUT] = "INSERT OR IGNORE INTO reports (message_id, part, org,"
+	[Q_REP_PUT] = "INSERT INTO reports (message_id, part, org,"
 		      " report_id, contact, start, end_, sha256, notes, successful,"
-		      " failed, imported) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+		      " failed, imported, counts, digest)"
+		      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
 	[Q_POL_PUT] = "INSERT INTO policies (report, idx, type, domain,"
 		      " domain_source, strings, mx_hosts, successful, failed)"
 		      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
@@ -65,10 +75,33 @@ static const char *const stmt_sql[Q_COUNT] = {
 		      " additional_info, reason_code)"
 		      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
 	[Q_DOM_PUT] = "INSERT INTO domain_counts (report, start, org, domain, types,"
-		      " successful, failed) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+		      " successful, failed, counts)"
+		      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
 	[Q_FAIL_PUT] = "INSERT INTO failure_counts (report, start, org, domain,"
 		       " result_type, sending_ip, receiving_mx, receiving_ip,"
-		       " count) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+		       " count, counts) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	/* the copy of an identity that counts: the first whose mail
+	 * verified, else the first (in message order, which reparse keeps) */
+	[Q_REP_WINNER] = "SELECT r.id, coalesce(d.result = ?4, 0) FROM reports r"
+			 " LEFT JOIN dkim d ON d.message_id = r.message_id"
+			 " WHERE r.org = ?1 AND r.report_id = ?2 AND r.start = ?3"
+			 " ORDER BY 2 DESC, r.message_id, r.part LIMIT 1",
+	[Q_REP_SETTLE] = "UPDATE reports SET counts = CASE WHEN id = ?4 THEN ?5"
+			 " ELSE 0 END WHERE org = ?1 AND report_id = ?2"
+			 " AND start = ?3",
+	[Q_DOM_SETTLE] = "UPDATE domain_counts SET counts = CASE WHEN report = ?4"
+			 " THEN ?5 ELSE 0 END WHERE report IN (SELECT id FROM"
+			 " reports WHERE org = ?1 AND report_id = ?2 AND start = ?3)",
+	[Q_FAIL_SETTLE] = "UPDATE failure_counts SET counts = CASE WHEN report ="
+			  " ?4 THEN ?5 ELSE 0 END WHERE report IN (SELECT id FROM"
+			  " reports WHERE org = ?1 AND report_id = ?2"
+			  " AND start = ?3)",
+	[Q_REP_OF_MSG] = "SELECT org, report_id, start FROM reports"
+			 " WHERE message_id = ?1",
+	[Q_REP_OTHER] = "SELECT m.source, r.counts FROM reports r JOIN messages m"
+			" ON m.id = r.message_id WHERE r.org = ?1 AND"
+			" r.report_id = ?2 AND r.start = ?3 AND r.id != ?4"
+			" ORDER BY r.counts DESC, r.message_id LIMIT 1",
 	[Q_QUA_PUT] = "INSERT OR IGNORE INTO quarantine (message_id, part, name,"
 		      " status, reason, created) VALUES (?1,?2,?3,?4,?5,?6)",
 	[Q_QUA_LIST] = "SELECT q.id, q.message_id, q.part, q.name, m.source,"
@@ -169,6 +202,61 @@ static const char schema_v2[] =
 	"ALTER TABLE messages ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE imap_state ADD COLUMN uv_changes INTEGER NOT NULL"
 	"  DEFAULT 0;";
+
+/*
+ * From version 2 to 3: DKIM verdicts, and copies of a report.
+ *
+ * dkim holds the verdict of a message (an enum dkimv_result), taken when
+ * it arrived; a message without a row was never looked at (every message
+ * of version 2).  It is a table of its own because a column of messages
+ * would sit behind the raw bytes, and reading it would walk the blob.
+ *
+ * A report identity (organization, report-id, start) may now have several
+ * copies: with other content (a forged one and the genuine one), or with
+ * the same content in a verified mail after an unverified one.  All are
+ * kept, and `counts` says which one counts: 0 for the other copies, 1 for
+ * the counted copy, 2 for the counted copy when its mail verified.  The
+ * counted tables repeat it, so that `dkim = require` (counts = 2) and the
+ * default (counts >= 1) read one column.  `digest` is what the report
+ * says (tlsrpt_digest()), sha256 its bytes; rows of version 2 have no
+ * digest.  Version 2 had the identity and sha256 UNIQUE, so the table is
+ * rebuilt (with foreign keys off: see migrate()).
+ */
+static const char schema_v3[] =
+	"CREATE TABLE dkim ("
+	"  message_id INTEGER PRIMARY KEY REFERENCES messages(id),"
+	"  result INTEGER NOT NULL,"
+	"  domain TEXT, selector TEXT, detail TEXT,"
+	"  at INTEGER NOT NULL);"
+	"CREATE TABLE reports_v3 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  part INTEGER NOT NULL,"
+	"  org TEXT NOT NULL,"
+	"  report_id TEXT NOT NULL,"
+	"  contact TEXT,"
+	"  start INTEGER NOT NULL,"
+	"  end_ INTEGER NOT NULL,"
+	"  sha256 BLOB NOT NULL,"
+	"  notes TEXT NOT NULL,"
+	"  successful INTEGER NOT NULL,"
+	"  failed INTEGER NOT NULL,"
+	"  imported INTEGER NOT NULL,"
+	"  counts INTEGER NOT NULL DEFAULT 1,"
+	"  digest BLOB);"
+	"INSERT INTO reports_v3 (id, message_id, part, org, report_id, contact,"
+	"  start, end_, sha256, notes, successful, failed, imported)"
+	"  SELECT id, message_id, part, org, report_id, contact, start, end_,"
+	"  sha256, notes, successful, failed, imported FROM reports;"
+	"DROP TABLE reports;"
+	"ALTER TABLE reports_v3 RENAME TO reports;"
+	"CREATE INDEX reports_start ON reports(start);"
+	"CREATE INDEX reports_message ON reports(message_id);"
+	"CREATE INDEX reports_ident ON reports(org, report_id, start);"
+	"CREATE INDEX reports_sha ON reports(sha256);"
+	"ALTER TABLE domain_counts ADD COLUMN counts INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE failure_counts ADD COLUMN counts INTEGER NOT NULL"
+	"  DEFAULT 1;";
 
 /*
  * Header fields that a mail store or an IMAP server adds or rewrites while
@@ -436,6 +524,28 @@ schema_version(struct store *s, int *version, struct mxd_err *err)
 	return 0;
 }
 
+/* After a rebuild: every reference still finds its row. */
+static int
+foreign_keys_ok(struct store *s, struct mxd_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st,
+			       NULL) != SQLITE_OK)
+		return store_db_error(s, err, "upgrade");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		mxd_err_set(err, MXD_E_STORE, "\"%s\": the upgrade left table %s "
+			    "with a row that refers to nothing", s->path,
+			    col_text(st, 0));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : store_db_error(s, err, "upgrade");
+}
+
 /* Creates or upgrades the schema; migrations from older versions go here.
  * Returns 1 when a read-only store finds an older schema. */
 static int
@@ -459,25 +569,34 @@ migrate(struct store *s, enum store_mode mode, struct mxd_err *err)
 		return mxd_err_set(err, MXD_E_STORE,
 				   "\"%s\": empty database: import or fetch reports "
 				   "first", s->path);
-	if (exec(s, "BEGIN IMMEDIATE", err) < 0)
+	/* version 3 rebuilds reports, which others reference: with foreign
+	 * keys on, DROP TABLE would delete their rows too (the pragma is a
+	 * no-op inside a transaction, hence here) */
+	if (exec(s, "PRAGMA foreign_keys=OFF", err) < 0 ||
+	    exec(s, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
-	if (v == 0 && (exec(s, schema_v1, err) < 0 || exec(s, schema_v2, err) < 0))
+	if (v == 0 && (exec(s, schema_v1, err) < 0 || exec(s, schema_v2, err) < 0 ||
+		       exec(s, schema_v3, err) < 0))
 		goto fail;
-	if (v == 1) {
-		mxd_log(MXD_LOG_INFO, "\"%s\": upgrading the database to schema "
-			"version 2", s->path);
-		if (exec(s, schema_v2, err) < 0 || rekey_messages(s, err) < 0)
-			goto fail;
-	}
+	if (v > 0)
+		mxd_log(MXD_LOG_INFO, "\"%s\": upgrading the database from schema "
+			"version %d to %d", s->path, v, STORE_SCHEMA_VERSION);
+	if (v == 1 && (exec(s, schema_v2, err) < 0 || rekey_messages(s, err) < 0))
+		goto fail;
+	if (v >= 1 && v <= 2 && exec(s, schema_v3, err) < 0)
+		goto fail;
+	if (foreign_keys_ok(s, err) < 0)
+		goto fail;
 	snprintf(sql, sizeof(sql),
 		 "INSERT OR REPLACE INTO meta VALUES ('schema_version', '%d');"
 		 "INSERT OR IGNORE INTO meta VALUES ('created', '%lld');",
 		 STORE_SCHEMA_VERSION, (long long)time(NULL));
 	if (exec(s, sql, err) < 0 || exec(s, "COMMIT", err) < 0)
 		goto fail;
-	return 0;
+	return exec(s, "PRAGMA foreign_keys=ON", err);
 fail:
 	exec(s, "ROLLBACK", NULL);
+	exec(s, "PRAGMA foreign_keys=ON", NULL);
 	return -1;
 }
 
@@ -710,11 +829,34 @@ store_message_encode(const void *data, size_t len, struct buf *out)
 	return CODEC_RAW;
 }
 
+static void
+bind_auth(sqlite3_stmt *st, int at, const struct store_auth *a)
+{
+	sqlite3_bind_int(st, at, a->result);
+	bind_text(st, at + 1, a->domain && *a->domain ? a->domain : NULL);
+	bind_text(st, at + 2, a->selector && *a->selector ? a->selector : NULL);
+	bind_text(st, at + 3, a->detail && *a->detail ? a->detail : NULL);
+	sqlite3_bind_int64(st, at + 4, a->at);
+}
+
+static int
+put_auth(struct store *s, int64_t id, const struct store_auth *a,
+	 struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_MSG_AUTH_SET, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	bind_auth(st, 2, a);
+	return step_done(s, st, err, "store the DKIM verdict");
+}
+
 int
 store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
 		  const char *source, size_t size, size_t truncated, int codec,
-		  const void *blob, size_t blob_len, int64_t now, int64_t *id,
-		  struct mxd_err *err)
+		  const void *blob, size_t blob_len, const struct store_auth *auth,
+		  int64_t now, int64_t *id, struct mxd_err *err)
 {
 	sqlite3_stmt *st = stmt(s, Q_MSG_PUT, err);
 
@@ -730,6 +872,8 @@ store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
 	if (step_done(s, st, err, "store message") < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->db);
+	if (auth && auth->result >= 0 && put_auth(s, *id, auth, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -803,6 +947,48 @@ count_query(struct store *s, enum stmt_id id, int64_t arg, int64_t *out,
 }
 
 int
+store_message_auth(struct store *s, int64_t id, struct store_auth *a,
+		   struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_MSG_AUTH_GET, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->result = -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			a->result = sqlite3_column_int(st, 0);
+		snprintf(a->domain_buf, sizeof(a->domain_buf), "%s",
+			 col_text(st, 1) ? col_text(st, 1) : "");
+		snprintf(a->selector_buf, sizeof(a->selector_buf), "%s",
+			 col_text(st, 2) ? col_text(st, 2) : "");
+		snprintf(a->detail_buf, sizeof(a->detail_buf), "%s",
+			 col_text(st, 3) ? col_text(st, 3) : "");
+		a->domain = a->domain_buf;
+		a->selector = a->selector_buf;
+		a->detail = a->detail_buf;
+		a->at = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(s, err, "read the DKIM verdict");
+	return 0;	/* no row: no verdict taken */
+}
+
+int
+store_message_set_auth(struct store *s, int64_t id, const struct store_auth *a,
+		       struct mxd_err *err)
+{
+	if (put_auth(s, id, a, err) < 0)
+		return -1;
+	return store_message_settle(s, id, err);
+}
+
+int
 store_message_outcome(struct store *s, int64_t id, unsigned *reports,
 		      unsigned *quarantined, struct mxd_err *err)
 {
@@ -817,30 +1003,183 @@ store_message_outcome(struct store *s, int64_t id, unsigned *reports,
 }
 
 int
-store_report_known(struct store *s, const struct tlsrpt *r, struct mxd_err *err)
+store_report_known(struct store *s, const struct tlsrpt *r, int verified,
+		   struct mxd_err *err)
 {
 	sqlite3_stmt *st = stmt(s, Q_REP_BY_ID, err);
-	int rc;
+	int rc, copies = 0, same = 0, any_verified = 0;
 
 	if (!st)
 		return -1;
 	bind_text(st, 1, r->org);
 	bind_text(st, 2, r->report_id);
 	sqlite3_bind_int64(st, 3, r->start);
-	rc = sqlite3_step(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		copies++;
+		if (sqlite3_column_int(st, 3) == STORE_COUNTS_VERIFIED)
+			any_verified = 1;
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+			/* stored before digests: the same totals */
+			if ((uint64_t)sqlite3_column_int64(st, 1) == r->successful &&
+			    (uint64_t)sqlite3_column_int64(st, 2) == r->failed)
+				same = 1;
+		} else if (sqlite3_column_bytes(st, 0) == SHA256_LEN &&
+			   memcmp(sqlite3_column_blob(st, 0), r->digest,
+				  SHA256_LEN) == 0) {
+			same = 1;
+		}
+	}
 	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
 	if (rc != SQLITE_DONE)
 		return store_db_error(s, err, "find report");
+	if (same)
+		return verified && !any_verified ? STORE_REPORT_VERIFIED_COPY
+						 : STORE_REPORT_DUPLICATE;
+	if (copies)
+		return STORE_REPORT_CONFLICT;
+	/* the same bytes under another identity (one taken from a header or
+	 * a file name) are the same report */
 	if (!(st = stmt(s, Q_REP_BY_SHA, err)))
 		return -1;
 	sqlite3_bind_blob(st, 1, r->hash, SHA256_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
-		return 1;
+		return STORE_REPORT_DUPLICATE;
 	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "find report");
+	return STORE_REPORT_NEW;
+}
+
+static void
+bind_ident(sqlite3_stmt *st, const char *org, const char *report_id,
+	   int64_t start)
+{
+	bind_text(st, 1, org);
+	bind_text(st, 2, report_id);
+	sqlite3_bind_int64(st, 3, start);
+}
+
+/* Decides which copy of an identity counts (Q_REP_WINNER) and marks it,
+ * in reports and in the counted tables. */
+static int
+settle(struct store *s, const char *org, const char *report_id, int64_t start,
+       struct mxd_err *err)
+{
+	static const enum stmt_id upd[] = {Q_REP_SETTLE, Q_DOM_SETTLE,
+					   Q_FAIL_SETTLE};
+	sqlite3_stmt *st = stmt(s, Q_REP_WINNER, err);
+	int64_t winner;
+	int verified, rc;
+	size_t i;
+
+	if (!st)
+		return -1;
+	bind_ident(st, org, report_id, start);
+	sqlite3_bind_int(st, 4, DKIMV_PASS);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? 0 : store_db_error(s, err, "settle");
+	}
+	winner = sqlite3_column_int64(st, 0);
+	verified = sqlite3_column_int(st, 1);
+	sqlite3_reset(st);
+	for (i = 0; i < sizeof(upd) / sizeof(upd[0]); i++) {
+		if (!(st = stmt(s, upd[i], err)))
+			return -1;
+		bind_ident(st, org, report_id, start);
+		sqlite3_bind_int64(st, 4, winner);
+		sqlite3_bind_int(st, 5, verified ? STORE_COUNTS_VERIFIED
+						 : STORE_COUNTS_COUNTED);
+		if (step_done(s, st, err, "settle") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_report_settle(struct store *s, const char *org, const char *report_id,
+		    int64_t start, struct mxd_err *err)
+{
+	return settle(s, org, report_id, start, err);
+}
+
+int
+store_message_settle(struct store *s, int64_t message_id, struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_REP_OF_MSG, err);
+	struct ident { char *org, *id; int64_t start; } *v = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc;
+
+	if (!st)
+		return -1;
+	/* collected first: settling updates the rows being read */
+	sqlite3_bind_int64(st, 1, message_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, n + 1, sizeof(*v));
+		v[n].org = xstrdup(col_text(st, 0));
+		v[n].id = xstrdup(col_text(st, 1));
+		v[n].start = sqlite3_column_int64(st, 2);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		rc = store_db_error(s, err, "settle");
+	else
+		rc = 0;
+	for (i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = settle(s, v[i].org, v[i].id, v[i].start, err);
+		free(v[i].org);
+		free(v[i].id);
+	}
+	free(v);
+	return rc;
+}
+
+/* The verdict of a message as it decides what counts: verified or not. */
+static int
+message_verified(struct store *s, int64_t id, struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_MSG_AUTH_GET, err);
+	int rc, pass = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		pass = sqlite3_column_int(st, 0) == DKIMV_PASS;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(s, err, "read the DKIM verdict");
+	return pass;
+}
+
+/* After a conflict: whether report rid counts now, and where the other
+ * copy (the counted one, if this one is not) came from. */
+static int
+conflict_outcome(struct store *s, int64_t rid, const struct tlsrpt *r,
+		 struct store_put_info *info, struct mxd_err *err)
+{
+	sqlite3_stmt *st = stmt(s, Q_REP_OTHER, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	bind_ident(st, r->org, r->report_id, r->start);
+	sqlite3_bind_int64(st, 4, rid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(info->other, sizeof(info->other), "%s", col_text(st, 0));
+		info->counted = sqlite3_column_int(st, 1) == STORE_COUNTS_NOT;
+		info->other_verified = sqlite3_column_int(st, 1) ==
+			STORE_COUNTS_VERIFIED;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_db_error(s, err, "find report");
 	return 0;
 }
@@ -913,14 +1252,26 @@ put_policy(struct store *s, int64_t rid, size_t idx, const struct tlsrpt_policy 
 
 int
 store_report_put(struct store *s, int64_t message_id, unsigned part,
-		 const struct tlsrpt *r, int64_t now, struct mxd_err *err)
+		 const struct tlsrpt *r, int64_t now, struct store_put_info *info,
+		 struct mxd_err *err)
 {
-	sqlite3_stmt *st = stmt(s, Q_REP_PUT, err);
+	sqlite3_stmt *st;
 	struct buf notes;
 	int64_t rid;
+	int known, counts, verified;
 	size_t i;
 
-	if (!st)
+	memset(info, 0, sizeof(*info));
+	if ((verified = message_verified(s, message_id, err)) < 0)
+		return -1;
+	known = store_report_known(s, r, verified, err);
+	if (known < 0 || known == STORE_REPORT_DUPLICATE)
+		return known;
+	if (known == STORE_REPORT_NEW)
+		counts = verified ? STORE_COUNTS_VERIFIED : STORE_COUNTS_COUNTED;
+	else
+		counts = STORE_COUNTS_NOT;	/* settle() decides */
+	if (!(st = stmt(s, Q_REP_PUT, err)))
 		return -1;
 	buf_init(&notes, BUF_NOCAP);
 	tlsrpt_notes_format(r->notes, &notes);
@@ -936,13 +1287,13 @@ store_report_put(struct store *s, int64_t message_id, unsigned part,
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)r->successful);
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)r->failed);
 	sqlite3_bind_int64(st, 12, now);
+	sqlite3_bind_int(st, 13, counts);
+	sqlite3_bind_blob(st, 14, r->digest, SHA256_LEN, SQLITE_STATIC);
 	if (step_done(s, st, err, "store report") < 0) {
 		buf_release(&notes);
 		return -1;
 	}
 	buf_release(&notes);
-	if (sqlite3_changes(s->db) == 0)
-		return 1;	/* identity or hash already stored */
 	rid = sqlite3_last_insert_rowid(s->db);
 	for (i = 0; i < r->n_policies; i++)
 		if (put_policy(s, rid, i, &r->policies[i], err) < 0)
@@ -959,6 +1310,7 @@ store_report_put(struct store *s, int64_t message_id, unsigned part,
 		bind_text(st, 5, d->types);
 		sqlite3_bind_int64(st, 6, (sqlite3_int64)d->successful);
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)d->failed);
+		sqlite3_bind_int(st, 8, counts);
 		if (step_done(s, st, err, "store counts") < 0)
 			return -1;
 	}
@@ -976,10 +1328,18 @@ store_report_put(struct store *s, int64_t message_id, unsigned part,
 		bind_text(st, 7, f->receiving_mx);
 		bind_text(st, 8, f->receiving_ip);
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)f->count);
+		sqlite3_bind_int(st, 10, counts);
 		if (step_done(s, st, err, "store counts") < 0)
 			return -1;
 	}
-	return 0;
+	if (known == STORE_REPORT_NEW) {
+		info->counted = 1;
+		return STORE_REPORT_NEW;
+	}
+	if (settle(s, r->org, r->report_id, r->start, err) < 0 ||
+	    conflict_outcome(s, rid, r, info, err) < 0)
+		return -1;
+	return known;
 }
 
 int
@@ -1102,6 +1462,9 @@ scan_prepare(struct store *s, const char *sql, const struct store_filter *f,
 	bind_text(*st, 3, f->domain);
 	bind_text(*st, 4, f->org);
 	bind_text(*st, 5, f->mx);
+	/* the least `counts` that counts */
+	sqlite3_bind_int(*st, 6, f->dkim_pass ? STORE_COUNTS_VERIFIED
+					      : STORE_COUNTS_COUNTED);
 	return 0;
 }
 
@@ -1119,8 +1482,12 @@ store_scan_reports(struct store *s, const struct store_filter *f,
 		   store_report_fn fn, void *ctx, struct mxd_err *err)
 {
 	static const char sql[] =
-		"SELECT r.id, r.org, r.report_id, r.start, r.end_ FROM reports r"
-		" WHERE r.start >= ?1 AND r.start < ?2"
+		"SELECT r.id, r.org, r.report_id, r.start, r.end_, k.result,"
+		" k.domain, k.detail, (SELECT count(DISTINCT coalesce(c.digest,"
+		"  c.sha256)) FROM reports c WHERE c.org = r.org"
+		"  AND c.report_id = r.report_id AND c.start = r.start)"
+		" FROM reports r LEFT JOIN dkim k ON k.message_id = r.message_id"
+		" WHERE r.start >= ?1 AND r.start < ?2 AND r.counts >= 1"
 		" AND (?4 IS NULL OR r.org = ?4)"
 		" AND (?3 IS NULL OR EXISTS (SELECT 1 FROM domain_counts d"
 		"  WHERE d.report = r.id AND d.domain = ?3))"
@@ -1140,6 +1507,11 @@ store_scan_reports(struct store *s, const struct store_filter *f,
 		row.report_id = col_text(st, 2);
 		row.start = sqlite3_column_int64(st, 3);
 		row.end = sqlite3_column_int64(st, 4);
+		row.dkim = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1
+			: sqlite3_column_int(st, 5);
+		row.dkim_domain = col_text(st, 6);
+		row.dkim_detail = col_text(st, 7);
+		row.copies = (unsigned)sqlite3_column_int(st, 8);
 		if (fn(&row, ctx))
 			break;
 	}
@@ -1153,7 +1525,7 @@ store_scan_domains(struct store *s, const struct store_filter *f,
 	static const char sql[] =
 		"SELECT d.report, d.org, d.start, d.domain, d.types, d.successful,"
 		" d.failed FROM domain_counts d"
-		" WHERE d.start >= ?1 AND d.start < ?2"
+		" WHERE d.start >= ?1 AND d.start < ?2 AND d.counts >= ?6"
 		" AND (?3 IS NULL OR d.domain = ?3) AND (?4 IS NULL OR d.org = ?4)"
 		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM failure_counts x"
 		"  WHERE x.report = d.report AND x.domain = d.domain"
@@ -1186,7 +1558,7 @@ store_scan_policies(struct store *s, const struct store_filter *f,
 	static const char sql[] =
 		"SELECT r.id, r.org, r.start, p.domain, p.type, p.successful,"
 		" p.failed FROM reports r JOIN policies p ON p.report = r.id"
-		" WHERE r.start >= ?1 AND r.start < ?2"
+		" WHERE r.start >= ?1 AND r.start < ?2 AND r.counts >= ?6"
 		" AND (?3 IS NULL OR p.domain = ?3) AND (?4 IS NULL OR r.org = ?4)"
 		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM failure_counts x"
 		"  WHERE x.report = r.id AND x.domain = p.domain"
@@ -1220,7 +1592,7 @@ store_scan_failures(struct store *s, const struct store_filter *f,
 		"SELECT x.report, x.org, x.start, x.domain, x.result_type,"
 		" x.sending_ip, x.receiving_mx, x.receiving_ip, x.count"
 		" FROM failure_counts x"
-		" WHERE x.start >= ?1 AND x.start < ?2"
+		" WHERE x.start >= ?1 AND x.start < ?2 AND x.counts >= ?6"
 		" AND (?3 IS NULL OR x.domain = ?3) AND (?4 IS NULL OR x.org = ?4)"
 		" AND (?5 IS NULL OR coalesce(x.receiving_mx, x.receiving_ip) = ?5)"
 		" ORDER BY x.start, x.report";

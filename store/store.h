@@ -29,7 +29,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -64,12 +64,33 @@ int store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
 /* Encodes a message's raw bytes for storage (compressed when that helps);
  * returns the codec.  Thread-safe: ingest's workers call it. */
 int store_message_encode(const void *data, size_t len, struct buf *out);
+/*
+ * The DKIM verdict of a message as the store keeps it (dkim/dkim.h takes
+ * it): result is an enum dkimv_result, or -1 when none was taken; the
+ * strings may be NULL or "".  Filled by store_message_auth() into its own
+ * buffers.
+ */
+struct store_auth {
+	int result;
+	const char *domain, *selector, *detail;
+	int64_t at;		/* when it was taken */
+	char domain_buf[256], selector_buf[64], detail_buf[512];
+};
+
 /* Stores a message encoded by store_message_encode(): `size` bytes kept,
- * of `truncated` when only its start was (0: the whole message). */
+ * of `truncated` when only its start was (0: the whole message), with its
+ * DKIM verdict (NULL: none). */
 int store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
 		      const char *source, size_t size, size_t truncated,
-		      int codec, const void *blob, size_t blob_len, int64_t now,
-		      int64_t *id, struct mxd_err *err);
+		      int codec, const void *blob, size_t blob_len,
+		      const struct store_auth *auth, int64_t now, int64_t *id,
+		      struct mxd_err *err);
+/* The verdict of message id (result -1: none taken), and a new one for
+ * it, which decides again which copies of its reports count. */
+int store_message_auth(struct store *s, int64_t id, struct store_auth *a,
+		       struct mxd_err *err);
+int store_message_set_auth(struct store *s, int64_t id,
+			   const struct store_auth *a, struct mxd_err *err);
 /* The message's raw bytes into out (decompressed), a malloc'd source, and
  * the size it had if only its start was kept (each may be NULL). */
 int store_message_get(struct store *s, int64_t id, struct buf *out,
@@ -78,14 +99,50 @@ int store_message_get(struct store *s, int64_t id, struct buf *out,
 int store_message_outcome(struct store *s, int64_t id, unsigned *reports,
 			  unsigned *quarantined, struct mxd_err *err);
 
-/* Reports.  store_report_known() says whether a report with the same
- * identity (organization, report-id, start) or the same content hash is
- * stored; store_report_put() stores it with its policies, details and
- * counted view, and returns 0 (or 1 when it turned out to be known). */
-int store_report_known(struct store *s, const struct tlsrpt *r,
+/*
+ * Reports.  A report's identity is (organization, report-id, start); its
+ * content is what it says (tlsrpt_digest()).  The same content again is a
+ * duplicate and is not stored — unless its mail verified and no stored
+ * copy's did: then it is kept as a copy, and counts instead.  The same
+ * identity with other content is a conflict (a forged report, or a sender
+ * that changed its mind): both copies are kept and exactly one counts —
+ * the first whose mail verified (DKIM pass), else the first, in message
+ * order.  A new verdict for a message (store_message_set_auth()) decides
+ * again.
+ */
+enum store_report_status {
+	STORE_REPORT_NEW,
+	STORE_REPORT_DUPLICATE,
+	STORE_REPORT_CONFLICT,
+	STORE_REPORT_VERIFIED_COPY,	/* a duplicate, kept because verified */
+};
+/* reports.counts and the counted tables' copy of it */
+enum {
+	STORE_COUNTS_NOT,	/* another copy of the identity counts */
+	STORE_COUNTS_COUNTED,	/* counts; its mail did not verify */
+	STORE_COUNTS_VERIFIED,	/* counts; its mail verified */
+};
+/* Which of the four a report would be, from a mail that verified or not
+ * (nothing is written). */
+int store_report_known(struct store *s, const struct tlsrpt *r, int verified,
 		       struct mxd_err *err);
+struct store_put_info {
+	int counted;		/* this copy is the one that counts */
+	char other[256];	/* conflict: where another copy came from (the
+				 * counted one when this one is not) */
+	int other_verified;	/* that copy counts and its mail verified */
+};
+/* Stores a report with its policies, details and counted view (the DKIM
+ * verdict of its message, if any, stored first); returns a status. */
 int store_report_put(struct store *s, int64_t message_id, unsigned part,
-		     const struct tlsrpt *r, int64_t now, struct mxd_err *err);
+		     const struct tlsrpt *r, int64_t now,
+		     struct store_put_info *info, struct mxd_err *err);
+/* Decides again which copy counts for each report of a message, or for
+ * one identity. */
+int store_message_settle(struct store *s, int64_t message_id,
+			 struct mxd_err *err);
+int store_report_settle(struct store *s, const char *org, const char *report_id,
+			int64_t start, struct mxd_err *err);
 
 /* Quarantine. */
 struct store_qitem {
@@ -121,6 +178,9 @@ struct store_filter {
 	const char *domain;	/* policy domain, or NULL */
 	const char *org;	/* organization, or NULL */
 	const char *mx;		/* MX host (failure rows only), or NULL */
+	int dkim_pass;		/* only reports from mail whose DKIM verdict
+				 * is pass (dkim = require); the report scan
+				 * ignores it (it tells the ignored ones) */
 };
 
 struct store_report_row {
@@ -128,6 +188,13 @@ struct store_report_row {
 	const char *org;
 	const char *report_id;
 	int64_t start, end;
+	int dkim;		/* the mail's verdict (enum dkimv_result), -1:
+				 * none taken */
+	const char *dkim_domain;	/* d= of the passing signature, or NULL */
+	const char *dkim_detail;	/* why the others did not count, or NULL */
+	unsigned copies;	/* different contents stored for this identity
+				 * (> 1: a conflict); the row is the copy
+				 * that counts */
 };
 
 struct store_domain_row {
@@ -191,6 +258,8 @@ struct store_detail_row {
 	uint64_t count;
 	const char *reason_code;
 	const char *additional_info;
+	int dkim;			/* the mail's verdict, -1: none */
+	const char *dkim_domain;	/* d= that passed, or NULL */
 };
 typedef int (*store_detail_fn)(const struct store_detail_row *, void *);
 

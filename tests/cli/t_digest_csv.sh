@@ -44,8 +44,13 @@ if [(r[0], int(r[1]), int(r[2]), int(r[5])) for r in mx[1:]] != \
 org = read("org")
 if org[0] != ["organization", "reports", "successful_sessions", "failed_sessions", "failure_rate",
               "previous_reports", "previous_successful_sessions", "previous_failed_sessions",
-              "previous_failure_rate", "new_failures", "failure_rate_change"]:
+              "previous_failure_rate", "new_failures", "failure_rate_change",
+              "dkim_verified", "dkim_unverified", "dkim_ignored", "conflicts"]:
     bad.append("org header %r" % org[0])
+if [(int(r[11]), int(r[12]), int(r[13]), int(r[14])) for r in org[1:]] != \
+   [(o["dkim_verified"], o["dkim_unverified"], o["dkim_ignored"], o["conflicts"])
+    for o in d["by_organization"]]:
+    bad.append("org DKIM columns differ from JSON")
 if [(plain(r[0]), int(r[1]), int(r[3]), r[9]) for r in org[1:]] != \
    [(o["organization"], o["reports"], o["failed_sessions"], "true" if o["new_failures"] else "false")
     for o in d["by_organization"]]:

@@ -37,7 +37,7 @@ expect_not_in "$a" "starttls-not-supported on mx3" "mx3's starttls failed in wee
 expect_in "$a" "  Silent        none" "nobody went silent"
 expect_in "$a" "  Quarantined   5 messages could not be read" "quarantine count"
 expect_in "$a" "  mx3.example.org      17     ▲ 10  starttls-not-supported     3" "MX change: 7 -> 17"
-expect_in "$a" "  Google Inc.                     9    19,840   2,677  13.5%  ▲ 13.5  ▃▃██▇▆▆" "org row with sparkline"
+expect_in "$a" "  Google Inc.                  9  0/9     19,840   2,677  13.5%  ▲ 13.5  ▃▃██▇▆▆" "org row with sparkline and DKIM verified/reports"
 expect_in "$a" "  2026-11-19        5       3,816   1,100  22.4%" "daily row (samples/README.md)"
 
 # week 1 has nothing before it; week 3 has no reports: all went silent

@@ -6,7 +6,7 @@
 
 mxd import "$SAMPLES"
 expect_rc 65 "importing samples/ (with broken inputs) is partial"
-expect_eq "$out" "54 messages read, 45 new reports, 2 duplicates, 2 not a report, 5 quarantined" "summary line"
+expect_eq "$out" "54 messages read, 45 new reports, 2 duplicates, 2 not a report, 5 quarantined; DKIM: 22 fail, 16 none" "summary line (offline: signatures expired or none)"
 expect_eq "$(lines "$err")" 5 "one error line per quarantined input"
 expect_in "$err" 'mxdigest: "'"$SAMPLES"'/broken/empty.json": empty input' "empty file"
 expect_in "$err" '2026-11-17_mailhost.example.com_no-date-range.eml": report JSON: "date-range" missing' "missing field"

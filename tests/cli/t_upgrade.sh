@@ -2,7 +2,8 @@
 # A database of schema version 1 (keys = SHA-256 of the bytes as
 # received) is upgraded on first use, by a writer or a reader: messages get
 # their identity (status headers left out), so the same mail served again
-# with X-UID and Status is recognised, not quarantined twice.
+# with X-UID and Status is recognised, not quarantined twice.  Version 3
+# rebuilds the reports table: every report, policy, detail and count stays.
 . "$(dirname "$0")/lib.sh"
 
 MSG="$SAMPLES/broken/2026-11-16_mailgw.example.com_invalid-json.eml"
@@ -57,6 +58,18 @@ INSERT INTO messages VALUES (1, randomblob(32), 'inbox/7', $(wc -c <"$MSG"),
 INSERT INTO quarantine VALUES (1, 1, 0, NULL, 4, 'report JSON: broken',
   1790000000);
 INSERT INTO imap_state VALUES ('test', 'INBOX', 7, 42);
+INSERT INTO messages VALUES (2, randomblob(32), 'inbox/8', 10, 1790000000, 0,
+  'not shown');
+INSERT INTO reports VALUES (1, 2, 0, 'Old Org', 'old-1', NULL, 1793836800,
+  1793923199, randomblob(32), '', 90, 10, 1790000000);
+INSERT INTO policies VALUES (1, 1, 0, 'sts', 'example.org', 0, NULL, NULL,
+  90, 10);
+INSERT INTO details VALUES (1, 'certificate-expired', '192.0.2.1',
+  'mx1.example.org', NULL, NULL, 10, NULL, NULL);
+INSERT INTO domain_counts VALUES (1, 1793836800, 'Old Org', 'example.org',
+  'sts', 90, 10);
+INSERT INTO failure_counts VALUES (1, 1793836800, 'Old Org', 'example.org',
+  'certificate-expired', '192.0.2.1', 'mx1.example.org', NULL, 10);
 SQL
 }
 
@@ -70,8 +83,17 @@ expect_rc 0 "the old quarantined message"
 expect_in "$err" "already in quarantine" "recognised after the upgrade"
 expect_in "$out" "0 quarantined (1 already in quarantine)" "counted as known"
 expect_eq "$(sqlite3 "$DB" 'SELECT count(*) FROM quarantine')" 1 "one entry still"
-expect_eq "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" 2 \
-	"schema version 2"
+expect_eq "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" 3 \
+	"schema version 3"
+expect_eq "$(sqlite3 "$DB" 'SELECT count(*) FROM policies')|$(sqlite3 "$DB" \
+	'SELECT count(*) FROM details')|$(sqlite3 "$DB" \
+	'SELECT count(*) FROM failure_counts')" "1|1|1" \
+	"the rebuild of reports kept its policies, details and counts"
+mxd report --format json --from 2026-11-01 --to 2026-12-01
+expect_in "$out" '"totals":{"reports":1,' "the old report counts"
+expect_in "$out" '"dkim_verified":0,"dkim_unverified":1,"dkim_ignored":0,"conflicts":0' \
+	"without a verdict"
+expect_in "$out" '"successful_sessions":90,"failed_sessions":10' "its numbers"
 expect_eq "$(sqlite3 "$DB" 'SELECT last_uid, uv_changes FROM imap_state')" "42|0" \
 	"sync state kept, with the new column"
 
@@ -82,7 +104,7 @@ chmod 600 "$DB"
 mxd quarantine list
 expect_rc 0 "quarantine list on a version 1 database"
 expect_in "$out" "inbox/7" "the old entry listed"
-expect_eq "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" 2 \
+expect_eq "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" 3 \
 	"upgraded by a reader"
 
 # a new database is private whatever the umask; an old readable one is

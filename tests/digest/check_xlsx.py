@@ -21,7 +21,7 @@ import openpyxl
 
 SHEETS = ["Summary", "By MX host", "By organization", "By result type",
           "By sending IP", "By policy domain", "Daily", "Failure details",
-          "Quarantine"]
+          "Reports", "Quarantine"]
 failures = []
 
 
@@ -162,6 +162,14 @@ def main():
         if r[1] != w[1].lstrip("'") or r[10] != w[10] or r[6] != (w[6] or None):
             failures.append("detail row differs: %r / %r" % (r, w))
             break
+    # the DKIM state of each detail's mail, as CSV has it
+    check([r[14] for r in got] == [w[14] or None for w in want], "Failure details: DKIM column")
+    reps = table(wb["Reports"])
+    check([(r["Organization"], r["Report ID"], r["DKIM"], r["Signing domain"], r["Counted"])
+           for r in reps] ==
+          [(x["organization"], x["report_id"], x["dkim"], x["dkim_domain"],
+            "yes" if x["counted"] else "no") for x in d["reports"]],
+          "Reports sheet rows: the DKIM state per report, as in JSON")
     quarantine = rows(wb["Quarantine"])
     check(len(quarantine) == len(d["quarantine"]), "Quarantine rows")
 

@@ -18,7 +18,7 @@ account() {
 printf 'database = %s\n' "$DB" >"$CONF"
 mxd fetch --help
 expect_rc 0 "fetch --help"
-expect_in "$out" "usage: mxdigest fetch [-n] [--watch] [--insecure] [ACCOUNT]" "help synopsis"
+expect_in "$out" "usage: mxdigest fetch [-n] [--watch] [--dkim=MODE] [--insecure] [ACCOUNT]" "help synopsis"
 mxd fetch --bogus
 expect_rc 64 "unknown option"
 expect_in "$err" 'mxdigest fetch: unknown option "--bogus"' "unknown option message"

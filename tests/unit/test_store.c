@@ -103,7 +103,8 @@ schema_and_messages(void **state)
 	assert_int_equal(store_message_find(s, sha, &id, &err), 0);
 	assert_int_equal(store_begin(s, &err), 0);
 	assert_int_equal(store_message_put(s, sha, "inbox/1", strlen(text), 0,
-					   codec, enc.data, enc.len, 1, &id, &err), 0);
+					   codec, enc.data, enc.len, NULL, 1, &id,
+					   &err), 0);
 	assert_int_equal(store_commit(s, &err), 0);
 	assert_int_equal(store_message_find(s, sha, &id2, &err), 1);
 	assert_int_equal(id, id2);
@@ -139,7 +140,7 @@ writer_lock(void **state)
 }
 
 struct counter {
-	int reports, dups, quarantined, not_reports, already;
+	int reports, dups, quarantined, not_reports, already, conflicts;
 };
 
 static int
@@ -175,6 +176,7 @@ count_event(void *ctx, enum ingest_event ev, const char *src, const char *d)
 	switch (ev) {
 	case INGEST_REPORT: c->reports++; break;
 	case INGEST_DUPLICATE: c->dups++; break;
+	case INGEST_CONFLICT: c->conflicts++; break;
 	case INGEST_QUARANTINED: c->quarantined++; break;
 	case INGEST_NOT_REPORT: c->not_reports++; break;
 	case INGEST_ALREADY_QUARANTINED: c->already++; break;

@@ -881,12 +881,11 @@ report_row(struct build *b, const struct agg_report *r)
 	at(b, c, C_R_COUNTED)->v.n = !r->ignored;
 	at(b, c, C_R_CONTENTS)->v.n = r->contents;
 	if (r->ignored && r->contents > 1)
-		status = "ignored; in conflict";
+		status = "ignored, conflict";
 	else if (r->ignored)
 		status = "ignored";
 	else
-		status = r->dkim == DKIMV_PASS ? "conflict: this verified copy "
-			 "counts" : "conflict: this copy counts";
+		status = "conflict";
 	set_text(at(b, c, C_R_STATUS), status);
 	at(b, c, C_R_STATUS)->tone = 1;
 }

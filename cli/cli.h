@@ -81,6 +81,7 @@ struct cli {
 	enum dkim_mode dkim_opt;	/* --dkim, or DKIM_MODE_UNSET */
 	struct dns *dns;	/* made by cli_verifier(), freed by main() */
 	struct dkimv *dkimv;
+	int64_t dkim_since;	/* when the verifier was made: the run's start */
 };
 
 /* --dkim=MODE of fetch, import, reparse and report: CLI_OPT_DKIM. */
@@ -93,6 +94,12 @@ enum dkim_mode cli_dkim_mode(const struct cli *c);
 /* The DKIM verifier for this run, with the resolver of the configuration
  * (made once; NULL in *out when the mode is off): 0 or an exit status. */
 int cli_verifier(struct cli *c, struct dkimv **out);
+/* The mails whose key lookup failed before are verified again (after a
+ * fetch or an import); one line says what came of it, if there were any:
+ * 0 or an exit status. */
+int cli_retry_temperror(struct cli *c, struct dkimv *dkim);
+/* "<what>3 mails verified: 2 pass, 1 temperror; 2 verdicts stored\n" */
+void cli_reverify_summary(const char *what, const struct reverify_stats *st);
 
 /*
  * getopt_long over the command's options, with -h/--help: returns the

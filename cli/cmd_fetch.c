@@ -810,6 +810,8 @@ cmd_fetch(struct cli *c, int argc, char **argv)
 		if (rc == EXIT_IOERR || rc == EXIT_TEMPFAIL)
 			break;	/* the store is unusable: other accounts too */
 	}
+	if (rc != EXIT_IOERR && rc != EXIT_TEMPFAIL && !f.dry)
+		rc = worse(rc, cli_retry_temperror(c, f.dkim));
 	uids_release(&f.got);
 	uids_release(&f.ok);
 	uids_release(&f.bad);

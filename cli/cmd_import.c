@@ -142,6 +142,8 @@ cmd_import(struct cli *c, int argc, char **argv)
 				printf(", %s unreadable", str_thousands(x.unreadable, n));
 			printf("%s\n", x.dry ? " (dry run: nothing stored)" : "");
 		}
+		if (!x.dry && (i = cli_retry_temperror(c, dkim)))
+			rc = i;
 		if (*c->interrupted) {
 			cli_error(NULL, "interrupted: what was read so far is saved");
 			rc = EXIT_TEMPFAIL;

@@ -182,8 +182,7 @@ cmd_reverify(struct cli *c, int argc, char **argv)
 	struct reverify_stats st;
 	struct dkimv *dkim;
 	struct mxd_err err;
-	char n[32], k[32];
-	int ch, all = 0, i, first = 1;
+	int ch, all = 0;
 
 	while ((ch = cli_getopt(c, argc, argv)) >= 0) {
 		if (ch == 'a')
@@ -202,21 +201,11 @@ cmd_reverify(struct cli *c, int argc, char **argv)
 	if ((ch = cli_store(c)) || (ch = cli_verifier(c, &dkim)))
 		return ch;
 	mxd_err_clear(&err);
-	if (store_reverify(c->store, dkim, all, on_verdict, c, &st, &err) < 0)
+	if (store_reverify(c->store, dkim, all ? REVERIFY_ALL : REVERIFY_PENDING, 0,
+			   on_verdict, c, &st, &err) < 0)
 		return cli_fail(&err);
-	if (!c->quiet) {
-		printf("%s mail%s verified", str_thousands(st.checked, n),
-		       st.checked == 1 ? "" : "s");
-		for (i = 0; i < DKIMV_RESULTS; i++) {
-			if (!st.results[i])
-				continue;
-			printf("%s %s %s", first ? ":" : ",",
-			       str_thousands(st.results[i], n), dkimv_result_name(i));
-			first = 0;
-		}
-		printf("; %s verdict%s stored\n", str_thousands(st.changed, k),
-		       st.changed == 1 ? "" : "s");
-	}
+	if (!c->quiet)
+		cli_reverify_summary("", &st);
 	return st.results[DKIMV_TEMPERROR] ? EXIT_TEMPFAIL : EXIT_OK;
 }
 

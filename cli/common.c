@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -238,8 +239,45 @@ cli_verifier(struct cli *c, struct dkimv **out)
 		if (dns_open(&o, &c->dns, &err) < 0 ||
 		    dkimv_new(c->dns, &c->dkimv, &err) < 0)
 			return cli_fail(&err);
+		c->dkim_since = (int64_t)time(NULL);
 	}
 	*out = c->dkimv;
+	return 0;
+}
+
+void
+cli_reverify_summary(const char *what, const struct reverify_stats *st)
+{
+	char n[32];
+	int i, first = 1;
+
+	printf("%s%s mail%s verified", what, str_thousands(st->checked, n),
+	       st->checked == 1 ? "" : "s");
+	for (i = 0; i < DKIMV_RESULTS; i++) {
+		if (!st->results[i])
+			continue;
+		printf("%s %s %s", first ? ":" : ",", str_thousands(st->results[i], n),
+		       dkimv_result_name((enum dkimv_result)i));
+		first = 0;
+	}
+	printf("; %s verdict%s stored\n", str_thousands(st->changed, n),
+	       st->changed == 1 ? "" : "s");
+}
+
+int
+cli_retry_temperror(struct cli *c, struct dkimv *dkim)
+{
+	struct reverify_stats st;
+	struct mxd_err err;
+
+	if (!dkim || !c->store || c->dry || *c->interrupted)
+		return 0;
+	mxd_err_clear(&err);
+	if (store_reverify(c->store, dkim, REVERIFY_TEMPERROR, c->dkim_since, NULL,
+			   NULL, &st, &err) < 0)
+		return cli_fail(&err);
+	if (st.checked && !c->quiet)
+		cli_reverify_summary("after a failed key lookup: ", &st);
 	return 0;
 }
 

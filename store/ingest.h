@@ -53,9 +53,9 @@ int store_reparse(struct store *s, const struct parse_limits *lim,
 
 /*
  * Verifying the stored mails again (`mxdigest reverify`): every mail that
- * brought a report and still waits for a verdict (dkimv_pending()), or
- * with `all` every one whose verdict is not pass.  A pass is never
- * replaced; with `all` a fail, none or permerror gives way only to a
+ * brought a report and still waits for a verdict (dkimv_pending()), only
+ * the temperror ones, or every one whose verdict is not pass.  A pass is never
+ * replaced; a fail, none or permerror (REVERIFY_ALL) gives way only to a
  * pass.  Each new verdict decides again which copies of its reports count.
  * The callback hears each mail checked, and whether its verdict was taken.
  */
@@ -66,9 +66,17 @@ struct reverify_stats {
 };
 typedef void (*reverify_event_fn)(void *ctx, const char *source,
 				  const struct dkimv_verdict *v, int taken);
-int store_reverify(struct store *s, struct dkimv *dkim, int all,
-		   reverify_event_fn fn, void *ctx, struct reverify_stats *st,
-		   struct mxd_err *err);
+enum reverify_scope {
+	REVERIFY_TEMPERROR,	/* only mails whose lookup failed (fetch and
+				 * import run this after their messages) */
+	REVERIFY_PENDING,	/* every mail without a verdict */
+	REVERIFY_ALL,		/* and fail, none, permerror (for a pass) */
+};
+/* REVERIFY_TEMPERROR looks only at verdicts taken before `before` (the
+ * run's start: not the ones it just took). */
+int store_reverify(struct store *s, struct dkimv *dkim, enum reverify_scope scope,
+		   int64_t before, reverify_event_fn fn, void *ctx,
+		   struct reverify_stats *st, struct mxd_err *err);
 
 /*
  * Ingest: parse a message and store what it carries, batching many

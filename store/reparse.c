@@ -376,7 +376,8 @@ store_reparse(struct store *s, const struct parse_limits *lim,
  * longer verifies because it expired says nothing new).
  */
 static int
-reverify_one(struct store *s, int64_t msg, struct dkimv *dkim, int all,
+reverify_one(struct store *s, int64_t msg, struct dkimv *dkim,
+	     enum reverify_scope scope,
 	     reverify_event_fn fn, void *ctx, struct reverify_stats *st,
 	     struct buf *raw, struct mxd_err *err)
 {
@@ -390,7 +391,8 @@ reverify_one(struct store *s, int64_t msg, struct dkimv *dkim, int all,
 	if (store_message_auth(s, msg, &old, err) < 0)
 		return -1;
 	if (old.result == DKIMV_PASS || old.result == DKIMV_FILE ||
-	    (!all && !dkimv_pending(old.result)))
+	    (scope != REVERIFY_ALL && !dkimv_pending(old.result)) ||
+	    (scope == REVERIFY_TEMPERROR && old.result != DKIMV_TEMPERROR))
 		return 0;
 	if (store_message_get(s, msg, raw, &source, &truncated, err) < 0)
 		return -1;
@@ -426,18 +428,23 @@ reverify_one(struct store *s, int64_t msg, struct dkimv *dkim, int all,
 }
 
 int
-store_reverify(struct store *s, struct dkimv *dkim, int all,
-	       reverify_event_fn fn, void *ctx, struct reverify_stats *st,
-	       struct mxd_err *err)
+store_reverify(struct store *s, struct dkimv *dkim, enum reverify_scope scope,
+	       int64_t before, reverify_event_fn fn, void *ctx,
+	       struct reverify_stats *st, struct mxd_err *err)
 {
+	char sql[128];
 	struct buf raw;
 	int64_t *ids;
 	size_t n, i;
 	int rc = 0;
 
 	memset(st, 0, sizeof(*st));
-	/* the messages that brought a report */
-	ids = message_ids(s, "SELECT DISTINCT message_id FROM reports ORDER BY 1",
+	/* the messages that brought a report (or only the temperror ones,
+	 * through the verdicts' table) */
+	snprintf(sql, sizeof(sql), "SELECT message_id FROM dkim WHERE result = %d"
+		 " AND at < %lld ORDER BY 1", DKIMV_TEMPERROR, (long long)before);
+	ids = message_ids(s, scope == REVERIFY_TEMPERROR ? sql
+			  : "SELECT DISTINCT message_id FROM reports ORDER BY 1",
 			  &n, err);
 	if (!ids)
 		return -1;
@@ -447,7 +454,7 @@ store_reverify(struct store *s, struct dkimv *dkim, int all,
 			rc = -1;
 			break;
 		}
-		rc = reverify_one(s, ids[i], dkim, all, fn, ctx, st, &raw, err);
+		rc = reverify_one(s, ids[i], dkim, scope, fn, ctx, st, &raw, err);
 		if (rc == 0 && ((i + 1) % REPARSE_BATCH == 0 || i + 1 == n))
 			rc = store_commit(s, err);
 	}

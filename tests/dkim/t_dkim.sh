@@ -35,11 +35,14 @@ trap '"$NSDSH" cleanup "$NS" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 . "$NS/env.sh"
 M="$FX/mails"
 
-# the resolver is the test NSD; one second is the lookup timeout
+# the resolver is the test NSD; a generous timeout (valgrind is slow), and
+# one second where the server is paused
 CONF="$TMP/mxdigest.conf"
-printf 'resolver = 127.0.0.1:%s\ndns_timeout = 1\n' "$MXD_DNS_PORT" >"$CONF"
-chmod 600 "$CONF"
+printf 'resolver = 127.0.0.1:%s\ndns_timeout = 20\n' "$MXD_DNS_PORT" >"$CONF"
+printf 'resolver = 127.0.0.1:%s\ndns_timeout = 1\n' "$MXD_DNS_PORT" >"$CONF.1s"
+chmod 600 "$CONF" "$CONF.1s"
 dk() { mxd --config "$CONF" "$@"; }
+dk1() { mxd --config "$CONF.1s" "$@"; }
 
 # verdict DB: the stored result, d= and detail of the one message in DB
 verdict() {
@@ -96,20 +99,32 @@ expect_in "$out" "Google Inc.   2026-11-09  fail  d=reporter.test: the body chan
 DB="$TMP/temp.db"
 "$NSDSH" pause "$NS"
 t0=$(date +%s)
-dk import "$M/temperror-timeout.eml"
+dk1 import "$M/temperror-timeout.eml"
 t1=$(date +%s)
 expect_rc 0 "import while the DNS server does not answer"
 expect_eq "$(verdict "$DB" | cut -d'|' -f1)" temperror "no answer: temperror"
-[ $((t1 - t0)) -le 6 ] || fail "the lookup took $((t1 - t0)) s with a 1 s timeout"
+[ -n "${MXD_WRAPPER:-}" ] || [ $((t1 - t0)) -le 6 ] ||
+	fail "the lookup took $((t1 - t0)) s with a 1 s timeout"
 "$NSDSH" resume "$NS"
 dk import "$M/temperror-timeout.eml"
 expect_rc 0 "the same mail again, the server back"
 expect_eq "$(verdict "$DB" | cut -d'|' -f1)" pass "verified on the next import"
+# ... at the end of the next import, whatever it reads
+DB="$TMP/temp3.db"
+"$NSDSH" pause "$NS"
+dk1 import "$M/temperror-timeout.eml"
+"$NSDSH" resume "$NS"
+sleep 1	# verdicts are taken to the second: the next run is later
+dk import "$M/valid-rsa-crlf-simple.eml"
+expect_rc 0 "another import, the server back"
+expect_in "$out" "after a failed key lookup: 1 mail verified: 1 pass; 1 verdict stored" \
+	"the earlier temperror verified again at the end of the run"
+expect_eq "$(sqlite3 "$DB" 'SELECT group_concat(result) FROM dkim')" "1,1" "both pass now"
 # ... and by reverify
 DB="$TMP/temp2.db"
 dk import "$M/domain-without-keys.eml"
 "$NSDSH" pause "$NS"
-dk import "$M/temperror-timeout.eml"
+dk1 import "$M/temperror-timeout.eml"
 "$NSDSH" resume "$NS"
 dk reverify
 expect_rc 0 "reverify with the server back"

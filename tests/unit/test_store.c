@@ -454,6 +454,176 @@ digest_tables_sorted_and_filtered(void **state)
 	store_close(s);
 }
 
+/* ---- copies of one report: which one counts -------------------------- */
+
+struct copy_scan {
+	unsigned rows, copies;
+	int dkim;
+	uint64_t failed;
+};
+
+static int
+copy_report(const struct store_report_row *r, void *ctx)
+{
+	struct copy_scan *c = ctx;
+
+	c->rows++;
+	c->copies = r->copies;
+	c->dkim = r->dkim;
+	return 0;
+}
+
+static int
+copy_failure(const struct store_fail_row *r, void *ctx)
+{
+	((struct copy_scan *)ctx)->failed += r->count;
+	return 0;
+}
+
+/* The one counted row of the window, its copies, its verdict, its
+ * failures (with dkim = require when `require`). */
+static struct copy_scan
+counted(struct store *s, int require)
+{
+	struct store_filter f;
+	struct copy_scan c;
+	struct mxd_err err;
+
+	memset(&f, 0, sizeof(f));
+	memset(&c, 0, sizeof(c));
+	f.from = INT64_MIN;
+	f.to = INT64_MAX;
+	f.dkim_pass = require;
+	assert_int_equal(store_scan_reports(s, &f, copy_report, &c, &err), 0);
+	assert_int_equal(store_scan_failures(s, &f, copy_failure, &c, &err), 0);
+	return c;
+}
+
+/* A message with one report (JSON text) and a verdict (-1: none). */
+static int
+put_copy(struct store *s, const char *json, int verdict, int64_t *msg,
+	 struct store_put_info *info)
+{
+	struct parse_result res;
+	struct store_auth a;
+	unsigned char sha[SHA256_LEN];
+	struct mxd_err err;
+	int rc;
+
+	assert_int_equal(parse_message(json, strlen(json), NULL, &res), MXD_OK);
+	assert_non_null(res.parts[0].report);
+	memset(&a, 0, sizeof(a));
+	a.result = verdict;
+	a.detail = "test";
+	sha256(json, strlen(json), sha);
+	/* the same bytes twice would be one message: tell them apart */
+	sha[0] ^= (unsigned char)(*msg + 1);
+	assert_int_equal(store_message_put(s, sha, "test", strlen(json), 0, 0,
+					   json, strlen(json), &a, 0, msg, &err), 0);
+	rc = store_report_put(s, *msg, 0, res.parts[0].report, 0, info, &err);
+	parse_result_release(&res);
+	return rc;
+}
+
+static void
+conflicts_count_one(void **state)
+{
+	struct store *s = open_w();
+	char *forged = report_json("Org C", "c-1", 3, "example.org", 10, 40, "mx1");
+	char *genuine = report_json("Org C", "c-1", 3, "example.org", 60, 7, "mx2");
+	/* the genuine one in other bytes: the same content */
+	char *spaced = malloc(strlen(genuine) + 3);
+	struct store_put_info info;
+	struct copy_scan c;
+	struct mxd_err err;
+	int64_t m1 = 0, m2 = 1, m3 = 2, m4 = 3;
+
+	(void)state;
+	sprintf(spaced, "  %s\n", genuine);
+	assert_int_equal(store_begin(s, &err), 0);
+	/* an unverified forgery first: it counts until a verified copy */
+	assert_int_equal(put_copy(s, forged, DKIMV_NONE, &m1, &info),
+			 STORE_REPORT_NEW);
+	c = counted(s, 0);
+	assert_int_equal(c.failed, 40);
+	assert_int_equal(counted(s, 1).rows, 1);	/* listed, */
+	assert_int_equal(counted(s, 1).failed, 0);	/* not counted */
+	/* the genuine report, verified: both kept, it counts */
+	assert_int_equal(put_copy(s, genuine, DKIMV_PASS, &m2, &info),
+			 STORE_REPORT_CONFLICT);
+	assert_true(info.counted);
+	assert_string_equal(info.other, "test");
+	c = counted(s, 0);
+	assert_int_equal(c.rows, 1);
+	assert_int_equal(c.copies, 2);
+	assert_int_equal(c.dkim, DKIMV_PASS);
+	assert_int_equal(c.failed, 7);
+	assert_int_equal(counted(s, 1).failed, 7);
+	/* the genuine one again, in other bytes: a duplicate */
+	assert_int_equal(put_copy(s, spaced, -1, &m3, &info),
+			 STORE_REPORT_DUPLICATE);
+	/* the forgery again, unverified: a duplicate of its first copy */
+	assert_int_equal(put_copy(s, forged, DKIMV_FAIL, &m4, &info),
+			 STORE_REPORT_DUPLICATE);
+	assert_int_equal(counted(s, 0).failed, 7);
+	/* a later verdict decides again: now both verified, the first
+	 * (the forgery's message) stays -- between equals the first */
+	memset(&info, 0, sizeof(info));
+	{
+		struct store_auth a;
+
+		memset(&a, 0, sizeof(a));
+		a.result = DKIMV_PASS;
+		assert_int_equal(store_message_set_auth(s, m1, &a, &err), 0);
+	}
+	assert_int_equal(counted(s, 0).failed, 40);
+	assert_int_equal(counted(s, 1).failed, 40);
+	assert_int_equal(store_commit(s, &err), 0);
+	/* re-reading keeps who counts (message order, not row order) */
+	{
+		struct reparse_stats st;
+
+		assert_int_equal(store_reparse(s, NULL, 0, NULL, NULL, NULL, &st,
+					       &err), 0);
+		/* the two duplicates' messages (stored here, unlike ingest
+		 * would) bring nothing */
+		assert_int_equal(st.dropped, 2);
+	}
+	c = counted(s, 0);
+	assert_int_equal(c.rows, 1);
+	assert_int_equal(c.copies, 2);
+	assert_int_equal(c.failed, 40);
+	free(forged);
+	free(genuine);
+	free(spaced);
+	store_close(s);
+}
+
+/* A verified copy of the same content, after an unverified one, is kept
+ * so that dkim = require counts the report. */
+static void
+verified_copy_kept(void **state)
+{
+	struct store *s = open_w();
+	char *j = report_json("Org V", "v-1", 4, "example.org", 5, 3, "mx1");
+	struct store_put_info info;
+	struct mxd_err err;
+	int64_t m1 = 0, m2 = 1;
+
+	(void)state;
+	assert_int_equal(store_begin(s, &err), 0);
+	assert_int_equal(put_copy(s, j, DKIMV_FAIL, &m1, &info), STORE_REPORT_NEW);
+	assert_int_equal(counted(s, 1).failed, 0);
+	assert_int_equal(put_copy(s, j, DKIMV_PASS, &m2, &info),
+			 STORE_REPORT_VERIFIED_COPY);
+	assert_int_equal(counted(s, 1).failed, 3);
+	assert_int_equal(counted(s, 0).failed, 3);	/* once */
+	assert_int_equal(counted(s, 0).copies, 1);	/* no conflict */
+	assert_int_equal(store_commit(s, &err), 0);
+	free(j);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -461,6 +631,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(schema_and_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(writer_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(ingest_counts_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(conflicts_count_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(verified_copy_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(ingest_many_threaded_in_order, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(windows_tile, setup, teardown),

@@ -532,7 +532,7 @@ conflicts_count_one(void **state)
 	char *forged = report_json("Org C", "c-1", 3, "example.org", 10, 40, "mx1");
 	char *genuine = report_json("Org C", "c-1", 3, "example.org", 60, 7, "mx2");
 	/* the genuine one in other bytes: the same content */
-	char *spaced = malloc(strlen(genuine) + 3);
+	char *spaced = malloc(strlen(genuine) + 4);
 	struct store_put_info info;
 	struct copy_scan c;
 	struct mxd_err err;

@@ -21,6 +21,12 @@
  * a 0 from read() as "try again" and would spin on a closed connection.
  * Every wait is cut in slices of at most STOP_SLICE_MS and gives up when
  * the caller's stop flag is set (SIGINT, SIGTERM).
+ *
+ * check/'s SMTP probe uses the same connection without libetpan (net.h):
+ * to a numeric address the resolver gave it, with line reads that are
+ * capped and timed, and with net_tls_probe(), a handshake that completes
+ * whatever the certificate and verifies it afterwards, so that a broken
+ * certificate becomes a finding rather than a failed handshake.
  */
 #define _GNU_SOURCE	/* getaddrinfo_a: name resolution that can be stopped */
 #include <arpa/inet.h>
@@ -49,6 +55,7 @@
 #define LOG_LINE_MAX 400	/* bytes of one protocol line shown by -D imap */
 #define STOP_SLICE_MS 200	/* the longest wait between two looks at stop */
 #define TAIL_MAX 24		/* enough for "{18446744073709551615}\r" */
+#define RBUF_SIZE 4096		/* bytes read ahead by net_read_line() */
 
 /* What the protocol logger is in the middle of, per direction. */
 struct logdir {
@@ -88,6 +95,8 @@ struct net {
 	int redact;
 	char *secret;
 	struct logdir in, out;
+	unsigned char rbuf[RBUF_SIZE];	/* net_read_line(): read, not yet used */
+	size_t roff, rlen;
 };
 
 static double
@@ -245,6 +254,17 @@ log_bytes(struct net *n, struct logdir *d, const char *dir,
 
 /* Socket and poll ------------------------------------------------------ */
 
+/* "60 s", or "250 ms" for a timeout that is not whole seconds */
+static const char *
+span(char out[32], int ms)
+{
+	if (ms % 1000 == 0)
+		snprintf(out, 32, "%d s", ms / 1000);
+	else
+		snprintf(out, 32, "%d ms", ms);
+	return out;
+}
+
 static int
 stopped(struct net *n)
 {
@@ -255,26 +275,33 @@ stopped(struct net *n)
 	return 1;
 }
 
-/* Waits for `events` on the socket for at most the timeout, looking at the
- * stop flag every STOP_SLICE_MS. */
+/* Says the wait of `ms` is over. */
 static int
-wait_fd(struct net *n, short events)
+timed_out(struct net *n, int ms)
+{
+	char t[32];
+
+	snprintf(n->error, sizeof(n->error), "no answer from the server in %s",
+		 span(t, ms));
+	n->failure = NET_FAIL_IO;
+	return -1;
+}
+
+/* Waits for `events` on the socket until the deadline (now_ms() time) of
+ * a wait of `ms`, looking at the stop flag every STOP_SLICE_MS. */
+static int
+wait_fd_until(struct net *n, short events, double deadline, int ms)
 {
 	struct pollfd p;
-	double start = now_ms(), left;
+	double left;
 	int r;
 
 	for (;;) {
 		if (stopped(n))
 			return -1;
-		left = n->timeout_ms - (now_ms() - start);
-		if (left <= 0) {
-			snprintf(n->error, sizeof(n->error),
-				 "no answer from the server in %d s",
-				 n->timeout_ms / 1000);
-			n->failure = NET_FAIL_IO;
-			return -1;
-		}
+		left = deadline - now_ms();
+		if (left <= 0)
+			return timed_out(n, ms);
 		p.fd = n->fd;
 		p.events = events;
 		p.revents = 0;
@@ -290,12 +317,21 @@ wait_fd(struct net *n, short events)
 	}
 }
 
+/* Waits for `events` for at most the connection's timeout. */
+static int
+wait_fd(struct net *n, short events)
+{
+	return wait_fd_until(n, events, now_ms() + n->timeout_ms, n->timeout_ms);
+}
+
 int
 net_wait_readable(struct net *n, int ms)
 {
 	struct pollfd p;
 	int r;
 
+	if (n->roff < n->rlen)
+		return 1;
 	if (n->tls && gnutls_record_check_pending(n->tls) > 0)
 		return 1;
 	p.fd = n->fd;
@@ -565,6 +601,28 @@ resolve(struct net *n, const char *host, int port, struct addrinfo **res,
 	return 0;
 }
 
+/* The address the caller resolved itself (an MX host's A or AAAA): no
+ * lookup, so nothing to wait for. */
+static int
+numeric_addr(const char *addr, int port, struct addrinfo **res,
+	     struct mxd_err *err)
+{
+	struct addrinfo hints;
+	char port_s[16];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(port_s, sizeof(port_s), "%d", port);
+	rc = getaddrinfo(addr, port_s, &hints, res);
+	if (rc != 0)
+		return mxd_err_set(err, MXD_E_CONFIG, "\"%s\" is not a numeric "
+				   "address: %s", addr, gai_strerror(rc));
+	return 0;
+}
+
 static int
 is_loopback(const struct sockaddr *sa)
 {
@@ -604,7 +662,8 @@ net_connect(const struct net_opts *o, struct net **out, struct mxd_err *err)
 	buf_init(&n->in.line, BUF_NOCAP);
 	buf_init(&n->out.line, BUF_NOCAP);
 
-	if (resolve(n, o->host, o->port, &res, err) < 0) {
+	if ((o->addr ? numeric_addr(o->addr, o->port, &res, err)
+		     : resolve(n, o->host, o->port, &res, err)) < 0) {
 		net_free(n);
 		return -1;
 	}
@@ -702,16 +761,27 @@ tls_fail(struct net *n, struct mxd_err *err, enum mxd_status code,
 	return -1;
 }
 
-int
-net_tls_start(struct net *n, struct mxd_err *err)
+/*
+ * Credentials and session for a handshake on the open connection: trust
+ * anchors when `trust` is set, the verification inside the handshake when
+ * `verify` is set (net_tls_start), and the GnuTLS session flags.
+ */
+static int
+tls_setup(struct net *n, int trust, int verify, unsigned flags,
+	  struct mxd_err *err)
 {
 	const char *errpos = NULL;
-	double start;
 	int r;
 
+	/* RFC 3207 §4.2 / RFC 2595 §3.1: what came in clear after the
+	 * server's go-ahead is not part of the TLS session (an injection) */
+	if (n->roff < n->rlen)
+		return mxd_err_set(err, MXD_E_TLS, "the server sent data after "
+				   "accepting STARTTLS and before the TLS "
+				   "handshake (a possible injection)");
 	if (gnutls_certificate_allocate_credentials(&n->cred) < 0)
 		return mxd_err_set(err, MXD_E_INTERNAL, "out of memory (GnuTLS)");
-	if (!n->insecure) {
+	if (trust) {
 		if (n->ca_file) {
 			r = gnutls_certificate_set_x509_trust_file(n->cred, n->ca_file,
 								   GNUTLS_X509_FMT_PEM);
@@ -729,7 +799,7 @@ net_tls_start(struct net *n, struct mxd_err *err)
 						   "ca_file)");
 		}
 	}
-	if (gnutls_init(&n->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK) < 0)
+	if (gnutls_init(&n->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK | flags) < 0)
 		return mxd_err_set(err, MXD_E_INTERNAL, "out of memory (GnuTLS)");
 	/* RFC 8314 §4.1 and RFC 8996: TLS 1.2 or later */
 	r = gnutls_set_default_priority_append(n->tls, "-VERS-TLS1.0:-VERS-TLS1.1",
@@ -744,16 +814,25 @@ net_tls_start(struct net *n, struct mxd_err *err)
 				       strlen(n->host));
 	/* chain and host name are checked inside the handshake: it fails
 	 * before a single byte of a credential can be written */
-	if (!n->insecure)
+	if (verify)
 		gnutls_session_set_verify_cert(n->tls, n->host, 0);
 	gnutls_transport_set_int(n->tls, n->fd);
 	gnutls_handshake_set_timeout(n->tls, (unsigned)n->timeout_ms);
+	return 0;
+}
+
+static int
+tls_handshake(struct net *n, struct mxd_err *err)
+{
+	double start;
+	int r;
 
 	start = now_ms();
 	while ((r = gnutls_handshake(n->tls)) < 0) {
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
 			int left = n->timeout_ms - (int)(now_ms() - start);
 			struct pollfd p;
+			char t[32];
 
 			if (stopped(n))
 				return tls_fail(n, err, MXD_E_INTERRUPTED, "interrupted "
@@ -761,8 +840,8 @@ net_tls_start(struct net *n, struct mxd_err *err)
 						n->host);
 			if (left <= 0)
 				return tls_fail(n, err, MXD_E_NET, "TLS handshake "
-						"with \"%s\": no answer in %d s",
-						n->host, n->timeout_ms / 1000);
+						"with \"%s\": no answer in %s",
+						n->host, span(t, n->timeout_ms));
 			p.fd = n->fd;
 			p.events = gnutls_record_get_direction(n->tls) ? POLLOUT : POLLIN;
 			p.revents = 0;
@@ -797,6 +876,74 @@ net_tls_start(struct net *n, struct mxd_err *err)
 	}
 	describe_peer(n);
 	return 0;
+}
+
+int
+net_tls_start(struct net *n, struct mxd_err *err)
+{
+	if (tls_setup(n, !n->insecure, !n->insecure, 0, err) < 0)
+		return -1;
+	return tls_handshake(n, err);
+}
+
+int
+net_tls_probe(struct net *n, struct net_peer *peer, struct mxd_err *err)
+{
+	unsigned status = 0, count = 0;
+	int r;
+
+	memset(peer, 0, sizeof(*peer));
+	/* no verification inside the handshake: the probe wants to see the
+	 * certificate even when it would be refused; nothing is sent over
+	 * the session that needs it to be verified */
+	if (tls_setup(n, 1, 0, GNUTLS_NO_SIGNAL, err) < 0)
+		return -1;
+	if (tls_handshake(n, err) < 0)
+		return -1;
+	snprintf(peer->session, sizeof(peer->session), "%s, %s",
+		 gnutls_protocol_get_name(gnutls_protocol_get_version(n->tls)),
+		 gnutls_cipher_get_name(gnutls_cipher_get(n->tls)));
+	if (gnutls_certificate_get_peers(n->tls, &count) == NULL)
+		count = 0;
+	peer->n_certs = count;
+	/* the chain alone: the caller matches the name by its own rules
+	 * (MTA-STS, DANE) */
+	r = gnutls_certificate_verify_peers3(n->tls, NULL, &status);
+	if (r < 0) {
+		snprintf(peer->chain_error, sizeof(peer->chain_error), "%s",
+			 gnutls_strerror(r));
+	} else if (status != 0) {
+		gnutls_datum_t out = {NULL, 0};
+
+		if (gnutls_certificate_verification_status_print(
+			    status, GNUTLS_CRT_X509, &out, 0) == 0 && out.data)
+			snprintf(peer->chain_error, sizeof(peer->chain_error), "%s",
+				 (char *)out.data);
+		else
+			snprintf(peer->chain_error, sizeof(peer->chain_error),
+				 "not verified (status 0x%x)", status);
+		gnutls_free(out.data);
+		str_trim(peer->chain_error);
+	} else {
+		peer->chain_ok = 1;
+	}
+	return 0;
+}
+
+const unsigned char *
+net_peer_cert(const struct net *n, size_t i, size_t *len)
+{
+	const gnutls_datum_t *certs;
+	unsigned count = 0;
+
+	*len = 0;
+	if (!n->tls)
+		return NULL;
+	certs = gnutls_certificate_get_peers(n->tls, &count);
+	if (!certs || i >= count)
+		return NULL;
+	*len = certs[i].size;
+	return certs[i].data;
 }
 
 int
@@ -847,6 +994,136 @@ net_free(struct net *n)
 	free(n->host);
 	free(n->name);
 	free(n);
+}
+
+/* Line I/O (net.h) ------------------------------------------------------ */
+
+/* Reads what is there into rbuf, by the deadline of a wait of `ms`: 0, or
+ * -1 with n->error. */
+static int
+fill(struct net *n, double deadline, int ms)
+{
+	ssize_t r;
+
+	n->roff = n->rlen = 0;
+	for (;;) {
+		/* a server that trickles bytes is held to the deadline too */
+		if (now_ms() >= deadline)
+			return timed_out(n, ms);
+		if (n->tls) {
+			r = gnutls_record_recv(n->tls, n->rbuf, sizeof(n->rbuf));
+			if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+				if (wait_fd_until(n, POLLIN, deadline, ms) < 0)
+					return -1;
+				continue;
+			}
+			if (r < 0) {
+				snprintf(n->error, sizeof(n->error), "%s",
+					 r == GNUTLS_E_PREMATURE_TERMINATION ||
+					 r == GNUTLS_E_PULL_ERROR
+					 ? "connection closed by the server"
+					 : gnutls_strerror((int)r));
+				n->failure = NET_FAIL_IO;
+				return -1;
+			}
+		} else {
+			r = recv(n->fd, n->rbuf, sizeof(n->rbuf), 0);
+			if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+				if (wait_fd_until(n, POLLIN, deadline, ms) < 0)
+					return -1;
+				continue;
+			}
+			if (r < 0) {
+				snprintf(n->error, sizeof(n->error), "%s",
+					 errno == ECONNRESET
+					 ? "connection reset by the server"
+					 : strerror(errno));
+				n->failure = NET_FAIL_IO;
+				return -1;
+			}
+		}
+		if (r == 0) {
+			snprintf(n->error, sizeof(n->error),
+				 "connection closed by the server");
+			n->failure = NET_FAIL_IO;
+			return -1;
+		}
+		n->rlen = (size_t)r;
+		return 0;
+	}
+}
+
+int
+net_read_line(struct net *n, struct buf *line, size_t max, int ms)
+{
+	double deadline = now_ms() + ms;
+
+	buf_reset(line);
+	for (;;) {
+		const unsigned char *p = n->rbuf + n->roff, *nl;
+		size_t avail = n->rlen - n->roff, take;
+
+		nl = memchr(p, '\n', avail);
+		take = nl ? (size_t)(nl - p) : avail;
+		if (take > max - line->len || buf_add(line, p, take) < 0) {
+			snprintf(n->error, sizeof(n->error), "the server sent a line "
+				 "longer than %zu bytes", max);
+			n->failure = NET_FAIL_HOSTILE;
+			return -1;
+		}
+		n->roff += take;
+		if (nl) {
+			n->roff++;
+			if (line->len && line->data[line->len - 1] == '\r')
+				line->data[--line->len] = '\0';
+			return 0;
+		}
+		if (fill(n, deadline, ms) < 0)
+			return -1;
+	}
+}
+
+int
+net_write(struct net *n, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	ssize_t r;
+
+	while (len > 0) {
+		if (n->tls) {
+			r = gnutls_record_send(n->tls, b, len);
+			if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+				if (wait_fd(n, POLLOUT) < 0)
+					return -1;
+				continue;
+			}
+			if (r < 0) {
+				snprintf(n->error, sizeof(n->error), "%s",
+					 gnutls_strerror((int)r));
+				n->failure = NET_FAIL_IO;
+				return -1;
+			}
+		} else {
+			/* no SIGPIPE from a server that went away */
+			r = send(n->fd, b, len, MSG_NOSIGNAL);
+			if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+				if (wait_fd(n, POLLOUT) < 0)
+					return -1;
+				continue;
+			}
+			if (r < 0) {
+				snprintf(n->error, sizeof(n->error), "%s",
+					 errno == EPIPE || errno == ECONNRESET
+					 ? "connection closed by the server"
+					 : strerror(errno));
+				n->failure = NET_FAIL_IO;
+				return -1;
+			}
+		}
+		b += r;
+		len -= (size_t)r;
+	}
+	return 0;
 }
 
 /* The mailstream_low driver ------------------------------------------- */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/check.h"
 #include "dkim/dkim.h"
 #include "util/buf.h"
 #include "util/count.h"
@@ -1062,6 +1063,143 @@ check_alerts(struct agg_digest *d, const struct agg_alert_rules *r)
 			t->dkim.conflicts == 1 ? "" : "s");
 }
 
+/* ---- configuration (the runs of check) -------------------------------- */
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+on_name(const char *name, void *ctx)
+{
+	struct names *l = ctx;
+
+	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = xstrdup(name);
+	return 0;
+}
+
+static int
+has_finding(const struct store_check_run *r, const struct store_check_finding *f)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_f; i++)
+		if (strcmp(r->f[i].code, f->code) == 0 &&
+		    strcmp(r->f[i].subject, f->subject) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+check_item(struct arena *a, struct agg_check_item *it,
+	   const struct store_check_finding *f, enum agg_change ch)
+{
+	it->level = f->level;
+	it->code = arena_strdup(a, f->code);
+	it->subject = arena_strdup(a, f->subject);
+	it->text = arena_strdup(a, f->text);
+	it->dnssec = f->dnssec;
+	it->since = f->since;
+	it->change = ch;
+}
+
+int
+agg_check_latest(struct store *s, const char *domain, int64_t before,
+		 struct arena *a, struct agg_check *c, struct mxd_err *err)
+{
+	struct store_check_run last, prev;
+	size_t j, n;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = store_check_runs(s, domain, before, &last, &prev, err)) <= 0) {
+		store_check_run_release(&last);
+		store_check_run_release(&prev);
+		return rc;
+	}
+	c->domain = arena_strdup(a, last.domain);
+	c->at = last.at;
+	c->worst = last.worst;
+	c->incomplete = last.incomplete;
+	c->prev_at = prev.id ? prev.at : 0;
+	c->items = arena_array(a, last.n_f + prev.n_f + 1, sizeof(*c->items));
+	for (j = 0; j < last.n_f; j++) {
+		const struct store_check_finding *f = &last.f[j];
+
+		check_item(a, &c->items[c->n_items++], f, !prev.id ? AGG_FIRST :
+			   has_finding(&prev, f) ? AGG_SAME : AGG_NEW);
+		if (f->level == 2)
+			c->errors++;
+		else if (f->level == 1)
+			c->warnings++;
+	}
+	/* what the run before found wrong and this one does not */
+	for (j = 0, n = prev.id ? prev.n_f : 0; j < n; j++)
+		if (prev.f[j].level > 0 && !has_finding(&last, &prev.f[j]))
+			check_item(a, &c->items[c->n_items++], &prev.f[j],
+				   AGG_RESOLVED);
+	store_check_run_release(&last);
+	store_check_run_release(&prev);
+	return 1;
+}
+
+void
+agg_check_from_result(const struct check_result *r, struct arena *a,
+		      struct agg_check *c)
+{
+	size_t j;
+
+	memset(c, 0, sizeof(*c));
+	c->domain = arena_strdup(a, r->domain);
+	c->at = r->at;
+	c->worst = (int)r->worst;
+	c->incomplete = r->incomplete;
+	c->items = arena_array(a, r->n_f + 1, sizeof(*c->items));
+	for (j = 0; j < r->n_f; j++) {
+		struct agg_check_item *it = &c->items[c->n_items++];
+
+		it->level = (int)r->f[j].level;
+		it->code = arena_strdup(a, r->f[j].code);
+		it->subject = arena_strdup(a, r->f[j].subject);
+		it->text = arena_strdup(a, r->f[j].text);
+		it->dnssec = (int)r->f[j].dnssec;
+		it->since = r->at;
+		it->change = AGG_FIRST;
+		if (it->level == CHECK_ERROR)
+			c->errors++;
+		else if (it->level == CHECK_WARNING)
+			c->warnings++;
+	}
+}
+
+static int
+read_checks(struct store *s, struct agg_digest *d, int64_t to,
+	    struct mxd_err *err)
+{
+	struct names l = {NULL, 0, 0};
+	size_t i;
+	int rc = 0;
+
+	if (store_check_domains(s, d->from, to, on_name, &l, err) < 0)
+		rc = -1;
+	d->checks = arena_array(&d->arena, l.n ? l.n : 1, sizeof(*d->checks));
+	for (i = 0; i < l.n && rc == 0; i++) {
+		if (d->f_domain && str_casecmp(d->f_domain, l.v[i]) != 0)
+			continue;
+		if (agg_check_latest(s, l.v[i], to - 1, &d->arena,
+				     &d->checks[d->n_checks], err) < 0)
+			rc = -1;
+		else
+			d->n_checks++;
+	}
+	for (i = 0; i < l.n; i++)
+		free(l.v[i]);
+	free(l.v);
+	return rc;
+}
+
 int
 agg_build(struct store *s, const struct agg_query *q, struct agg_digest *d,
 	  struct mxd_err *err)
@@ -1108,6 +1246,10 @@ agg_build(struct store *s, const struct agg_query *q, struct agg_digest *d,
 
 	d->totals.quarantined = store_quarantine_count(s, err);
 	if (d->totals.quarantined < 0 || read_quarantine(s, d, err) < 0)
+		goto out;
+	d->from = q->from;
+	d->to = q->to;
+	if (read_checks(s, d, q->checks_to > q->to ? q->checks_to : q->to, err) < 0)
 		goto out;
 	check_alerts(d, &q->alerts);
 	rc = 0;

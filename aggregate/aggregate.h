@@ -52,6 +52,9 @@ struct agg_query {
 	struct agg_alert_rules alerts;
 	int dkim_require;	/* count only reports whose mail verified */
 	int dkim_off;		/* dkim = off: verdicts are not shown */
+	/* the Configuration section: the latest check of each domain checked
+	 * in [from, checks_to); 0: the window's end */
+	int64_t checks_to;
 };
 
 /* DKIM: of the reports in a window, how many came in mail that verified
@@ -188,6 +191,28 @@ struct agg_qitem {
 	const char *reason;
 };
 
+/* The configuration: the latest `mxdigest check` of a domain in the
+ * window, each finding with since when, and what changed against the run
+ * before (a finding that is new, or one that went away). */
+enum agg_change { AGG_SAME, AGG_NEW, AGG_RESOLVED, AGG_FIRST };
+struct agg_check_item {
+	int level;		/* enum check_level */
+	const char *code, *subject, *text;
+	int dnssec;		/* enum check_dnssec */
+	int64_t since;		/* present in every complete run since then */
+	enum agg_change change;	/* AGG_FIRST: no run before to compare with */
+};
+struct agg_check {
+	const char *domain;
+	int64_t at;
+	int worst;		/* of the latest run */
+	int incomplete;
+	int64_t prev_at;	/* the run compared with, 0: none */
+	struct agg_check_item *items;	/* the latest run's, then the resolved */
+	size_t n_items;
+	size_t errors, warnings;
+};
+
 struct agg_digest {
 	int64_t from, to;
 	int64_t prev_from, prev_to;	/* the previous window, same length */
@@ -227,6 +252,8 @@ struct agg_digest {
 	size_t n_quarantine;
 	struct agg_report *reports;	/* of the window, by start */
 	size_t n_reports;
+	struct agg_check *checks;	/* domains checked in the window, by name */
+	size_t n_checks;
 
 	const char **alerts;	/* one line each, e.g. "failure rate 14.0% is above 5%" */
 	size_t n_alerts;
@@ -237,6 +264,16 @@ struct agg_digest {
 
 int agg_build(struct store *s, const struct agg_query *q, struct agg_digest *d,
 	      struct mxd_err *err);
+
+struct check_result;
+/* The latest stored check of `domain` at or before `before`, compared with
+ * the one before it, into *out (strings in arena): 1, 0 when the domain
+ * was never checked, -1 on error. */
+int agg_check_latest(struct store *s, const char *domain, int64_t before,
+		     struct arena *a, struct agg_check *out, struct mxd_err *err);
+/* The same for a run that was not stored (check -n): no comparison. */
+void agg_check_from_result(const struct check_result *r, struct arena *a,
+			   struct agg_check *out);
 void agg_digest_release(struct agg_digest *d);
 
 /*

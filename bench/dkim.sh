@@ -37,7 +37,8 @@ find "$work/signed$n" -type f -exec cat {} + >/dev/null
 trap '"$nsdsh" cleanup "$work/ns" >/dev/null 2>&1 || true' EXIT
 "$nsdsh" start "$work/ns" "$work"/zones/*.zone
 . "$work/ns/env.sh"
-printf 'resolver = 127.0.0.1:%s\ndns_timeout = 5\n' "$MXD_DNS_PORT" >"$work/conf"
+printf 'resolver = 127.0.0.1:%s\ndns_timeout = 5\ntrust_anchor = none\n' \
+	"$MXD_DNS_PORT" >"$work/conf"
 chmod 600 "$work/conf"
 
 one() {	# off|report -> seconds

@@ -21,6 +21,7 @@
 enum {
 	EXIT_OK = 0,
 	EXIT_ALERT = 1,		/* report: an alert threshold was crossed */
+	EXIT_CHECK = 2,		/* check: a check found an error */
 	EXIT_USAGE = 64,
 	EXIT_DATAERR = 65,	/* partial: some inputs quarantined or unreadable */
 	EXIT_NOINPUT = 66,	/* nothing could be read; no such entry */
@@ -79,7 +80,7 @@ struct cli {
 	struct parse_limits lim;	/* the parser's, from the configuration */
 	int dry;		/* the command's -n was given */
 	enum dkim_mode dkim_opt;	/* --dkim, or DKIM_MODE_UNSET */
-	struct dns *dns;	/* made by cli_verifier(), freed by main() */
+	struct dns *dns;	/* made by cli_dns(), freed by main() */
 	struct dkimv *dkimv;
 	int64_t dkim_since;	/* when the verifier was made: the run's start */
 };
@@ -91,6 +92,24 @@ struct cli {
 int cli_dkim_option(struct cli *c, const char *value);
 /* --dkim, else the configuration's dkim, else report. */
 enum dkim_mode cli_dkim_mode(const struct cli *c);
+/* The run's one resolver, with the resolver, dns_timeout and trust
+ * anchor of the configuration (made once): 0 or an exit status. */
+int cli_dns(struct cli *c, struct dns **out);
+/* The trust anchor file to load, or NULL (trust_anchor = none, or no
+ * root key installed). */
+const char *cli_trust_anchor(const struct cli *c);
+/*
+ * The checks of `check` and `report --check`: the domains given, else the
+ * configuration's, else the stored policy domains of the last 30 days;
+ * each reconciled with the store (when open), stored as a run when asked,
+ * and returned for printing (in arena).  Returns 0 with *status EXIT_OK,
+ * EXIT_CHECK or EXIT_TEMPFAIL, or an exit status after the error line.
+ */
+struct arena;
+struct agg_check;
+int cli_check_domains(struct cli *c, const char *const *args, size_t nargs, int smtp,
+		      int store_runs, struct arena *a, struct agg_check **out,
+		      size_t *n_out, int *status);
 /* The DKIM verifier for this run, with the resolver of the configuration
  * (made once; NULL in *out when the mode is off): 0 or an exit status. */
 int cli_verifier(struct cli *c, struct dkimv **out);
@@ -161,7 +180,7 @@ unsigned cli_worker_threads(void);
 /* True when colour may be used on this stream (a TTY, NO_COLOR unset). */
 int cli_use_color(FILE *f, const char *mode);
 
-extern const struct cli_command cli_fetch, cli_import, cli_quarantine,
+extern const struct cli_command cli_check, cli_fetch, cli_import, cli_quarantine,
 	cli_reparse, cli_report, cli_reverify;
 /* Re-reads stored messages (reparse, quarantine retry) of a store opened
  * for writing. */

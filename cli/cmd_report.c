@@ -30,7 +30,7 @@ static const char report_help[] =
 	"                       [--mail-to ADDR [--mail-from ADDR] [--subject TEXT]]\n"
 	"                       [--fail-rate PCT] [--min-failures N]\n"
 	"                       [--alert-on new,silent,unverified,conflict]\n"
-	"                       [--quiet-if-clean] [--dkim=MODE]\n"
+	"                       [--quiet-if-clean] [--dkim=MODE] [--check [--smtp]]\n"
 	"\n"
 	"Prints the digest of the reports whose date range starts in a window\n"
 	"(UTC, start included, end excluded), compared with the window before.\n"
@@ -64,15 +64,19 @@ static const char report_help[] =
 	"                    require: count only reports whose mail verified (RFC\n"
 	"                    8460); off: as report (default: the configuration)\n"
 	"  --quiet-if-clean  print nothing when no alert threshold is crossed\n"
+	"  --check           run mxdigest check on the domains first (stored:\n"
+	"                    the digest's Configuration section shows it)\n"
+	"  --smtp            with --check: probe the MX hosts on port 25 too\n"
 	"  -h, --help        this help\n"
 	"\n"
-	"Exit status 1 means an alert threshold was crossed (the digest is\n"
-	"still printed).\n";
+	"Exit status 1 means an alert threshold was crossed, 2 (with --check,\n"
+	"and no alert) that a check found an error; the digest is still printed.\n";
 
 enum {
 	OPT_SINCE = 256, OPT_FROM, OPT_TO, OPT_UNTIL, OPT_DOMAIN, OPT_ORG, OPT_MX,
 	OPT_FORMAT, OPT_TOP, OPT_COLOR, OPT_BY, OPT_MAIL_TO, OPT_MAIL_FROM,
 	OPT_SUBJECT, OPT_FAIL_RATE, OPT_MIN_FAILURES, OPT_ALERT_ON, OPT_QUIET_CLEAN,
+	OPT_CHECK, OPT_SMTP,
 };
 
 /* Writes to a temporary file beside `path`, renamed into place on success. */
@@ -213,6 +217,7 @@ struct report_args {
 	int64_t now;
 	const struct report_renderer *r;
 	char *mx;		/* --mx in lower case, owned */
+	int check, smtp;	/* --check, --smtp */
 	char host[256];
 };
 
@@ -220,6 +225,7 @@ static const struct option report_opts[] = {
 	CLI_DKIM_OPTION,
 	{"alert-on", required_argument, NULL, OPT_ALERT_ON},
 	{"by", required_argument, NULL, OPT_BY},
+	{"check", no_argument, NULL, OPT_CHECK},
 	{"color", required_argument, NULL, OPT_COLOR},
 	{"colour", required_argument, NULL, OPT_COLOR},
 	{"domain", required_argument, NULL, OPT_DOMAIN},
@@ -234,6 +240,7 @@ static const struct option report_opts[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"quiet-if-clean", no_argument, NULL, OPT_QUIET_CLEAN},
 	{"since", required_argument, NULL, OPT_SINCE},
+	{"smtp", no_argument, NULL, OPT_SMTP},
 	{"subject", required_argument, NULL, OPT_SUBJECT},
 	{"to", required_argument, NULL, OPT_TO},
 	{"top", required_argument, NULL, OPT_TOP},
@@ -266,6 +273,8 @@ report_parse(struct cli *c, struct report_args *a, int argc, char **argv)
 		case OPT_MAIL_FROM: a->ro.mail_from = optarg; break;
 		case OPT_SUBJECT: a->ro.subject = optarg; break;
 		case OPT_QUIET_CLEAN: a->quiet_clean = 1; break;
+		case OPT_CHECK: a->check = 1; break;
+		case OPT_SMTP: a->smtp = 1; break;
 		case OPT_TOP:
 			if (parse_count("--top", optarg, 1000000, &a->top))
 				return EXIT_USAGE;
@@ -358,6 +367,8 @@ report_check(struct report_args *a)
 	    !al->on_conflict)
 		return cli_usage("report", "--quiet-if-clean needs a threshold "
 				 "(--fail-rate, --min-failures or --alert-on)");
+	if (a->smtp && !a->check)
+		return cli_usage("report", "--smtp is for --check");
 	if ((rc = window(&a->w, a->now, &a->q)))
 		return rc;
 	if (a->q.mx) {
@@ -374,12 +385,16 @@ report_check(struct report_args *a)
 	a->ro.hostname = a->host;
 	a->ro.top = (unsigned)a->top;
 	a->ro.generated = a->now;
+	/* a digest up to today shows the configuration as checked now */
+	if (a->q.to >= a->now - 86400)
+		a->q.checks_to = a->now + 1;
 	return 0;
 }
 
 static int
 report_run(struct cli *c, struct report_args *a)
 {
+	int check_status = EXIT_OK;
 	struct agg_digest d;
 	struct mxd_err err;
 	char *tmp = NULL;
@@ -388,6 +403,23 @@ report_run(struct cli *c, struct report_args *a)
 
 	memset(&d, 0, sizeof(d));
 	mxd_err_clear(&err);
+	if (a->check) {
+		/* the checks are stored: a writer */
+		struct arena ar;
+		struct agg_check *res;
+		size_t n;
+		const char *dom[1];
+
+		if ((rc = cli_open_store(c, STORE_WRITE, &c->store)))
+			return rc;
+		dom[0] = a->q.domain;
+		arena_init(&ar);
+		rc = cli_check_domains(c, dom, a->q.domain ? 1 : 0, a->smtp, 1, &ar,
+				       &res, &n, &check_status);
+		arena_release(&ar);
+		if (rc)
+			return rc;
+	}
 	if ((rc = cli_store(c)))
 		return rc;
 	a->q.dkim_require = cli_dkim_mode(c) == DKIM_MODE_REQUIRE;
@@ -405,7 +437,8 @@ report_run(struct cli *c, struct report_args *a)
 	}
 	a->ro.color = out == stdout && strcmp(a->format, "text") == 0 &&
 		      cli_use_color(stdout, a->color);
-	rc = d.n_alerts ? EXIT_ALERT : EXIT_OK;
+	rc = d.n_alerts ? EXIT_ALERT : check_status == EXIT_CHECK ? EXIT_CHECK :
+	    EXIT_OK;
 	if (report_render(a->r, &d, &a->ro, out, &err) < 0)
 		rc = cli_fail(&err);
 	if (tmp)

@@ -221,23 +221,56 @@ cli_dkim_mode(const struct cli *c)
 	return DKIM_MODE_REPORT;
 }
 
+/*
+ * The trust anchor: the config's, none for "none", else Debian's root key
+ * when it is installed (without it nothing validates: every answer is
+ * insecure, which `check` says).
+ */
+const char *
+cli_trust_anchor(const struct cli *c)
+{
+	const char *t = c->cfg.trust_anchor;
+
+	if (t)
+		return strcmp(t, "none") == 0 ? NULL : t;
+	return access(DNS_ROOT_ANCHOR, R_OK) == 0 ? DNS_ROOT_ANCHOR : NULL;
+}
+
 int
-cli_verifier(struct cli *c, struct dkimv **out)
+cli_dns(struct cli *c, struct dns **out)
 {
 	struct dns_opts o;
 	struct mxd_err err;
+
+	if (!c->dns) {
+		memset(&o, 0, sizeof(o));
+		o.resolver = c->cfg.resolver;
+		o.timeout_ms = c->cfg.dns_timeout * 1000;
+		o.trust_anchor = cli_trust_anchor(c);
+		o.stop = c->interrupted;
+		mxd_err_clear(&err);
+		if (dns_open(&o, &c->dns, &err) < 0)
+			return cli_fail(&err);
+	}
+	*out = c->dns;
+	return 0;
+}
+
+int
+cli_verifier(struct cli *c, struct dkimv **out)
+{
+	struct mxd_err err;
+	struct dns *dns;
+	int rc;
 
 	*out = NULL;
 	if (cli_dkim_mode(c) == DKIM_MODE_OFF)
 		return 0;
 	if (!c->dkimv) {
-		memset(&o, 0, sizeof(o));
-		o.resolver = c->cfg.resolver;
-		o.timeout_ms = c->cfg.dns_timeout * 1000;
-		o.stop = c->interrupted;
+		if ((rc = cli_dns(c, &dns)) != 0)
+			return rc;
 		mxd_err_clear(&err);
-		if (dns_open(&o, &c->dns, &err) < 0 ||
-		    dkimv_new(c->dns, &c->dkimv, &err) < 0)
+		if (dkimv_new(dns, &c->dkimv, &err) < 0)
 			return cli_fail(&err);
 		c->dkim_since = (int64_t)time(NULL);
 	}

@@ -17,7 +17,7 @@
 struct load {
 	struct config *cfg;
 	char error[256];
-	size_t cap;
+	size_t cap, dcap;
 };
 
 char *
@@ -111,6 +111,7 @@ account_key(struct load *l, struct account *a, const char *k, const char *v)
 		{"archive_mailbox", offsetof(struct account, archive_mailbox)},
 		{"quarantine_mailbox", offsetof(struct account, quarantine_mailbox)},
 		{"ca_file", offsetof(struct account, ca_file)},
+		{"address", offsetof(struct account, address)},
 	};
 	static const struct {
 		const char *key;
@@ -161,10 +162,104 @@ account_key(struct load *l, struct account *a, const char *k, const char *v)
 	return 0;
 }
 
+/* The [domain NAME] section of that name, created on first sight. */
+static struct cfg_domain *
+current_domain(struct load *l, const char *section)
+{
+	struct config *c = l->cfg;
+	const char *name = section + strlen("domain");
+	size_t i, n;
+	char *d;
+
+	while (*name == ' ' || *name == '\t')
+		name++;
+	d = xstrdup(name);
+	str_lower(d);
+	n = strlen(d);
+	while (n > 0 && (d[n - 1] == '.' || d[n - 1] == ' ' || d[n - 1] == '\t'))
+		d[--n] = '\0';
+	for (i = 0; i < c->n_domains; i++) {
+		if (strcmp(c->domains[i].name, d) == 0) {
+			free(d);
+			return &c->domains[i];
+		}
+	}
+	c->domains = xgrow(c->domains, &l->dcap, c->n_domains + 1,
+			   sizeof(*c->domains));
+	memset(&c->domains[c->n_domains], 0, sizeof(*c->domains));
+	c->domains[c->n_domains].name = d;
+	return &c->domains[c->n_domains++];
+}
+
+static int
+is_section(const char *section, const char *kind)
+{
+	size_t n = strlen(kind);
+
+	return strncmp(section, kind, n) == 0 &&
+	    (section[n] == ' ' || section[n] == '\t') && section[n + 1];
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*out = 1;
+	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+		 strcmp(v, "0") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+domain_key(struct load *l, struct cfg_domain *d, const char *k, const char *v)
+{
+	if (strcmp(k, "smtp") == 0) {
+		if (parse_bool(v, &d->smtp) == 0)
+			return 1;
+		snprintf(l->error, sizeof(l->error), "[domain %s]: smtp \"%s\": "
+			 "use yes or no", d->name, v);
+		return 0;
+	}
+	snprintf(l->error, sizeof(l->error), "[domain %s]: unknown key \"%s\"",
+		 d->name, k);
+	return 0;
+}
+
+static int
+general_int(struct load *l, const char *k, const char *v, int *out)
+{
+	static const struct {
+		const char *key;
+		int min, max;
+		const char *unit;
+	} ints[] = {
+		{"dns_timeout", 1, 300, "seconds"},
+		{"check_timeout", 1, 300, "seconds"},
+		{"check_https_port", 1, 65535, "a TCP port"},
+		{"check_smtp_port", 1, 65535, "a TCP port"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		if (strcmp(k, ints[i].key) != 0)
+			continue;
+		if (parse_int(v, ints[i].min, ints[i].max, out) == 0)
+			return 1;
+		snprintf(l->error, sizeof(l->error), "bad %s \"%s\" (%s, %d to %d)",
+			 k, v, ints[i].unit, ints[i].min, ints[i].max);
+		return 0;
+	}
+	return -1;
+}
+
 static int
 handler(void *user, const char *section, const char *k, const char *v)
 {
 	struct load *l = user;
+	int r;
 
 	if (!*section || strcmp(section, "general") == 0) {
 		if (strcmp(k, "database") == 0) {
@@ -184,13 +279,22 @@ handler(void *user, const char *section, const char *k, const char *v)
 			l->cfg->resolver = xstrdup(v);
 			return 1;
 		}
-		if (strcmp(k, "dns_timeout") == 0) {
-			if (parse_int(v, 1, 300, &l->cfg->dns_timeout) == 0)
-				return 1;
-			snprintf(l->error, sizeof(l->error), "bad dns_timeout \"%s\" "
-				 "(seconds, 1 to 300)", v);
-			return 0;
+		if (strcmp(k, "trust_anchor") == 0 || strcmp(k, "ca_file") == 0) {
+			char **dst = k[0] == 't' ? &l->cfg->trust_anchor :
+			    &l->cfg->ca_file;
+
+			free(*dst);
+			*dst = strcmp(v, "none") == 0 && k[0] == 't' ? xstrdup(v) :
+			    config_expand_path(v);
+			return 1;
 		}
+		r = general_int(l, k, v,
+				strcmp(k, "dns_timeout") == 0 ? &l->cfg->dns_timeout :
+				strcmp(k, "check_timeout") == 0 ? &l->cfg->check_timeout :
+				strcmp(k, "check_https_port") == 0 ?
+				&l->cfg->check_https_port : &l->cfg->check_smtp_port);
+		if (r >= 0)
+			return r;
 		if (strcmp(k, "dkim") == 0) {
 			if ((l->cfg->dkim = config_dkim_mode(v)) != DKIM_MODE_UNSET)
 				return 1;
@@ -208,10 +312,14 @@ handler(void *user, const char *section, const char *k, const char *v)
 		snprintf(l->error, sizeof(l->error), "unknown key \"%s\"", k);
 		return 0;
 	}
-	if (strncmp(section, "account", 7) == 0 &&
-	    (section[7] == ' ' || section[7] == '\t') && section[8]) {
+	if (is_section(section, "account")) {
 		if (!l->error[0])
 			return account_key(l, current_account(l, section), k, v);
+		return 0;
+	}
+	if (is_section(section, "domain")) {
+		if (!l->error[0])
+			return domain_key(l, current_domain(l, section), k, v);
 		return 0;
 	}
 	snprintf(l->error, sizeof(l->error), "unknown section [%s]", section);
@@ -228,6 +336,34 @@ config_dkim_mode(const char *s)
 	if (strcmp(s, "off") == 0)
 		return DKIM_MODE_OFF;
 	return DKIM_MODE_UNSET;
+}
+
+/*
+ * libinih calls the handler for keys only: a [domain NAME] section with
+ * no key in it is found by a second look at the section lines.
+ */
+static void
+empty_domains(struct load *l, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024], *s, *e;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		s = line;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s != '[' || !(e = strchr(s, ']')))
+			continue;
+		*e = '\0';
+		s++;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (is_section(s, "domain"))
+			(void)current_domain(l, s);
+	}
+	fclose(f);
 }
 
 /* True when some account has a command that the shell runs. */
@@ -281,6 +417,8 @@ config_load(const char *path, struct config *cfg, struct mxd_err *err)
 	}
 	cfg->path = p;
 	rc = ini_parse(p, handler, &l);
+	if (rc == 0)
+		empty_domains(&l, p);
 	if (rc < 0)
 		mxd_err_set(err, MXD_E_CONFIG, "\"%s\": cannot read: %s", p,
 			    strerror(errno));
@@ -323,8 +461,14 @@ config_release(struct config *cfg)
 		free(a->archive_mailbox);
 		free(a->quarantine_mailbox);
 		free(a->ca_file);
+		free(a->address);
 	}
 	free(cfg->accounts);
+	for (i = 0; i < cfg->n_domains; i++)
+		free(cfg->domains[i].name);
+	free(cfg->domains);
+	free(cfg->trust_anchor);
+	free(cfg->ca_file);
 	free(cfg->database);
 	free(cfg->resolver);
 	free(cfg->path);

@@ -30,6 +30,7 @@ struct account {
 	char *archive_mailbox;
 	char *quarantine_mailbox;
 	char *ca_file;
+	char *address;		/* the report address it receives; NULL: user if it has an @ */
 	int timeout;		/* seconds */
 	int idle_interval;	/* seconds; 0: the default */
 	size_t max_message_size;
@@ -40,16 +41,29 @@ struct account {
 enum dkim_mode { DKIM_MODE_UNSET = -1, DKIM_MODE_OFF, DKIM_MODE_REPORT,
 		 DKIM_MODE_REQUIRE };
 
+/* A [domain NAME] section: a domain that `check` looks at. */
+struct cfg_domain {
+	char *name;		/* lower case, without a trailing dot */
+	int smtp;		/* probe its MX hosts (like check --smtp) */
+};
+
 struct config {
 	char *path;		/* the file read, or NULL */
 	char *database;
 	char *resolver;		/* ADDR[:PORT], or NULL: the system's */
+	char *trust_anchor;	/* FILE or "none"; NULL: DNS_ROOT_ANCHOR if present */
+	char *ca_file;		/* CA for the check probes; NULL: the system's */
 	int dns_timeout;	/* seconds; 0: the default */
+	int check_timeout;	/* seconds per connection of check; 0: default */
+	int check_https_port;	/* test-only: HTTPS probes go here, not 443 */
+	int check_smtp_port;	/* test-only: SMTP probes go here, not 25 */
 	enum dkim_mode dkim;
 	size_t max_message_size;	/* 0: default */
 	size_t max_report_size;		/* 0: default */
 	struct account *accounts;
 	size_t n_accounts;
+	struct cfg_domain *domains;
+	size_t n_domains;
 };
 
 /*

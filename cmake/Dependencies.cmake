@@ -27,6 +27,9 @@ mxd_require(INIH      inih       libinih-dev)
 # says libunbound is missing.
 mxd_require(UNBOUND   libunbound "libunbound-dev and libevent-dev")
 mxd_require(OPENDKIM  opendkim   libopendkim-dev)
+# The HTTPS probes of check/ (MTA-STS policy, https: report endpoints),
+# with GnuTLS underneath like the rest of the program.
+mxd_require(CURL      libcurl    libcurl4-gnutls-dev)
 
 # Debian's libetpan.pc links with -specs=/usr/share/dpkg/no-pie-link.specs,
 # which makes binaries non-PIE and fails without libdpkg-perl.  Drop every

@@ -20,13 +20,19 @@
 #include "util/xalloc.h"
 
 #define SLICE_MS 200		/* the longest wait between two looks at stop */
+#define RR_A 1
+#define RR_MX 15
 #define RR_TXT 16
+#define RR_AAAA 28
+#define RR_TLSA 52
 #define CLASS_IN 1
+#define MAX_RDATA 4096		/* the longest rdata kept (TXT: DNS_MAX_TXT) */
 
-/* A cached answer. */
+/* A cached answer: the rdata of each record, parsed when asked. */
 struct answer {
 	enum dns_status status;
-	char **records;
+	unsigned char **rd;
+	size_t *rdlen;
 	size_t n;
 	int secure;
 	char why[200];
@@ -34,6 +40,7 @@ struct answer {
 
 struct dns {
 	struct ub_ctx *ctx;
+	int validating;
 	int timeout_ms;
 	const volatile int *stop;
 	pthread_mutex_t mu;	/* one lookup at a time, and the cache */
@@ -125,6 +132,15 @@ dns_open(const struct dns_opts *o, struct dns **out, struct mxd_err *err)
 		dns_close(d);
 		return -1;
 	}
+	if (o->trust_anchor) {
+		if ((r = ub_ctx_add_ta_file(d->ctx, o->trust_anchor)) != 0) {
+			mxd_err_set(err, MXD_E_CONFIG, "trust anchor \"%s\": %s",
+				    o->trust_anchor, ub_strerror(r));
+			dns_close(d);
+			return -1;
+		}
+		d->validating = 1;
+	}
 	/*
 	 * RFC 6761 §6.2: libunbound answers every name under "test."
 	 * NXDOMAIN itself, without asking anyone.  A lab or a test suite
@@ -150,9 +166,36 @@ answer_free(struct answer *a)
 	if (!a)
 		return;
 	for (i = 0; i < a->n; i++)
-		free(a->records[i]);
-	free(a->records);
+		free(a->rd[i]);
+	free(a->rd);
+	free(a->rdlen);
 	free(a);
+}
+
+int
+dns_validating(const struct dns *d)
+{
+	return d->validating;
+}
+
+const char *
+dns_status_name(enum dns_status st)
+{
+	switch (st) {
+	case DNS_OK:
+		return "ok";
+	case DNS_NXDOMAIN:
+		return "no such name";
+	case DNS_NODATA:
+		return "no data";
+	case DNS_TEMPFAIL:
+		return "temporary failure";
+	case DNS_BOGUS:
+		return "DNSSEC bogus";
+	case DNS_STOPPED:
+		return "interrupted";
+	}
+	return "?";
 }
 
 void
@@ -191,38 +234,98 @@ now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Splits the rdata of TXT records into joined strings. */
+/* Keeps the rdata of each record, up to DNS_MAX_RRS records. */
 static void
-read_txt(const struct ub_result *res, struct answer *a)
+keep_rdata(const struct ub_result *res, struct answer *a)
 {
-	size_t total = 0, cap = 0;
 	int i;
 
 	for (i = 0; res->data && res->data[i]; i++) {
-		const unsigned char *p = (const unsigned char *)res->data[i];
-		size_t len = (size_t)res->len[i], k = 0, o = 0;
-		char *s = xmalloc(len + 1);
-		int nul = 0;
+		size_t len = (size_t)res->len[i];
 
-		while (k < len) {
-			size_t sl = p[k++];
-
-			if (sl > len - k)
-				break;	/* a truncated string: what came */
-			memcpy(s + o, p + k, sl);
-			nul |= memchr(p + k, '\0', sl) != NULL;
-			o += sl;
-			k += sl;
-		}
-		s[o] = '\0';
-		total += o;
-		if (nul || total > DNS_MAX_TXT) {
-			free(s);
+		if (a->n >= DNS_MAX_RRS)
+			break;
+		if (len > MAX_RDATA + DNS_MAX_TXT)
 			continue;
-		}
-		a->records = xgrow(a->records, &cap, a->n + 1, sizeof(*a->records));
-		a->records[a->n++] = s;
+		a->rd = xrealloc(a->rd, (a->n + 1) * sizeof(*a->rd));
+		a->rdlen = xrealloc(a->rdlen, (a->n + 1) * sizeof(*a->rdlen));
+		a->rd[a->n] = xmalloc(len ? len : 1);
+		memcpy(a->rd[a->n], res->data[i], len);
+		a->rdlen[a->n++] = len;
 	}
+}
+
+/*
+ * RFC 1035 §3.3.14: the character-strings of one TXT record, joined; NULL
+ * for a record with a NUL in it or beyond DNS_MAX_TXT.
+ */
+static char *
+txt_join(const unsigned char *p, size_t len)
+{
+	size_t k = 0, o = 0;
+	char *s;
+
+	if (len > DNS_MAX_TXT + DNS_MAX_TXT / 255 + 1)
+		return NULL;
+	s = xmalloc(len + 1);
+	while (k < len) {
+		size_t sl = p[k++];
+
+		if (sl > len - k)
+			break;	/* a truncated string: what came */
+		if (memchr(p + k, '\0', sl)) {
+			free(s);
+			return NULL;
+		}
+		memcpy(s + o, p + k, sl);
+		o += sl;
+		k += sl;
+	}
+	s[o] = '\0';
+	if (o > DNS_MAX_TXT) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * A domain name in wire format (RFC 1035 §3.1; libunbound hands rdata
+ * uncompressed) as lower-case text without the final dot: "" for the
+ * root.  Returns the bytes read, 0 for a malformed name or one with
+ * characters no host name has (letters, digits, '-', '_', '*').
+ */
+static size_t
+wire_name(const unsigned char *p, size_t len, char *out, size_t cap)
+{
+	size_t k = 0, o = 0;
+
+	for (;;) {
+		size_t ll, j;
+
+		if (k >= len)
+			return 0;
+		ll = p[k++];
+		if (ll == 0)
+			break;
+		if (ll > 63 || ll > len - k || o + ll + 2 > cap)
+			return 0;
+		if (o)
+			out[o++] = '.';
+		for (j = 0; j < ll; j++) {
+			unsigned char c = p[k + j];
+
+			if (c >= 'A' && c <= 'Z')
+				c = (unsigned char)(c - 'A' + 'a');
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			      c == '-' || c == '_' || c == '*'))
+				return 0;
+			out[o++] = (char)c;
+		}
+		k += ll;
+	}
+	out[o] = '\0';
+	return k;
 }
 
 static struct answer *
@@ -265,6 +368,7 @@ lookup(struct dns *d, const char *name, int rrtype)
 	if (q.err != 0) {
 		a->status = DNS_TEMPFAIL;
 		snprintf(a->why, sizeof(a->why), "%s", ub_strerror(q.err));
+		q.res = NULL;
 	} else if (q.res->bogus) {
 		a->status = DNS_BOGUS;
 		snprintf(a->why, sizeof(a->why), "DNSSEC: %s",
@@ -281,55 +385,281 @@ lookup(struct dns *d, const char *name, int rrtype)
 		snprintf(a->why, sizeof(a->why), "no record of that type");
 	} else {
 		a->status = DNS_OK;
-		a->secure = q.res->secure;
-		read_txt(q.res, a);
+		keep_rdata(q.res, a);
 		if (a->n == 0) {
 			a->status = DNS_NODATA;
 			snprintf(a->why, sizeof(a->why), "no usable record");
 		}
 	}
+	a->secure = q.res && q.res->secure && !q.res->bogus;
 	ub_resolve_free(q.res);
 	return a;
+}
+
+/*
+ * The cached answer for (name, type), looked up on a miss; called with
+ * the lock held.  An interruption is no answer and is not kept: the
+ * caller frees what *tmp points to.
+ */
+static struct answer *
+cached(struct dns *d, const char *name, int rrtype, struct answer **tmp)
+{
+	char key[300];
+	void **slot;
+	int created;
+	struct answer *a;
+
+	*tmp = NULL;
+	snprintf(key, sizeof(key), "%d/%s", rrtype, name);
+	slot = hmap_slot(&d->cache, key, &created);
+	if (!created && *slot)
+		return *slot;
+	a = lookup(d, name, rrtype);
+	if (a->status == DNS_STOPPED)
+		*tmp = a;
+	else
+		*slot = a;
+	return a;
+}
+
+/* The lower-cased name; -1 (err) when it is too long to be one. */
+static int
+norm_name(const char *name, char *out, size_t cap, struct mxd_err *err)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= cap || n > 254) {
+		mxd_err_set(err, MXD_E_NET, "\"%.60s\": not a domain name", name);
+		return -1;
+	}
+	memcpy(out, name, n + 1);
+	str_lower(out);
+	return 0;
+}
+
+static enum dns_status
+failed(const struct answer *a, const char *name, const char *type,
+       struct mxd_err *err)
+{
+	mxd_err_set(err, a->status == DNS_STOPPED ? MXD_E_INTERRUPTED : MXD_E_NET,
+		    "%s %s: %s", name, type, a->why);
+	return a->status;
 }
 
 enum dns_status
 dns_txt(struct dns *d, const char *name, struct dns_txt *out, struct mxd_err *err)
 {
-	struct answer *a;
+	struct answer *a, *tmp;
 	enum dns_status st;
-	void **slot;
-	char *key;
+	char key[256];
 	size_t i;
-	int created;
 
 	memset(out, 0, sizeof(*out));
-	key = xstrdup(name);
-	str_lower(key);
+	if (norm_name(name, key, sizeof(key), err) < 0)
+		return DNS_NXDOMAIN;
 	pthread_mutex_lock(&d->mu);
-	slot = hmap_slot(&d->cache, key, &created);
-	if (created || !*slot) {
-		a = lookup(d, key, RR_TXT);
-		/* an interruption is no answer: not kept */
-		*slot = a->status == DNS_STOPPED ? NULL : a;
-	} else {
-		a = *slot;
-	}
+	a = cached(d, key, RR_TXT, &tmp);
 	out->secure = a->secure;
 	if (a->status == DNS_OK) {
 		out->records = xcalloc(a->n, sizeof(*out->records));
-		for (i = 0; i < a->n; i++)
-			out->records[i] = xstrdup(a->records[i]);
-		out->n = a->n;
+		for (i = 0; i < a->n; i++) {
+			char *s = txt_join(a->rd[i], a->rdlen[i]);
+
+			if (s)
+				out->records[out->n++] = s;
+		}
+		st = DNS_OK;
+		if (out->n == 0) {
+			free(out->records);
+			out->records = NULL;
+			st = DNS_NODATA;
+			mxd_err_set(err, MXD_E_NET, "%s TXT: no usable record", key);
+		}
 	} else {
-		mxd_err_set(err, a->status == DNS_STOPPED ? MXD_E_INTERRUPTED
-			    : MXD_E_NET, "%s TXT: %s", key, a->why);
+		st = failed(a, key, "TXT", err);
 	}
-	st = a->status;
-	if (!*slot)
-		answer_free(a);
 	pthread_mutex_unlock(&d->mu);
-	free(key);
+	answer_free(tmp);
 	return st;
+}
+
+enum dns_status
+dns_mx(struct dns *d, const char *name, struct dns_mx *out, struct mxd_err *err)
+{
+	struct answer *a, *tmp;
+	enum dns_status st = DNS_OK;
+	char key[256], host[256];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (norm_name(name, key, sizeof(key), err) < 0)
+		return DNS_NXDOMAIN;
+	pthread_mutex_lock(&d->mu);
+	a = cached(d, key, RR_MX, &tmp);
+	out->secure = a->secure;
+	if (a->status != DNS_OK) {
+		st = failed(a, key, "MX", err);
+	} else {
+		out->v = xcalloc(a->n, sizeof(*out->v));
+		for (i = 0; i < a->n; i++) {
+			const unsigned char *p = a->rd[i];
+			size_t len = a->rdlen[i];
+
+			/* RFC 1035 §3.3.9: PREFERENCE (16 bits), EXCHANGE */
+			if (len < 3 || wire_name(p + 2, len - 2, host, sizeof(host)) == 0)
+				continue;
+			out->v[out->n].pref = (unsigned)p[0] << 8 | p[1];
+			out->v[out->n++].host = xstrdup(host);
+		}
+		if (out->n == 0) {
+			st = DNS_NODATA;
+			mxd_err_set(err, MXD_E_NET, "%s MX: no usable record", key);
+		}
+	}
+	pthread_mutex_unlock(&d->mu);
+	answer_free(tmp);
+	return st;
+}
+
+void
+dns_mx_release(struct dns_mx *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->n; i++)
+		free(m->v[i].host);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+add_addrs(const struct answer *a, int af, struct dns_addrs *out)
+{
+	char s[INET6_ADDRSTRLEN];
+	size_t i, want = af == AF_INET ? 4 : 16;
+
+	for (i = 0; i < a->n && out->n < DNS_MAX_RRS; i++) {
+		if (a->rdlen[i] != want || !inet_ntop(af, a->rd[i], s, sizeof(s)))
+			continue;
+		out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+		out->v[out->n++] = xstrdup(s);
+	}
+}
+
+enum dns_status
+dns_addrs(struct dns *d, const char *name, struct dns_addrs *out,
+	  struct mxd_err *err)
+{
+	struct answer *a4, *a6, *t4, *t6;
+	enum dns_status st;
+	char key[256];
+
+	memset(out, 0, sizeof(*out));
+	if (norm_name(name, key, sizeof(key), err) < 0)
+		return DNS_NXDOMAIN;
+	pthread_mutex_lock(&d->mu);
+	a4 = cached(d, key, RR_A, &t4);
+	a6 = a4->status == DNS_STOPPED ? a4 : cached(d, key, RR_AAAA, &t6);
+	if (a6 == a4)
+		t6 = NULL;
+	if (a4->status == DNS_OK)
+		add_addrs(a4, AF_INET, out);
+	if (a6->status == DNS_OK)
+		add_addrs(a6, AF_INET6, out);
+	out->secure = (a4->status == DNS_OK || a6->status == DNS_OK) ?
+	    (a4->status != DNS_OK || a4->secure) && (a6->status != DNS_OK || a6->secure) :
+	    a4->secure && a6->secure;
+	if (out->n) {
+		st = DNS_OK;
+	} else if (a4->status == DNS_STOPPED || a4->status == DNS_TEMPFAIL ||
+		   a4->status == DNS_BOGUS) {
+		st = failed(a4, key, "A", err);
+	} else if (a6->status == DNS_STOPPED || a6->status == DNS_TEMPFAIL ||
+		   a6->status == DNS_BOGUS) {
+		st = failed(a6, key, "AAAA", err);
+	} else if (a4->status == DNS_OK || a6->status == DNS_OK) {
+		st = DNS_NODATA;
+		mxd_err_set(err, MXD_E_NET, "%s A/AAAA: no usable record", key);
+	} else {
+		st = failed(a4, key, "A/AAAA", err);
+	}
+	pthread_mutex_unlock(&d->mu);
+	answer_free(t4);
+	answer_free(t6);
+	return st;
+}
+
+void
+dns_addrs_release(struct dns_addrs *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+enum dns_status
+dns_tlsa(struct dns *d, const char *name, struct dns_tlsa *out,
+	 struct mxd_err *err)
+{
+	struct answer *a, *tmp;
+	enum dns_status st = DNS_OK;
+	char key[256];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (norm_name(name, key, sizeof(key), err) < 0)
+		return DNS_NXDOMAIN;
+	pthread_mutex_lock(&d->mu);
+	a = cached(d, key, RR_TLSA, &tmp);
+	out->secure = a->secure;
+	if (a->status != DNS_OK) {
+		st = failed(a, key, "TLSA", err);
+	} else {
+		out->v = xcalloc(a->n, sizeof(*out->v));
+		for (i = 0; i < a->n; i++) {
+			const unsigned char *p = a->rd[i];
+			size_t len = a->rdlen[i];
+			struct dns_tlsa_rr *r;
+
+			/* RFC 6698 §2.1: usage, selector, matching type, data */
+			if (len < 4 || len > MAX_RDATA)
+				continue;
+			r = &out->v[out->n++];
+			r->usage = p[0];
+			r->selector = p[1];
+			r->mtype = p[2];
+			r->len = len - 3;
+			r->data = xmalloc(r->len);
+			memcpy(r->data, p + 3, r->len);
+		}
+		if (out->n == 0) {
+			st = DNS_NODATA;
+			mxd_err_set(err, MXD_E_NET, "%s TLSA: no usable record", key);
+		}
+	}
+	pthread_mutex_unlock(&d->mu);
+	answer_free(tmp);
+	return st;
+}
+
+void
+dns_tlsa_release(struct dns_tlsa *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->n; i++)
+		free(t->v[i].data);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
 }
 
 void

@@ -17,8 +17,8 @@
 #define JSON_SCHEMA_VERSION 1
 
 /* A JSON string (RFC 8259) of valid UTF-8. */
-static void
-json_string(FILE *out, const char *s)
+void
+report_json_string(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t n = strlen((const char *)p), k;
@@ -80,7 +80,7 @@ static void
 key(struct jw *w, const char *k)
 {
 	sep(w);
-	json_string(w->out, k);
+	report_json_string(w->out, k);
 	fputc(':', w->out);
 }
 
@@ -117,7 +117,7 @@ cell(struct jw *w, const struct view_col *c, const struct view_cell *x)
 		open_(w, c->key, '[');
 		for (i = 0; i < x->v.names.n; i++) {
 			sep(w);
-			json_string(w->out, x->v.names.v[i]);
+			report_json_string(w->out, x->v.names.v[i]);
 		}
 		end(w, ']');
 		return;
@@ -129,7 +129,7 @@ cell(struct jw *w, const struct view_col *c, const struct view_cell *x)
 	else if (view_numeric(c) || c->type == VIEW_FLAG)
 		fputs(view_cell_value(c, x, &w->words), w->out);
 	else
-		json_string(w->out, view_cell_value(c, x, &w->words));
+		report_json_string(w->out, view_cell_value(c, x, &w->words));
 }
 
 static void
@@ -204,7 +204,7 @@ report_write_json(const struct view *v, const struct report_opts *o,
 	key(&w, "schema_version");
 	fprintf(out, "%d", JSON_SCHEMA_VERSION);
 	key(&w, "generated");
-	json_string(out, gen);
+	report_json_string(out, gen);
 	table_object(&w, &t[VIEW_T_WINDOW]);
 	table_object(&w, &t[VIEW_T_TOTALS]);
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
@@ -225,11 +225,13 @@ report_write_json(const struct view *v, const struct report_opts *o,
 	open_(&w, "alerts", '[');
 	for (i = 0; i < v->nalerts; i++) {
 		sep(&w);
-		json_string(out, v->alerts[i]);
+		report_json_string(out, v->alerts[i]);
 	}
 	end(&w, ']');
 	/* added with DKIM verification */
 	table_array(&w, &t[VIEW_T_REPORTS]);
+	/* added with mxdigest check */
+	table_array(&w, &t[VIEW_T_CONFIG]);
 	open_(&w, "failure_details", '[');
 	dw.w = &w;
 	dw.t = &t[VIEW_T_DETAILS];

@@ -49,6 +49,7 @@ report_csv_table_parse(const char *name, enum report_csv_table *t)
 		{"result", REPORT_CSV_RESULT}, {"domain", REPORT_CSV_DOMAIN},
 		{"type", REPORT_CSV_TYPE}, {"ip", REPORT_CSV_IP},
 		{"day", REPORT_CSV_DAY}, {"detail", REPORT_CSV_DETAIL},
+		{"config", REPORT_CSV_CONFIG},
 	};
 	size_t i;
 

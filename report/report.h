@@ -27,6 +27,7 @@
 enum report_csv_table {
 	REPORT_CSV_MX, REPORT_CSV_ORG, REPORT_CSV_RESULT, REPORT_CSV_DOMAIN,
 	REPORT_CSV_TYPE, REPORT_CSV_IP, REPORT_CSV_DAY, REPORT_CSV_DETAIL,
+	REPORT_CSV_CONFIG,
 };
 
 struct report_opts {
@@ -64,5 +65,12 @@ int report_csv_table_parse(const char *name, enum report_csv_table *t);
 /* Writes the digest with renderer r; 0, or -1 with err set. */
 int report_render(const struct report_renderer *r, const struct agg_digest *d,
 		  const struct report_opts *o, FILE *out, struct mxd_err *err);
+
+/* The output of `mxdigest check` (report/check.c): text blocks, one per
+ * domain, or JSON; 0, or -1 when writing failed. */
+struct agg_check;
+int report_check_text(FILE *out, const struct agg_check *c, size_t n, int color);
+int report_check_json(FILE *out, const struct agg_check *c, size_t n,
+		      int64_t generated);
 
 #endif

@@ -22,6 +22,8 @@ int report_xlsx_file(const struct view *v, const struct report_opts *o,
 /* A new empty file in $TMPDIR (or /tmp); returns its malloc'd path, or
  * NULL with err set. */
 char *report_temp_file(const char *suffix, struct mxd_err *err);
+/* A JSON string (quoted, escaped; invalid UTF-8 as U+FFFD). */
+void report_json_string(FILE *out, const char *s);
 /* Cleans a value for output (valid UTF-8, no control characters). */
 void report_clean(struct buf *b, const char *s);
 

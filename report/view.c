@@ -66,6 +66,9 @@ enum col_id {
 	/* the reports of the window */
 	C_R_ORG, C_R_ID, C_R_DAY, C_R_START, C_R_END, C_R_DKIM, C_R_DOMAIN,
 	C_R_DETAIL, C_R_COUNTED, C_R_CONTENTS, C_R_STATUS,
+	/* the configuration: findings of the latest check per domain */
+	C_K_DOMAIN, C_K_CHECKED, C_K_LEVEL, C_K_CODE, C_K_SUBJECT, C_K_TEXT,
+	C_K_DNSSEC, C_K_SINCE, C_K_CHANGE,
 };
 
 /* Column shapes: a number of the row (src), or a value the builder sets. */
@@ -217,6 +220,15 @@ static const struct view_col cols[] = {
 	[C_R_COUNTED] = OWN("Counted", "counted", VIEW_FLAG, DATA, 0),
 	[C_R_CONTENTS] = OWN("Contents stored", "contents", VIEW_COUNT, DATA, 0),
 	[C_R_STATUS] = TXT("Status", NULL, P, 0),
+	[C_K_DOMAIN] = TXT("Domain", "domain", ALL, 30),
+	[C_K_CHECKED] = OWN("Checked (UTC)", "checked", VIEW_TIME, DATA, 0),
+	[C_K_LEVEL] = TXT("Level", "level", ALL, 7),
+	[C_K_CODE] = TXT("Code", "code", DATA, 26),
+	[C_K_SUBJECT] = TXT("About", "subject", DATA, 40),
+	[C_K_TEXT] = TXT("Finding", "text", ALL, 0),
+	[C_K_DNSSEC] = TXT("DNSSEC", "dnssec", DATA, 9),
+	[C_K_SINCE] = OWN("Since", "since", VIEW_DAY, ALL, 0),
+	[C_K_CHANGE] = TXT("Change", "change", ALL, 8),
 };
 
 #undef NUM
@@ -283,6 +295,9 @@ static const unsigned char totals_ids[] = {C_T_REPORTS, C_T_ORGS,
 static const unsigned char report_ids[] = {C_R_ORG, C_R_ID, C_R_DAY,
 	C_R_START, C_R_END, C_R_DKIM, C_R_DOMAIN, C_R_DETAIL, C_R_COUNTED, C_R_CONTENTS,
 	C_R_STATUS};
+static const unsigned char config_ids[] = {C_K_DOMAIN, C_K_CHECKED,
+	C_K_LEVEL, C_K_CODE, C_K_SUBJECT, C_K_TEXT, C_K_DNSSEC, C_K_SINCE,
+	C_K_CHANGE};
 static const unsigned char prev_window_ids[] = {C_PREV_FROM, C_PREV_TO};
 static const unsigned char prev_totals_ids[] = {C_P_REPORTS, C_P_ORGS,
 	C_P_SUCCESSFUL, C_P_FAILED, C_P_RATE};
@@ -311,6 +326,8 @@ static const struct spec specs[VIEW_T_COUNT] = {
 	[VIEW_T_DAILY] = {"Daily", "daily", IDS(day_ids), T_PEOPLE, NULL},
 	[VIEW_T_NEW] = {"New this window", "mx_result_types", IDS(new_ids), T_TOP,
 			NULL},
+	[VIEW_T_CONFIG] = {"Configuration (mxdigest check)", "configuration",
+			   IDS(config_ids), T_PEOPLE, NULL},
 	[VIEW_T_FLAGGED] = {"Reports ignored or in conflict", NULL,
 			    IDS(report_ids), T_PEOPLE | T_TOP, NULL},
 	[VIEW_T_REPORTS] = {"Reports", "reports", IDS(report_ids), 0, NULL},
@@ -854,6 +871,39 @@ quarantine_rows(struct build *b, const struct agg_digest *d)
 	}
 }
 
+static void
+config_rows(struct build *b, const struct agg_digest *d)
+{
+	static const char *levels[] = {"ok", "warning", "error"};
+	static const char *dnssec[] = {NULL, "secure", "insecure", "bogus"};
+	static const char *changes[] = {[AGG_SAME] = "", [AGG_NEW] = "new",
+		[AGG_RESOLVED] = "resolved", [AGG_FIRST] = NULL};
+	const struct agg_check *k;
+	const struct agg_check_item *it;
+	struct view_cell *c;
+
+	for (k = d->checks; k < d->checks + d->n_checks; k++) {
+		for (it = k->items; it < k->items + k->n_items; it++) {
+			c = row_add(b, (struct nums){0}, 0);
+			set_text(&c[0], k->domain);
+			at(b, c, C_K_CHECKED)->v.t = k->at;
+			set_text(at(b, c, C_K_LEVEL), it->level >= 0 && it->level <= 2 ?
+				 levels[it->level] : "?");
+			at(b, c, C_K_LEVEL)->tone = it->change == AGG_RESOLVED ? -1 :
+			    it->level > 0 ? 1 : 0;
+			set_text(at(b, c, C_K_CODE), it->code);
+			set_text(at(b, c, C_K_SUBJECT), it->subject);
+			set_text(at(b, c, C_K_TEXT), it->text);
+			set_text(at(b, c, C_K_DNSSEC), it->dnssec >= 0 &&
+				 it->dnssec <= 3 ? dnssec[it->dnssec] : NULL);
+			at(b, c, C_K_SINCE)->v.t = it->since - it->since % 86400;
+			if (it->change == AGG_RESOLVED)
+				at(b, c, C_K_SINCE)->null = 1;
+			set_text(at(b, c, C_K_CHANGE), changes[it->change]);
+		}
+	}
+}
+
 static const char *
 dkim_name(int r)
 {
@@ -1037,6 +1087,7 @@ static void (*const rows_of[VIEW_T_COUNT])(struct build *,
 	[VIEW_T_DAILY] = day_rows, [VIEW_T_NEW] = new_rows,
 	[VIEW_T_QUARANTINE] = quarantine_rows, [VIEW_T_POLICY] = policy_rows,
 	[VIEW_T_FLAGGED] = flagged_rows, [VIEW_T_REPORTS] = report_rows,
+	[VIEW_T_CONFIG] = config_rows,
 	[VIEW_T_NEW_ORGS] = new_org_rows, [VIEW_T_SILENT] = silent_rows,
 	[VIEW_T_WORST] = worst_rows, [VIEW_T_WINDOW] = window_rows,
 	[VIEW_T_TOTALS] = totals_rows, [VIEW_T_PREV_WINDOW] = prev_window_rows,
@@ -1263,6 +1314,46 @@ summary_dkim(struct view *v, const struct agg_digest *d)
 						  k->conflicts == 1 ? "" : "s"), 1);
 }
 
+/* "Configuration  2 domains checked: example.com 1 error (1 new), ..." */
+static void
+summary_config(struct view *v, const struct agg_digest *d)
+{
+	struct buf b;
+	size_t i, j, fresh, gone, bad = 0;
+
+	if (!d->n_checks)
+		return;
+	buf_init(&b, 4096);
+	for (i = 0; i < d->n_checks; i++) {
+		const struct agg_check *k = &d->checks[i];
+
+		fresh = gone = 0;
+		for (j = 0; j < k->n_items; j++) {
+			fresh += k->items[j].change == AGG_NEW && k->items[j].level > 0;
+			gone += k->items[j].change == AGG_RESOLVED;
+		}
+		bad += k->errors > 0;
+		buf_printf(&b, "%s%s ", i ? "; " : "", k->domain);
+		if (!k->errors && !k->warnings)
+			buf_adds(&b, "ok");
+		if (k->errors)
+			buf_printf(&b, "%zu error%s", k->errors, k->errors == 1 ? "" : "s");
+		if (k->warnings)
+			buf_printf(&b, "%s%zu warning%s", k->errors ? ", " : "",
+				   k->warnings, k->warnings == 1 ? "" : "s");
+		if (fresh && gone)
+			buf_printf(&b, " (%zu new, %zu resolved)", fresh, gone);
+		else if (fresh)
+			buf_printf(&b, " (%zu new)", fresh);
+		else if (gone)
+			buf_printf(&b, " (%zu resolved)", gone);
+		if (k->incomplete)
+			buf_adds(&b, " (not every check completed)");
+	}
+	line(v, "Configuration", arena_strdup(&v->arena, buf_cstr(&b)), bad > 0);
+	buf_release(&b);
+}
+
 static void
 summary(struct view *v, const struct agg_digest *d)
 {
@@ -1289,6 +1380,7 @@ summary(struct view *v, const struct agg_digest *d)
 	else
 		line(v, "Quarantined", "none", 0);
 	summary_dkim(v, d);
+	summary_config(v, d);
 	for (i = 0; i < d->n_alerts; i++)
 		line(v, i ? "" : "Alert", d->alerts[i], 1);
 }
@@ -1354,7 +1446,7 @@ view_build(struct view *v, const struct agg_digest *d,
 				  words(v, VIEW_T_TOTALS, C_T_RATE));
 	/* volume, worst MX, new (the pairs shown, the organizations and
 	 * "more"), silent, quarantine, DKIM and conflicts, alerts */
-	v->lcap = 3 + 1 + (SUMMARY_ITEMS + 2) + 1 + 1 + 2 + d->n_alerts;
+	v->lcap = 3 + 1 + (SUMMARY_ITEMS + 2) + 1 + 1 + 2 + 1 + d->n_alerts;
 	v->lines = arena_array(&v->arena, v->lcap, sizeof(*v->lines));
 	summary(v, d);
 	settle(v);

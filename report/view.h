@@ -121,7 +121,8 @@ struct view_table {
 enum view_id {
 	/* the tables of the text and HTML digests, in their order */
 	VIEW_T_MX, VIEW_T_ORG, VIEW_T_RESULT, VIEW_T_DOMAIN, VIEW_T_PTYPE,
-	VIEW_T_IP, VIEW_T_DAILY, VIEW_T_NEW, VIEW_T_FLAGGED, VIEW_T_QUARANTINE,
+	VIEW_T_IP, VIEW_T_DAILY, VIEW_T_NEW, VIEW_T_CONFIG, VIEW_T_FLAGGED,
+	VIEW_T_QUARANTINE,
 	/* tables of the data formats and of the workbook's summary */
 	VIEW_T_POLICY, VIEW_T_NEW_ORGS, VIEW_T_SILENT, VIEW_T_WORST,
 	VIEW_T_REPORTS,		/* every report of the window, with its DKIM */

@@ -546,6 +546,39 @@ foreign_keys_ok(struct store *s, struct mxd_err *err)
 	return rc == SQLITE_DONE ? 0 : store_db_error(s, err, "upgrade");
 }
 
+/*
+ * From version 3 to 4: the runs of `mxdigest check`.  A run is one domain
+ * at one time, with its worst level and whether every lookup and
+ * connection completed; its findings keep their order; check_data holds
+ * the raw records and the policy it saw (kind: tlsrpt-txt, sts-txt,
+ * sts-policy, mx, tlsa, cert).
+ */
+static const char schema_v4[] =
+	"CREATE TABLE checks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  domain TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  worst INTEGER NOT NULL,"
+	"  incomplete INTEGER NOT NULL);"
+	"CREATE INDEX checks_domain ON checks(domain, at);"
+	"CREATE INDEX checks_at ON checks(at);"
+	"CREATE TABLE check_findings ("
+	"  check_id INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL,"
+	"  level INTEGER NOT NULL,"
+	"  code TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  dnssec INTEGER NOT NULL,"
+	"  PRIMARY KEY (check_id, idx)) WITHOUT ROWID;"
+	"CREATE INDEX check_findings_code ON check_findings(code, subject);"
+	"CREATE TABLE check_data ("
+	"  check_id INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  value TEXT NOT NULL);"
+	"CREATE INDEX check_data_check ON check_data(check_id);";
+
 /* Creates or upgrades the schema; migrations from older versions go here.
  * Returns 1 when a read-only store finds an older schema. */
 static int
@@ -576,7 +609,7 @@ migrate(struct store *s, enum store_mode mode, struct mxd_err *err)
 	    exec(s, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
 	if (v == 0 && (exec(s, schema_v1, err) < 0 || exec(s, schema_v2, err) < 0 ||
-		       exec(s, schema_v3, err) < 0))
+		       exec(s, schema_v3, err) < 0 || exec(s, schema_v4, err) < 0))
 		goto fail;
 	if (v > 0)
 		mxd_log(MXD_LOG_INFO, "\"%s\": upgrading the database from schema "
@@ -584,6 +617,8 @@ migrate(struct store *s, enum store_mode mode, struct mxd_err *err)
 	if (v == 1 && (exec(s, schema_v2, err) < 0 || rekey_messages(s, err) < 0))
 		goto fail;
 	if (v >= 1 && v <= 2 && exec(s, schema_v3, err) < 0)
+		goto fail;
+	if (v >= 1 && v <= 3 && exec(s, schema_v4, err) < 0)
 		goto fail;
 	if (foreign_keys_ok(s, err) < 0)
 		goto fail;

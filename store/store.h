@@ -29,7 +29,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -274,6 +274,53 @@ int store_count_details(struct store *s, const struct store_filter *f,
 int store_has_reports_before(struct store *s, int64_t t, struct mxd_err *err);
 
 /* ---- end of digest queries ------------------------------------------- */
+
+/* ---- domain checks (store/check.c) ----------------------------------- */
+
+struct check_result;
+
+/* Stores one run of `check` (its findings and the data it saw) inside the
+ * caller's transaction; *id is the run. */
+int store_check_put(struct store *s, const struct check_result *r, int64_t *id,
+		    struct mxd_err *err);
+
+/* A stored finding, with since when it has been there without a break
+ * (runs that did not complete are stepped over). */
+struct store_check_finding {
+	int level;		/* enum check_level */
+	char *code, *subject, *text;
+	int dnssec;		/* enum check_dnssec */
+	int64_t since;
+};
+struct store_check_run {
+	int64_t id;
+	char *domain;
+	int64_t at;
+	int worst, incomplete;
+	struct store_check_finding *f;
+	size_t n_f;
+};
+/* The latest run of `domain` at or before `before`, and the one before it
+ * (prev may be NULL): 1 found, 0 none, -1 error.  Release both (a run not
+ * found is zeroed). */
+int store_check_runs(struct store *s, const char *domain, int64_t before,
+		     struct store_check_run *latest, struct store_check_run *prev,
+		     struct mxd_err *err);
+void store_check_run_release(struct store_check_run *r);
+
+typedef int (*store_name_fn)(const char *name, void *ctx);
+/* The domains checked in [from, to), sorted. */
+int store_check_domains(struct store *s, int64_t from, int64_t to,
+			store_name_fn fn, void *ctx, struct mxd_err *err);
+/* The policy domains (lower case) of counted reports starting in [from, to). */
+int store_policy_domains(struct store *s, int64_t from, int64_t to,
+			 store_name_fn fn, void *ctx, struct mxd_err *err);
+/* The policy-string (lines joined by \n) of every counted sts policy of
+ * f->domain in reports starting in [f->from, f->to). */
+typedef int (*store_pstring_fn)(const char *org, int64_t start,
+				const char *strings, void *ctx);
+int store_scan_policy_strings(struct store *s, const struct store_filter *f,
+			      store_pstring_fn fn, void *ctx, struct mxd_err *err);
 
 /*
  * IMAP sync state per (account, mailbox): the mailbox's UIDVALIDITY and the

@@ -21,7 +21,7 @@ import openpyxl
 
 SHEETS = ["Summary", "By MX host", "By organization", "By result type",
           "By sending IP", "By policy domain", "Daily", "Failure details",
-          "Reports", "Quarantine"]
+          "Reports", "Configuration", "Quarantine"]
 failures = []
 
 

@@ -28,7 +28,7 @@ die() {
 	[ ! -s "${LOG:-/nonexistent}" ] || cat "$LOG" >&2
 	exit 1
 }
-[ $# = 1 ] || { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# = 1 ] || { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 command -v openssl >/dev/null 2>&1 || die "openssl not found"
 # shellcheck source=hosts.sh
 . "$HERE/hosts.sh"

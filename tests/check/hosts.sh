@@ -33,7 +33,7 @@ SMTP_APEX_MIX="good expired wrongname soon otherca nostarttls tlsreset busy refu
 # Domains with a TLS-RPT record variant (or none) and one MX mx1.DOMAIN on the good SMTP server.
 PLAIN_DOMAINS="norecord two notfirst othertxt norua emptyrua badscheme comma split nomx aonly nullmx httpsbad ruafail insecure stale"
 # MTA-STS policy cases: valid TLS-RPT record, MX mx1.DOMAIN, mta-sts.DOMAIN on HTTPS_ADDR.
-STS_DOMAINS="sts404 stsredirect stsbig stsbig2 stsbigclose stsctype stsexpired ststesting stsuncovered stsslow stsnotxt stscrlf stscharset stsnone"
+STS_DOMAINS="sts404 stsredirect stsbig stsbig2 stsbigclose stsctype stsexpired ststesting stsuncovered stsslow stsnotxt stscrlf stscharset stsnone stseof"
 
 # Host names each certificate is valid for (subjectAltName).  The "good" cert covers every host
 # the harness serves with it; the others cover exactly the hosts that use them, so their only

@@ -10,7 +10,9 @@ lines: HOST<TAB>key=value<TAB>...   with the keys
     cert=NAME      CERTDIR/NAME.pem + NAME.key (default good)
     mode=length    GET/HEAD /.well-known/mta-sts.txt: status, headers, Content-Length, body
     mode=chunked   the same with Transfer-Encoding: chunked (no Content-Length)
-    mode=close     the same with neither: the body ends when the connection closes
+    mode=close     the same with neither: the body ends when the connection closes (after a
+                   TLS close_notify)
+    mode=rawclose  like close, but the TCP connection is closed without a close_notify
     mode=stall     status and headers (with Content-Length), then nothing until the client leaves
     mode=sink      a report endpoint: any method, any path, 200; a request body is saved in --posts
     status=N  type=CONTENT-TYPE  body=FILE (in --www)  location=URL (a Location header)
@@ -30,11 +32,12 @@ import ssl
 import sys
 import threading
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checklib  # noqa: E402
 
 POLICY_PATH = "/.well-known/mta-sts.txt"
-MODES = ("length", "chunked", "close", "stall", "sink")
+MODES = ("length", "chunked", "close", "rawclose", "stall", "sink")
 IO_TIMEOUT = 30
 MAX_POST = 20 * 1024 * 1024
 
@@ -100,7 +103,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         sni = tls_local.sni
         cert = tls_local.cert
         self.log.write(who, "* TLS ok from %s:%d: %s sni=%s cert=%s" % (client_address + (tls.version(), sni, cert)))
-        tls_local.cid, tls_local.who = cid, who
+        tls_local.cid, tls_local.who, tls_local.no_notify = cid, who, False
         try:
             Handler(tls, client_address, self)
         except (OSError, ssl.SSLError) as e:
@@ -108,11 +111,12 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         finally:
             # A close_notify before the TCP FIN: a close-delimited body (mode=close) must end
             # cleanly for OpenSSL 3 clients, which report a bare FIN as "unexpected eof".
-            try:
-                tls.settimeout(2)
-                tls.unwrap()
-            except (OSError, ssl.SSLError, ValueError):
-                pass
+            if not tls_local.no_notify:
+                try:
+                    tls.settimeout(2)
+                    tls.unwrap()
+                except (OSError, ssl.SSLError, ValueError):
+                    pass
             try:
                 tls.close()
             except OSError:
@@ -241,9 +245,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
         elif mode == "chunked":
             self.send_header("Transfer-Encoding", "chunked")
-        elif mode == "close":
+        elif mode in ("close", "rawclose"):
             self.send_header("Connection", "close")
             self.close_connection = True
+            tls_local.no_notify = mode == "rawclose"
         self.end_headers()
         if mode == "stall":
             self.wfile.flush()

@@ -55,7 +55,7 @@ die() {
 	exit 1
 }
 usage() {
-	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 T0=$(date +%s%N)
@@ -142,7 +142,8 @@ sign_zone() {
 		[ -n "$(find "$out/$z.zone.signed" -mmin -1440 2>/dev/null)" ]; then
 		return 0
 	fi
-	"$SIGN" "$src" "$out" || die "signing $z failed"
+	# (runs in a background subshell: report and fail, the caller cleans up)
+	"$SIGN" "$src" "$out" || return 1
 	cp "$src" "$out/$z.src"
 }
 
@@ -160,7 +161,7 @@ write_env() {
 		printf 'export MXD_CHECK_OTHER_CA=%s\n' "$(q "$D/certs/ca-other.crt")"
 		printf 'export MXD_CHECK_CERTS=%s\n' "$(q "$D/certs")"
 		printf 'export MXD_CHECK_ANCHOR=%s\n' "$(q "$D/anchor.ds")"
-		printf 'export MXD_CHECK_SEC_DS=%s\n' "$(q "$D/dnssec/sec.test.ds")"
+		printf 'export MXD_CHECK_SEC_DS=%s\n' "$(q "$D/dnssec/sec/sec.test.ds")"
 		printf 'export MXD_CHECK_CONF=%s\n' "$(q "$D/mxdigest.conf")"
 		printf 'export MXD_CHECK_HTTPS_LOG=%s\n' "$(q "$D/https.log")"
 		printf 'export MXD_CHECK_SMTP_LOG=%s\n' "$(q "$D/smtp.log")"
@@ -186,7 +187,7 @@ write_env() {
 
 cmd_start() {
 	[ $# = 1 ] || usage
-	local t missing="" p zones z old_https=0 old_smtp=0
+	local t missing="" p p1 p2 p3 zones z old_https=0 old_smtp=0
 	command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || missing="$missing nsd"
 	for t in drill ldns-keygen ldns-signzone ldns-key2ds; do
 		command -v $t >/dev/null 2>&1 || { missing="$missing ldnsutils"; break; }
@@ -209,10 +210,10 @@ cmd_start() {
 	# shellcheck source=hosts.sh
 	. "$HERE/hosts.sh"
 
-	step certs.sh
 	"$HERE/certs.sh" "$D/certs" || die "certs.sh failed"
-	step zones.sh
+	step "certs.sh done"
 	"$HERE/zones.sh" "$D/gen" "$D/certs" || die "zones.sh failed"
+	step "zones.sh done"
 
 	# The web and mail servers start while the zones are signed and NSD starts.
 	: >"$D/https.log"
@@ -222,19 +223,27 @@ cmd_start() {
 		--addr "$HTTPS_ADDR" --port "$old_https" --log "$D/https.log" --posts "$D/posts"
 	start_server smtpd --table "$D/gen/smtp.tab" --certs "$D/certs" --port "$old_smtp" --log "$D/smtp.log"
 
+	step "httpsd.py, smtpd.py launched"
 	# sec.test: a chain from the anchor.  bogus.test: signed with its keys, but the anchor holds
-	# the DS of another key pair (dnssec-decoy), so every answer fails validation.
-	step servers launched
-	sign_zone sec.test "$D/dnssec"
-	sign_zone bogus.test "$D/dnssec"
-	sign_zone bogus.test "$D/dnssec-decoy"
-	cat "$D/dnssec/sec.test.ds" "$D/dnssec-decoy/bogus.test.ds" >"$D/anchor.ds.tmp"
+	# the DS of another key pair (dnssec/decoy), so every answer fails validation.  One output
+	# directory each (sign-zone.sh keeps its log there): the three run in parallel.
+	sign_zone sec.test "$D/dnssec/sec" &
+	p1=$!
+	sign_zone bogus.test "$D/dnssec/bogus" &
+	p2=$!
+	sign_zone bogus.test "$D/dnssec/decoy" &
+	p3=$!
+	wait $p1 || die "signing sec.test failed"
+	wait $p2 || die "signing bogus.test failed"
+	wait $p3 || die "signing bogus.test (decoy keys) failed"
+	cat "$D/dnssec/sec/sec.test.ds" "$D/dnssec/decoy/bogus.test.ds" >"$D/anchor.ds.tmp"
 	mv "$D/anchor.ds.tmp" "$D/anchor.ds"
-	step signed
+	step "zones signed"
 	zones=""
 	while read -r z; do
 		case $z in
-		sec.test | bogus.test) zones="$zones $D/dnssec/$z.zone.signed" ;;
+		sec.test) zones="$zones $D/dnssec/sec/$z.zone.signed" ;;
+		bogus.test) zones="$zones $D/dnssec/bogus/$z.zone.signed" ;;
 		*) zones="$zones $D/gen/zones/$z.zone" ;;
 		esac
 	done <"$D/gen/zones.list"
@@ -246,14 +255,14 @@ cmd_start() {
 
 	HTTPS_PORT=$(wait_ready httpsd)
 	SMTP_PORT=$(wait_ready smtpd)
-	step servers bound
+	step "httpsd.py, smtpd.py bound"
 	printf 'old_https=%s\nold_smtp=%s\n' "$HTTPS_PORT" "$SMTP_PORT" >"$D/run/ports"
 	"$PYTHON" "$HERE/probe.py" wait-https "$HTTPS_ADDR" "$HTTPS_PORT" "$D/certs/ca.crt" mta-sts.good.test "$TIMEOUT" \
 		>"$D/run/probe.out" 2>&1 || { show "$D/run/probe.out"; die "httpsd does not answer"; }
-	step https answers
+	step "httpsd.py answers"
 	"$PYTHON" "$HERE/probe.py" wait-smtp "$D/gen/smtp.tab" "$SMTP_PORT" "$TIMEOUT" \
 		>"$D/run/probe.out" 2>&1 || { show "$D/run/probe.out"; die "smtpd does not answer"; }
-	step smtp answers
+	step "smtpd.py answers"
 	rm -f "$D/run/probe.out"
 	server_pid httpsd >/dev/null || die "httpsd.py died"
 	server_pid smtpd >/dev/null || die "smtpd.py died"

@@ -17,11 +17,7 @@ die() {
 	printf 'zones.sh: error: %s\n' "$*" >&2
 	exit 1
 }
-[ $# = 2 ] || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-if [ -z "${PYTHON:-}" ]; then
-	PYTHON=python3
-	[ ! -x /usr/bin/python3 ] || PYTHON=/usr/bin/python3
-fi
+[ $# = 2 ] || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 # shellcheck source=hosts.sh
 . "$HERE/hosts.sh"
 mkdir -p "$1"
@@ -60,8 +56,12 @@ mx1() { rr '@	MX	10 mx1' 'mx1	A	127.0.1.1'; }
 
 smtp_addr() {
 	# smtp_addr NAME: the address of SMTP behaviour NAME (hosts.sh); "refused": the dead address.
+	local a n rest
 	[ "$1" != refused ] || { echo "$SMTP_REFUSED_ADDR"; return 0; }
-	printf '%s\n' "$SMTP_TABLE" | awk -v n="$1" '$2 == n { print $1; f = 1 } END { exit !f }'
+	while read -r a n rest; do
+		[ "$n" != "$1" ] || { echo "$a"; return 0; }
+	done <<<"$SMTP_TABLE"
+	return 1
 }
 
 policy() {
@@ -168,19 +168,16 @@ rr '@	MX	0 .'
 # ---- MTA-STS policy cases (STS_DOMAINS) ---------------------------------------------------------
 # A 100 KiB policy (102400 bytes): a valid policy followed by extension fields (ignored by RFC 8461
 # parsers), so its size is its only fault.
-"$PYTHON" - "$O/www.new/big.policy" <<-'EOF'
-	import sys
+awk 'BEGIN {
 	size = 100 * 1024
-	head = b"version: STSv1\nmode: enforce\nmx: mx1.stsbig.test\nmx: mx1.stsbig2.test\nmx: mx1.stsbigclose.test\nmax_age: 604800\n"
-	out, i = bytearray(head), 0
-	while size - len(out) > 1100:
-	    out += b"pad%04d: " % i + b"x" * 990 + b"\n"
-	    i += 1
-	line = b"pad%04d: " % i
-	out += line + b"x" * (size - len(out) - len(line) - 1) + b"\n"
-	assert len(out) == size, len(out)
-	open(sys.argv[1], "wb").write(bytes(out))
-EOF
+	out = "version: STSv1\nmode: enforce\nmx: mx1.stsbig.test\nmx: mx1.stsbig2.test\nmx: mx1.stsbigclose.test\nmax_age: 604800\n"
+	x = "x"; while (length(x) < 990) x = x x; x = substr(x, 1, 990)
+	for (i = 0; size - length(out) > 1100; i++) out = out sprintf("pad%04d: %s\n", i, x)
+	line = sprintf("pad%04d: ", i)
+	out = out line substr(x x, 1, size - length(out) - length(line) - 1) "\n"
+	printf "%s", out
+}' >"$O/www.new/big.policy"
+[ "$(wc -c <"$O/www.new/big.policy")" = 102400 ] || die "big.policy is not 100 KiB"
 printf 'Not Found\n' >"$O/www.new/notfound.txt"
 printf 'Moved Permanently\n' >"$O/www.new/moved.txt"
 for d in $STS_DOMAINS; do
@@ -200,6 +197,7 @@ for d in $STS_DOMAINS; do
 	stsexpired) sts_host "$dom" cert=expired ;;
 	ststesting) sts_host "$dom"; policy "$dom.policy" testing '\n' "mx1.$dom" ;;
 	stsnone) sts_host "$dom"; policy "$dom.policy" none '\n' "mx1.$dom" ;;
+	stseof) sts_host "$dom" mode=rawclose ;;
 	stsuncovered)
 		rr '@	MX	20 mx3' 'mx3	A	127.0.1.2'
 		sts_host "$dom"

@@ -83,7 +83,7 @@ report_write_csv(const struct view *v, const struct report_opts *o,
 		[REPORT_CSV_TYPE] = VIEW_T_PTYPE, [REPORT_CSV_IP] = VIEW_T_IP,
 		[REPORT_CSV_DAY] = VIEW_T_DAILY,
 		[REPORT_CSV_DETAIL] = VIEW_T_DETAILS,
-		[REPORT_CSV_CONFIG] = VIEW_T_CONFIG,
+		[REPORT_CSV_CONFIG] = VIEW_T_CONFIG_DATA,
 	};
 	struct csv c;
 	size_t i;

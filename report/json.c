@@ -231,7 +231,7 @@ report_write_json(const struct view *v, const struct report_opts *o,
 	/* added with DKIM verification */
 	table_array(&w, &t[VIEW_T_REPORTS]);
 	/* added with mxdigest check */
-	table_array(&w, &t[VIEW_T_CONFIG]);
+	table_array(&w, &t[VIEW_T_CONFIG_DATA]);
 	open_(&w, "failure_details", '[');
 	dw.w = &w;
 	dw.t = &t[VIEW_T_DETAILS];

@@ -223,9 +223,9 @@ static const struct view_col cols[] = {
 	[C_K_DOMAIN] = TXT("Domain", "domain", ALL, 30),
 	[C_K_CHECKED] = OWN("Checked (UTC)", "checked", VIEW_TIME, DATA, 0),
 	[C_K_LEVEL] = TXT("Level", "level", ALL, 7),
-	[C_K_CODE] = TXT("Code", "code", DATA, 26),
-	[C_K_SUBJECT] = TXT("About", "subject", DATA, 40),
-	[C_K_TEXT] = TXT("Finding", "text", ALL, 0),
+	[C_K_CODE] = TXT("Code", "code", ALL, 26),
+	[C_K_SUBJECT] = TXT("About", "subject", ALL, 32),
+	[C_K_TEXT] = TXT("Finding", "text", DATA, 0),
 	[C_K_DNSSEC] = TXT("DNSSEC", "dnssec", DATA, 9),
 	[C_K_SINCE] = OWN("Since", "since", VIEW_DAY, ALL, 0),
 	[C_K_CHANGE] = TXT("Change", "change", ALL, 8),
@@ -295,6 +295,8 @@ static const unsigned char totals_ids[] = {C_T_REPORTS, C_T_ORGS,
 static const unsigned char report_ids[] = {C_R_ORG, C_R_ID, C_R_DAY,
 	C_R_START, C_R_END, C_R_DKIM, C_R_DOMAIN, C_R_DETAIL, C_R_COUNTED, C_R_CONTENTS,
 	C_R_STATUS};
+static const unsigned char config_people_ids[] = {C_K_DOMAIN, C_K_LEVEL,
+	C_K_CODE, C_K_SUBJECT, C_K_SINCE, C_K_CHANGE};
 static const unsigned char config_ids[] = {C_K_DOMAIN, C_K_CHECKED,
 	C_K_LEVEL, C_K_CODE, C_K_SUBJECT, C_K_TEXT, C_K_DNSSEC, C_K_SINCE,
 	C_K_CHANGE};
@@ -326,8 +328,10 @@ static const struct spec specs[VIEW_T_COUNT] = {
 	[VIEW_T_DAILY] = {"Daily", "daily", IDS(day_ids), T_PEOPLE, NULL},
 	[VIEW_T_NEW] = {"New this window", "mx_result_types", IDS(new_ids), T_TOP,
 			NULL},
-	[VIEW_T_CONFIG] = {"Configuration (mxdigest check)", "configuration",
-			   IDS(config_ids), T_PEOPLE, NULL},
+	[VIEW_T_CONFIG] = {"Configuration (mxdigest check): what to fix", NULL,
+			   IDS(config_people_ids), T_PEOPLE, NULL},
+	[VIEW_T_CONFIG_DATA] = {"Configuration", "configuration", IDS(config_ids),
+				0, NULL},
 	[VIEW_T_FLAGGED] = {"Reports ignored or in conflict", NULL,
 			    IDS(report_ids), T_PEOPLE | T_TOP, NULL},
 	[VIEW_T_REPORTS] = {"Reports", "reports", IDS(report_ids), 0, NULL},
@@ -871,8 +875,10 @@ quarantine_rows(struct build *b, const struct agg_digest *d)
 	}
 }
 
+/* people: the warnings, errors and resolved ones, each with its text in
+ * a note; data: every finding */
 static void
-config_rows(struct build *b, const struct agg_digest *d)
+config_table(struct build *b, const struct agg_digest *d, int people)
 {
 	static const char *levels[] = {"ok", "warning", "error"};
 	static const char *dnssec[] = {NULL, "secure", "insecure", "bogus"};
@@ -884,24 +890,46 @@ config_rows(struct build *b, const struct agg_digest *d)
 
 	for (k = d->checks; k < d->checks + d->n_checks; k++) {
 		for (it = k->items; it < k->items + k->n_items; it++) {
+			if (people && it->level == 0 && it->change != AGG_RESOLVED)
+				continue;
+			if (people)
+				note_at(b->v, b->t, arena_printf(&b->v->arena,
+					"%s%s %s: %s", it->change == AGG_RESOLVED ?
+					"resolved: " : "", k->domain, it->code,
+					it->text), 0);
 			c = row_add(b, (struct nums){0}, 0);
 			set_text(&c[0], k->domain);
-			at(b, c, C_K_CHECKED)->v.t = k->at;
+			if (at_has(b, C_K_CHECKED))
+				at(b, c, C_K_CHECKED)->v.t = k->at;
 			set_text(at(b, c, C_K_LEVEL), it->level >= 0 && it->level <= 2 ?
 				 levels[it->level] : "?");
 			at(b, c, C_K_LEVEL)->tone = it->change == AGG_RESOLVED ? -1 :
 			    it->level > 0 ? 1 : 0;
 			set_text(at(b, c, C_K_CODE), it->code);
 			set_text(at(b, c, C_K_SUBJECT), it->subject);
-			set_text(at(b, c, C_K_TEXT), it->text);
-			set_text(at(b, c, C_K_DNSSEC), it->dnssec >= 0 &&
-				 it->dnssec <= 3 ? dnssec[it->dnssec] : NULL);
+			if (at_has(b, C_K_TEXT))
+				set_text(at(b, c, C_K_TEXT), it->text);
+			if (at_has(b, C_K_DNSSEC))
+				set_text(at(b, c, C_K_DNSSEC), it->dnssec >= 0 &&
+					 it->dnssec <= 3 ? dnssec[it->dnssec] : NULL);
 			at(b, c, C_K_SINCE)->v.t = it->since - it->since % 86400;
 			if (it->change == AGG_RESOLVED)
 				at(b, c, C_K_SINCE)->null = 1;
 			set_text(at(b, c, C_K_CHANGE), changes[it->change]);
 		}
 	}
+}
+
+static void
+config_rows(struct build *b, const struct agg_digest *d)
+{
+	config_table(b, d, 1);
+}
+
+static void
+config_data_rows(struct build *b, const struct agg_digest *d)
+{
+	config_table(b, d, 0);
 }
 
 static const char *
@@ -1087,7 +1115,7 @@ static void (*const rows_of[VIEW_T_COUNT])(struct build *,
 	[VIEW_T_DAILY] = day_rows, [VIEW_T_NEW] = new_rows,
 	[VIEW_T_QUARANTINE] = quarantine_rows, [VIEW_T_POLICY] = policy_rows,
 	[VIEW_T_FLAGGED] = flagged_rows, [VIEW_T_REPORTS] = report_rows,
-	[VIEW_T_CONFIG] = config_rows,
+	[VIEW_T_CONFIG] = config_rows, [VIEW_T_CONFIG_DATA] = config_data_rows,
 	[VIEW_T_NEW_ORGS] = new_org_rows, [VIEW_T_SILENT] = silent_rows,
 	[VIEW_T_WORST] = worst_rows, [VIEW_T_WINDOW] = window_rows,
 	[VIEW_T_TOTALS] = totals_rows, [VIEW_T_PREV_WINDOW] = prev_window_rows,
@@ -1314,42 +1342,46 @@ summary_dkim(struct view *v, const struct agg_digest *d)
 						  k->conflicts == 1 ? "" : "s"), 1);
 }
 
-/* "Configuration  2 domains checked: example.com 1 error (1 new), ..." */
+/* "Configuration  3 domains checked: 2 errors, 4 warnings (1 new, 1
+ * resolved); errors in example.com, example.net": the numbers first, so
+ * that a line cut to the screen keeps them. */
 static void
 summary_config(struct view *v, const struct agg_digest *d)
 {
 	struct buf b;
-	size_t i, j, fresh, gone, bad = 0;
+	size_t i, j, errors = 0, warnings = 0, fresh = 0, gone = 0, bad = 0;
+	int incomplete = 0;
 
 	if (!d->n_checks)
 		return;
-	buf_init(&b, 4096);
 	for (i = 0; i < d->n_checks; i++) {
 		const struct agg_check *k = &d->checks[i];
 
-		fresh = gone = 0;
+		errors += k->errors;
+		warnings += k->warnings;
+		bad += k->errors > 0;
+		incomplete |= k->incomplete;
 		for (j = 0; j < k->n_items; j++) {
 			fresh += k->items[j].change == AGG_NEW && k->items[j].level > 0;
 			gone += k->items[j].change == AGG_RESOLVED;
 		}
-		bad += k->errors > 0;
-		buf_printf(&b, "%s%s ", i ? "; " : "", k->domain);
-		if (!k->errors && !k->warnings)
-			buf_adds(&b, "ok");
-		if (k->errors)
-			buf_printf(&b, "%zu error%s", k->errors, k->errors == 1 ? "" : "s");
-		if (k->warnings)
-			buf_printf(&b, "%s%zu warning%s", k->errors ? ", " : "",
-				   k->warnings, k->warnings == 1 ? "" : "s");
-		if (fresh && gone)
-			buf_printf(&b, " (%zu new, %zu resolved)", fresh, gone);
-		else if (fresh)
-			buf_printf(&b, " (%zu new)", fresh);
-		else if (gone)
-			buf_printf(&b, " (%zu resolved)", gone);
-		if (k->incomplete)
-			buf_adds(&b, " (not every check completed)");
 	}
+	buf_init(&b, 4096);
+	buf_printf(&b, "%zu domain%s checked: ", d->n_checks,
+		   d->n_checks == 1 ? "" : "s");
+	if (!errors && !warnings)
+		buf_adds(&b, "all ok");
+	else
+		buf_printf(&b, "%zu error%s, %zu warning%s", errors,
+			   errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+	if (fresh || gone)
+		buf_printf(&b, " (%zu new, %zu resolved)", fresh, gone);
+	if (incomplete)
+		buf_adds(&b, ", not every check completed");
+	for (i = 0, j = 0; i < d->n_checks; i++)
+		if (d->checks[i].errors)
+			buf_printf(&b, "%s%s", j++ ? ", " : "; errors in ",
+				   d->checks[i].domain);
 	line(v, "Configuration", arena_strdup(&v->arena, buf_cstr(&b)), bad > 0);
 	buf_release(&b);
 }

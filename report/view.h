@@ -126,6 +126,7 @@ enum view_id {
 	/* tables of the data formats and of the workbook's summary */
 	VIEW_T_POLICY, VIEW_T_NEW_ORGS, VIEW_T_SILENT, VIEW_T_WORST,
 	VIEW_T_REPORTS,		/* every report of the window, with its DKIM */
+	VIEW_T_CONFIG_DATA,	/* every finding of the configuration */
 	VIEW_T_DETAILS,		/* columns only: rows come from view_details() */
 	/* one row each */
 	VIEW_T_WINDOW, VIEW_T_TOTALS, VIEW_T_PREV_WINDOW, VIEW_T_PREV_TOTALS,

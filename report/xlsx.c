@@ -79,7 +79,7 @@ static const struct sheet {
 	{"Daily", VIEW_T_DAILY, "Daily"},
 	{"Failure details", VIEW_T_DETAILS, "FailureDetails"},
 	{"Reports", VIEW_T_REPORTS, "Reports"},
-	{"Configuration", VIEW_T_CONFIG, "Configuration"},
+	{"Configuration", VIEW_T_CONFIG_DATA, "Configuration"},
 	{"Quarantine", VIEW_T_QUARANTINE, "Quarantine"},
 };
 

@@ -247,6 +247,21 @@ expect_eq "$(codes comma.test | awk '$1 == "tlsrpt.rua-uri" {print $3}')" resolv
 expect_eq "$(codes comma.test | awk '$1 == "tlsrpt.ok" {print $3}')" new "the record is new"
 expect_eq "$(codes comma.test | awk '$1 == "sts.none" {print $3}')" same "an unchanged finding"
 
+# ---- hostile answers: control bytes in a record never reach the output ----
+sed -i 's|^_smtp._tls.*|_smtp._tls	TXT	"v=TLSRPTv1; rua=mailto:\\027[2J\\027]0;owned\\007x@good.test,https://\\027[31m.test/"|' \
+	"$MXD_CHECK_DIR/gen/zones/norua.test.zone"
+"$SRCDIR/tests/dns/nsd.sh" reload "$MXD_DNS_DIR" || fail "nsd reload"
+mxd_run "$MXDIGEST" --config "$CONF" --db "$DB" check -n --color always norua.test
+expect_in "$out" "tlsrpt.rua-uri" "a record with escape sequences: judged"
+# colour is on, so ESC appears: only as the SGR sequences mxdigest writes
+if printf '%s' "$out" | LC_ALL=C grep -q "$(printf '\033')\[2J\|$(printf '\033')\]0;\|$(printf '\007')"; then
+	fail "an escape sequence from DNS reached the terminal"
+fi
+mxd_run "$MXDIGEST" --config "$CONF" --db "$DB" check -n --format json norua.test
+if printf '%s' "$out" | LC_ALL=C grep -q "$(printf '[\001-\010\013\014\016-\037\177]')"; then
+	fail "a control byte from DNS in the JSON output"
+fi
+
 # ---- the digest's Configuration section -------------------------------------
 mxd_run "$MXDIGEST" --config "$CONF" --db "$DB" report --since 7d --top 0
 expect_in "$out" "Configuration" "text digest: the Configuration section"

@@ -856,9 +856,11 @@ check_domain(const struct check_opts *o, const char *domain,
 	}
 	if (!u.validating)
 		check_add(out, CHECK_WARNING, "dnssec.off", CHECK_DNSSEC_NONE, u.d,
-			  "DNSSEC is not validated (no trust anchor): bogus "
-			  "answers go unnoticed and DANE is not checked; install "
-			  "dns-root-data or set trust_anchor");
+			  "DNSSEC is not validated (%s): bogus answers go "
+			  "unnoticed and DANE is not checked; use a resolver that "
+			  "passes DNSSEC records on, or set trust_anchor",
+			  dns_validation_note(o->dns)[0] ?
+			  dns_validation_note(o->dns) : "no trust anchor");
 	check_tlsrpt(&u);
 	if (!u.stopped)
 		check_mx(&u);

@@ -247,6 +247,9 @@ cli_dns(struct cli *c, struct dns **out)
 		o.resolver = c->cfg.resolver;
 		o.timeout_ms = c->cfg.dns_timeout * 1000;
 		o.trust_anchor = cli_trust_anchor(c);
+		/* only the default root key is probed: a configured anchor is
+		 * the user's statement that the resolver can validate */
+		o.probe_anchor = !c->cfg.trust_anchor;
 		o.stop = c->interrupted;
 		mxd_err_clear(&err);
 		if (dns_open(&o, &c->dns, &err) < 0)

@@ -25,6 +25,7 @@
 #define RR_TXT 16
 #define RR_AAAA 28
 #define RR_TLSA 52
+#define RR_DNSKEY 48
 #define CLASS_IN 1
 #define MAX_RDATA 4096		/* the longest rdata kept (TXT: DNS_MAX_TXT) */
 
@@ -41,6 +42,7 @@ struct answer {
 struct dns {
 	struct ub_ctx *ctx;
 	int validating;
+	char note[300];		/* why validation is off, or "" */
 	int timeout_ms;
 	const volatile int *stop;
 	pthread_mutex_t mu;	/* one lookup at a time, and the cache */
@@ -98,47 +100,35 @@ dns_resolver_parse(const char *s, char *out, size_t n)
 	return snprintf(out, n, "%s", addr) < (int)n ? 0 : -1;
 }
 
-int
-dns_open(const struct dns_opts *o, struct dns **out, struct mxd_err *err)
+static struct answer *lookup(struct dns *d, const char *name, int rrtype);
+static void answer_free(struct answer *a);
+
+/* A libunbound context for o, with `anchor` (NULL: none): 0 or -1. */
+static int
+make_ctx(struct dns *d, const struct dns_opts *o, const char *anchor,
+	 struct mxd_err *err)
 {
-	struct dns *d;
 	char fwd[80];
 	int r;
 
-	*out = NULL;
-	d = xcalloc(1, sizeof(*d));
-	d->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DNS_DEFAULT_TIMEOUT_MS;
-	d->stop = o->stop;
-	pthread_mutex_init(&d->mu, NULL);
-	hmap_init(&d->cache);
-	if (!(d->ctx = ub_ctx_create())) {
-		dns_close(d);
+	if (!(d->ctx = ub_ctx_create()))
 		return mxd_err_set(err, MXD_E_INTERNAL, "libunbound: cannot create "
 				   "a resolver");
-	}
 	if (o->resolver) {
-		if (dns_resolver_parse(o->resolver, fwd, sizeof(fwd)) < 0) {
-			dns_close(d);
+		if (dns_resolver_parse(o->resolver, fwd, sizeof(fwd)) < 0)
 			return mxd_err_set(err, MXD_E_CONFIG, "resolver \"%s\": not "
 					   "ADDR, ADDR:PORT or [ADDR]:PORT",
 					   o->resolver);
-		}
 		r = ub_ctx_set_fwd(d->ctx, fwd);
 	} else {
 		r = ub_ctx_resolvconf(d->ctx, NULL);
 	}
-	if (r != 0) {
-		mxd_err_set(err, MXD_E_CONFIG, "resolver: %s", ub_strerror(r));
-		dns_close(d);
-		return -1;
-	}
-	if (o->trust_anchor) {
-		if ((r = ub_ctx_add_ta_file(d->ctx, o->trust_anchor)) != 0) {
-			mxd_err_set(err, MXD_E_CONFIG, "trust anchor \"%s\": %s",
-				    o->trust_anchor, ub_strerror(r));
-			dns_close(d);
-			return -1;
-		}
+	if (r != 0)
+		return mxd_err_set(err, MXD_E_CONFIG, "resolver: %s", ub_strerror(r));
+	if (anchor) {
+		if ((r = ub_ctx_add_ta_file(d->ctx, anchor)) != 0)
+			return mxd_err_set(err, MXD_E_CONFIG, "trust anchor \"%s\": %s",
+					   anchor, ub_strerror(r));
 		d->validating = 1;
 	}
 	/*
@@ -149,13 +139,61 @@ dns_open(const struct dns_opts *o, struct dns **out, struct mxd_err *err)
 	 * finalizes the context, so it comes last.
 	 */
 	if ((r = ub_ctx_async(d->ctx, 1)) != 0 ||
-	    (r = ub_ctx_zone_remove(d->ctx, "test")) != 0) {
-		mxd_err_set(err, MXD_E_INTERNAL, "libunbound: %s", ub_strerror(r));
+	    (r = ub_ctx_zone_remove(d->ctx, "test")) != 0)
+		return mxd_err_set(err, MXD_E_INTERNAL, "libunbound: %s",
+				   ub_strerror(r));
+	return 0;
+}
+
+int
+dns_open(const struct dns_opts *o, struct dns **out, struct mxd_err *err)
+{
+	struct dns *d;
+
+	*out = NULL;
+	d = xcalloc(1, sizeof(*d));
+	d->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DNS_DEFAULT_TIMEOUT_MS;
+	d->stop = o->stop;
+	pthread_mutex_init(&d->mu, NULL);
+	hmap_init(&d->cache);
+	if (make_ctx(d, o, o->trust_anchor, err) < 0) {
 		dns_close(d);
 		return -1;
 	}
+	/*
+	 * The root key by default: validation needs a resolver that passes
+	 * DNSSEC records on.  Many do not (a forwarder that strips them, a
+	 * lab server for private names), and then every answer would be
+	 * bogus and every DKIM key a permerror.  So the root's DNSKEY is
+	 * asked for once: unless it comes back secure, validation is off
+	 * for the run and dns_validation_note() says why.
+	 */
+	if (o->trust_anchor && o->probe_anchor) {
+		struct answer *a = lookup(d, ".", RR_DNSKEY);
+
+		if (a->status != DNS_OK || !a->secure) {
+			snprintf(d->note, sizeof(d->note), "the resolver gives no "
+				 "validated root key: %s",
+				 a->status == DNS_OK ? "insecure" : a->why);
+			ub_ctx_delete(d->ctx);
+			d->ctx = NULL;
+			d->validating = 0;
+			if (make_ctx(d, o, NULL, err) < 0) {
+				answer_free(a);
+				dns_close(d);
+				return -1;
+			}
+		}
+		answer_free(a);
+	}
 	*out = d;
 	return 0;
+}
+
+const char *
+dns_validation_note(const struct dns *d)
+{
+	return d->note;
 }
 
 static void

@@ -44,6 +44,10 @@ struct dns_opts {
 	 * /usr/share/dns/root.key, or a test zone's DS); NULL: no DNSSEC
 	 * validation */
 	const char *trust_anchor;
+	/* ask for the root's DNSKEY first, and validate only if it comes
+	 * back secure (the default root key: not every resolver passes
+	 * DNSSEC records on) */
+	int probe_anchor;
 	const volatile int *stop;	/* non-zero: lookups give up */
 };
 
@@ -127,6 +131,8 @@ void dns_tlsa_release(struct dns_tlsa *t);
 
 /* Does the handle validate (a trust anchor was loaded)? */
 int dns_validating(const struct dns *d);
+/* Why it does not although an anchor was given (probe_anchor), or "". */
+const char *dns_validation_note(const struct dns *d);
 /* "ok", "no such name", "no data", "temporary failure", "DNSSEC bogus",
  * "interrupted" */
 const char *dns_status_name(enum dns_status st);

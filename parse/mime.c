@@ -20,6 +20,7 @@
 #include "util/log.h"
 #include "util/strutil.h"
 #include "util/utf8.h"
+#include "util/xalloc.h"
 
 #define RFC2231_SEGS 64
 
@@ -359,6 +360,8 @@ add_cand(struct walk_ctx *c, const struct mime_cand *cand)
 	w->cands[w->n_cands++] = *cand;
 }
 
+#define PART_PAD 8	/* zero bytes after a part given to a decoder */
+
 static void
 visit_leaf(struct walk_ctx *c, struct mailmime *m, const struct parse_hints *h,
 	   int in_tlsrpt)
@@ -396,9 +399,21 @@ visit_leaf(struct walk_ctx *c, struct mailmime *m, const struct parse_hints *h,
 	enc = part_encoding(m);
 	if (enc == MAILMIME_MECHANISM_BASE64 ||
 	    enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
-		if (mailmime_part_parse(d->dt_data.dt_text.dt_data,
-					d->dt_data.dt_text.dt_length, &idx, enc,
-					&dec, &dlen) != MAILIMF_NO_ERROR) {
+		/*
+		 * libetpan's decoders read up to two bytes past the end of a
+		 * part that ends in the middle of an escape ("=4" at the end
+		 * of the message: a heap overread the fuzzer found), so they
+		 * get a copy with zero bytes after it.
+		 */
+		size_t plen = d->dt_data.dt_text.dt_length;
+		char *pad = xmalloc(plen + PART_PAD);
+		int pr;
+
+		memcpy(pad, d->dt_data.dt_text.dt_data, plen);
+		memset(pad + plen, 0, PART_PAD);
+		pr = mailmime_part_parse(pad, plen, &idx, enc, &dec, &dlen);
+		free(pad);
+		if (pr != MAILIMF_NO_ERROR) {
 			cand.error = enc == MAILMIME_MECHANISM_BASE64
 				? "cannot decode the base64 report part"
 				: "cannot decode the quoted-printable report part";

@@ -27,6 +27,8 @@ mxd_require(INIH      inih       libinih-dev)
 # says libunbound is missing.
 mxd_require(UNBOUND   libunbound "libunbound-dev and libevent-dev")
 mxd_require(OPENDKIM  opendkim   libopendkim-dev)
+# libopendkim's crypto library: dkim/keys.c keeps its decoded keys.
+mxd_require(LIBCRYPTO libcrypto  libssl-dev)
 
 # Debian's libetpan.pc links with -specs=/usr/share/dpkg/no-pie-link.specs,
 # which makes binaries non-PIE and fails without libdpkg-perl.  Drop every

@@ -4,6 +4,7 @@
  * configuration, parser limits, the store — done once, here.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -340,6 +341,14 @@ main(int argc, char **argv)
 	opterr = 0;
 	rc = cmd->fn(&c, cargc, argv);
 	store_close(c.store);	/* opened by cli_store() */
+	if (c.dkimv) {
+		uint64_t decoded, reused;
+
+		dkimv_key_stats(c.dkimv, &decoded, &reused);
+		mxd_log(MXD_LOG_INFO, "DKIM: %" PRIu64 " key%s decoded, used again "
+			"for %" PRIu64 " signature%s", decoded, decoded == 1 ? "" : "s",
+			reused, reused == 1 ? "" : "s");
+	}
 	dkimv_free(c.dkimv);	/* made by cli_verifier() */
 	dns_close(c.dns);
 	if (fflush(stdout) != 0 && rc == EXIT_OK) {

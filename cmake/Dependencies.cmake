@@ -30,6 +30,8 @@ mxd_require(OPENDKIM  opendkim   libopendkim-dev)
 # The HTTPS probes of check/ (MTA-STS policy, https: report endpoints),
 # with GnuTLS underneath like the rest of the program.
 mxd_require(CURL      libcurl    libcurl4-gnutls-dev)
+# libopendkim's crypto library: dkim/keys.c keeps its decoded keys.
+mxd_require(LIBCRYPTO libcrypto  libssl-dev)
 
 # Debian's libetpan.pc links with -specs=/usr/share/dpkg/no-pie-link.specs,
 # which makes binaries non-PIE and fails without libdpkg-perl.  Drop every

@@ -6,16 +6,19 @@
  * come from our own lookup (dkim_set_key_lookup): the one resolver of the
  * program, its deadline and cache; s=tlsrpt is made acceptable there; a
  * DNS failure that may pass is noted per key and reported as such instead
- * of as "no key" (the library knows only found or not found).
+ * of as "no key" (the library knows only found or not found).  Each
+ * distinct key is decoded once per run (keys.c).
  */
 #include "dkim/dkim.h"
 
 #include <opendkim/dkim.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dkim/dkim_p.h"
 #include "util/buf.h"
 #include "util/strutil.h"
 #include "util/xalloc.h"
@@ -28,6 +31,7 @@ static u_char tag_l[] = "l";
 struct dkimv {
 	DKIM_LIB *lib;
 	struct dns *dns;
+	struct dkim_keys *keys;
 };
 
 /* What our key lookup saw for one signature of the mail in hand. */
@@ -210,6 +214,7 @@ dkimv_new(struct dns *dns, struct dkimv **out, struct mxd_err *err)
 		return mxd_err_set(err, MXD_E_INTERNAL, "libopendkim: cannot start");
 	}
 	dkim_set_key_lookup(v->lib, key_lookup);
+	v->keys = dkim_keys_new();
 	*out = v;
 	return 0;
 }
@@ -221,7 +226,14 @@ dkimv_free(struct dkimv *v)
 		return;
 	if (v->lib)
 		dkim_close(v->lib);
+	dkim_keys_free(v->keys);
 	free(v);
+}
+
+void
+dkimv_key_stats(struct dkimv *v, uint64_t *decoded, uint64_t *reused)
+{
+	dkim_keys_stats(v->keys, decoded, reused);
 }
 
 /* The domain of the first address of the From field, lower case. */
@@ -266,22 +278,24 @@ from_domain(const char *hdr, size_t n, char *out, size_t outn)
 static void
 to_crlf(const unsigned char *p, size_t n, struct buf *b, size_t *hend)
 {
-	size_t i, start = 0;
+	const unsigned char *q, *nl, *end = p + n;
+	size_t seg;
 
+	/* room for a CR every 16 bytes: mail lines are longer, so one
+	 * allocation as a rule */
+	buf_reserve(b, n + n / 16 + 64);
 	*hend = (size_t)-1;
-	for (i = 0; i < n; i++) {
-		if (p[i] != '\n')
-			continue;
-		buf_add(b, p + start, i - start - (i > start && p[i - 1] == '\r'));
+	for (q = p; (nl = memchr(q, '\n', (size_t)(end - q))); q = nl + 1) {
+		seg = (size_t)(nl - q);
+		buf_add(b, q, seg - (seg && nl[-1] == '\r'));
 		buf_add(b, "\r\n", 2);
 		if (*hend == (size_t)-1 && b->len >= 4 &&
 		    memcmp(b->data + b->len - 4, "\r\n\r\n", 4) == 0)
 			*hend = b->len;
 		else if (*hend == (size_t)-1 && b->len == 2)
 			*hend = 2;	/* an empty header */
-		start = i + 1;
 	}
-	buf_add(b, p + start, n - start);
+	buf_add(b, q, (size_t)(end - q));
 	if (*hend == (size_t)-1)
 		*hend = b->len;
 }
@@ -416,6 +430,7 @@ dkimv_check(struct dkimv *v, const void *msg, size_t len,
 	struct buf b;
 	DKIM *d;
 	DKIM_STAT st;
+	const unsigned char *nl;
 	size_t hend, i, start;
 	int sawsig = 0;
 
@@ -432,10 +447,12 @@ dkimv_check(struct dkimv *v, const void *msg, size_t len,
 		return;
 	}
 	dkim_set_user_context(d, &c);
-	/* header fields, each with its folded lines, without the last CRLF */
-	for (i = start = 0; i + 1 < hend; i++) {
-		if (b.data[i] != '\r' || b.data[i + 1] != '\n')
-			continue;
+	dkim_keys_use(v->keys);
+	/* header fields, each with its folded lines, without the last CRLF;
+	 * i: the CR of each line end (to_crlf made every LF end a CRLF) */
+	for (start = 0, nl = memchr(b.data, '\n', hend); nl;
+	     nl = memchr(nl + 1, '\n', hend - (size_t)(nl + 1 - b.data))) {
+		i = (size_t)(nl - b.data) - 1;
 		if (i + 2 < hend && (b.data[i + 2] == ' ' || b.data[i + 2] == '\t'))
 			continue;	/* folding */
 		if (i > start) {
@@ -491,5 +508,6 @@ dkimv_check(struct dkimv *v, const void *msg, size_t len,
 	}
 out:
 	dkim_free(d);
+	dkim_keys_use(NULL);
 	buf_release(&b);
 }

@@ -25,6 +25,7 @@
 #define MXD_DKIMV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dns/dns.h"
 #include "util/err.h"
@@ -69,6 +70,10 @@ void dkimv_free(struct dkimv *v);
 /* Verifies one mail, as received (CRLF or LF line ends). */
 void dkimv_check(struct dkimv *v, const void *msg, size_t len,
 		 struct dkimv_verdict *out);
+
+/* Public keys decoded so far, and signatures checked with a key decoded
+ * before (each distinct key is decoded once per struct dkimv). */
+void dkimv_key_stats(struct dkimv *v, uint64_t *decoded, uint64_t *reused);
 
 /* True when d= may sign for mail From: this domain (see above). */
 int dkimv_aligned(const char *d, const char *from_domain);

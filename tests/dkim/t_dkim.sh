@@ -76,6 +76,22 @@ while IFS="$(printf '\t')" read -r file want domain dns desc; do
 done <"$FX/manifest.tsv"
 [ "$n" -ge 20 ] || fail "only $n fixtures in the manifest"
 
+# ---- one run decodes each key once (dkim/keys.c), and a key decoded for
+# one mail still fails another whose signed header changed.  Four mails
+# signed with rsa2048 (three reports: the changed one is stored first, the
+# genuine copy of its report after it) and one with Ed25519, whose key is
+# made apart and not counted (its report is a duplicate, not stored).
+DB="$TMP/shared-key.db"
+dk -v import "$M/genuine-signed.eml" "$M/header-changed.eml" \
+	"$M/valid-rsa-relaxed.eml" "$M/valid-relaxed-simple-folded.eml" \
+	"$M/valid-ed25519-simple.eml"
+expect_rc 0 "five mails, four signed with one RSA key, in one run"
+expect_in "$err" "DKIM: 1 key decoded, used again for 3 signatures" \
+	"the RSA key decoded once for four signatures"
+expect_eq "$(sqlite3 "$DB" 'SELECT group_concat(result) FROM (SELECT d.result FROM dkim d
+	JOIN messages m ON m.id = d.message_id ORDER BY m.id)')" "1,2,1,1" \
+	"one key: pass, fail (a signed header changed), pass, pass"
+
 # the reasons, as stored and as the digest shows them
 reason() { verdict "$TMP/one-$1.db" | cut -d'|' -f3; }
 expect_in "$(reason body-banner.eml)" "the body changed after signing" "banner: why"

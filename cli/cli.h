@@ -156,6 +156,9 @@ void cli_parse_limits(const struct cli *c, struct parse_limits *lim);
  * it): 0, or the exit status after the one error line.  Commands call it
  * once their arguments are known to be right. */
 int cli_store(struct cli *c);
+/* After a run that stored messages: the store's compression dictionary
+ * made or renewed when due (store_dict_update()); a failure is a warning. */
+void cli_store_tidy(struct cli *c);
 /* Opens the store at cli->db_path; prints and returns an exit code on
  * failure, 0 on success. */
 int cli_open_store(struct cli *c, enum store_mode mode, struct store **out);

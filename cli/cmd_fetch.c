@@ -812,6 +812,8 @@ cmd_fetch(struct cli *c, int argc, char **argv)
 	}
 	if (rc != EXIT_IOERR && rc != EXIT_TEMPFAIL && !f.dry)
 		rc = worse(rc, cli_retry_temperror(c, f.dkim));
+	if (rc != EXIT_IOERR && !f.dry)
+		cli_store_tidy(c);
 	uids_release(&f.got);
 	uids_release(&f.ok);
 	uids_release(&f.bad);

@@ -154,6 +154,8 @@ cmd_import(struct cli *c, int argc, char **argv)
 		}
 	}
 	ingest_free(x.g);
+	if (!x.store_failed && !x.dry)
+		cli_store_tidy(c);
 	return rc;
 }
 

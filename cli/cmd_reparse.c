@@ -12,6 +12,7 @@
 
 static const char reparse_help[] =
 	"usage: mxdigest reparse [--quarantine-only] [--dkim=MODE]\n"
+	"       mxdigest reparse --recompress\n"
 	"\n"
 	"Reads every stored message again with the current parser: the raw bytes\n"
 	"of each message that brought a report or was quarantined are kept, so a\n"
@@ -22,6 +23,10 @@ static const char reparse_help[] =
 	"\n"
 	"  --quarantine-only  re-read only the quarantined messages (the same as\n"
 	"                     `mxdigest quarantine retry`)\n"
+	"  --recompress       parse nothing: store every raw copy again with zstd\n"
+	"                     and the store's dictionary (trained first when there\n"
+	"                     is none or the mail has changed); converts the zlib\n"
+	"                     copies of databases from before schema 5\n"
 	"  --dkim=MODE        report, require: verify mails without a verdict;\n"
 	"                     off: look nothing up (default: the configuration)\n"
 	"  -h, --help         this help\n";
@@ -118,20 +123,50 @@ reparse_run(struct cli *c, struct store *s, int quarantine_only)
 	return st.quarantined ? EXIT_DATAERR : EXIT_OK;
 }
 
+/* reparse --recompress */
+static int
+recompress(struct cli *c)
+{
+	struct store_dict_stats ds;
+	struct mxd_err err;
+	char a[32], b[32], d[32];
+
+	mxd_err_clear(&err);
+	if (store_recompress(c->store, &ds, &err) < 0)
+		return cli_fail(&err);
+	if (c->quiet)
+		return EXIT_OK;
+	printf("%s raw cop%s recompressed", str_thousands(ds.recompressed, a),
+	       ds.recompressed == 1 ? "y" : "ies");
+	if (ds.recompressed)
+		printf(": %s bytes, were %s", str_thousands(ds.bytes_after, b),
+		       str_thousands(ds.bytes_before, d));
+	if (ds.dict)
+		printf("; dictionary %lld (%.1fx on held-out mail)",
+		       (long long)ds.dict, ds.ratio);
+	else
+		printf("; no dictionary yet (too few messages)");
+	putchar('\n');
+	return EXIT_OK;
+}
+
 static const struct option reparse_opts[] = {
 	CLI_DKIM_OPTION,
 	{"quarantine-only", no_argument, NULL, 'Q'},
+	{"recompress", no_argument, NULL, 'R'},
 	{NULL, 0, NULL, 0},
 };
 
 static int
 cmd_reparse(struct cli *c, int argc, char **argv)
 {
-	int ch, qonly = 0;
+	int ch, qonly = 0, recomp = 0;
 
 	while ((ch = cli_getopt(c, argc, argv)) >= 0) {
 		if (ch == 'Q')
 			qonly = 1;
+		else if (ch == 'R')
+			recomp = 1;
 		else if (ch == CLI_OPT_DKIM && cli_dkim_option(c, optarg))
 			return EXIT_USAGE;
 	}
@@ -139,8 +174,13 @@ cmd_reparse(struct cli *c, int argc, char **argv)
 		return cli_opt_exit(ch);
 	if (optind < argc)
 		return cli_usage("reparse", "unexpected argument \"%s\"", argv[optind]);
+	if (recomp && qonly)
+		return cli_usage("reparse", "--recompress parses nothing: it cannot go "
+				 "with --quarantine-only");
 	if ((ch = cli_store(c)))
 		return ch;
+	if (recomp)
+		return recompress(c);
 	return reparse_run(c, c->store, qonly);
 }
 

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/strutil.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
@@ -315,6 +316,27 @@ cli_retry_temperror(struct cli *c, struct dkimv *dkim)
 	if (st.checked && !c->quiet)
 		cli_reverify_summary("after a failed key lookup: ", &st);
 	return 0;
+}
+
+void
+cli_store_tidy(struct cli *c)
+{
+	struct store_dict_stats ds;
+	struct mxd_err err;
+
+	if (!c->store || c->dry || *c->interrupted)
+		return;
+	mxd_err_clear(&err);
+	if (store_dict_update(c->store, &ds, &err) < 0) {
+		/* the messages are stored: only their copies stay larger */
+		cli_warn("cannot make a compression dictionary: %s", err.text);
+		return;
+	}
+	if (ds.recompressed)
+		mxd_log(MXD_LOG_INFO, "%llu raw copies recompressed with dictionary "
+			"%lld: %llu bytes, were %llu", (unsigned long long)ds.recompressed,
+			(long long)ds.dict, (unsigned long long)ds.bytes_after,
+			(unsigned long long)ds.bytes_before);
 }
 
 int

@@ -20,6 +20,8 @@ mxd_require(GNUTLS    gnutls     libgnutls28-dev)
 mxd_require(JSONC     json-c     libjson-c-dev)
 mxd_require(ZLIB      zlib       zlib1g-dev)
 mxd_require(SQLITE    sqlite3    libsqlite3-dev)
+# The store's raw copies: zstd with dictionaries trained from its messages.
+mxd_require(ZSTD      libzstd    libzstd-dev)
 mxd_require(XLSXWRITER xlsxwriter libxlsxwriter-dev)
 mxd_require(INIH      inih       libinih-dev)
 # Debian's libunbound.pc names libevent in Requires.private, and

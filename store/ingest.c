@@ -25,7 +25,9 @@
 
 #include "dkim/dkim.h"
 #include "store/ingest.h"
+#include "store/store_p.h"
 #include "util/hash.h"
+#include "util/log.h"
 #include "util/sha256.h"
 #include "util/xalloc.h"
 
@@ -45,8 +47,7 @@ struct job {
 	unsigned char sha[SHA256_LEN];
 	enum mxd_status st;
 	struct parse_result res;
-	struct buf blob;	/* encoded raw bytes */
-	int codec;
+	struct store_blob blob;	/* encoded raw bytes */
 	struct dkimv_verdict verdict;	/* when the message brings a report */
 	int has_verdict;
 	int state;		/* JOB_QUEUED, JOB_RUNNING, JOB_DONE */
@@ -95,7 +96,7 @@ job_free(struct job *j)
 	free(j->source);
 	free(j->name);
 	parse_result_release(&j->res);
-	buf_release(&j->blob);
+	buf_release(&j->blob.data);
 	free(j);
 }
 
@@ -159,9 +160,9 @@ job_run(struct ingest *g, struct job *j)
 	} else {
 		j->st = parse_message(j->data, j->len, &in, &j->res);
 	}
-	buf_init(&j->blob, BUF_NOCAP);
+	buf_init(&j->blob.data, BUF_NOCAP);
 	if (j->st == MXD_OK && !g->dry)
-		j->codec = store_message_encode(j->data, j->len, &j->blob);
+		store_message_encode(g->s, j->data, j->len, &j->blob);
 	if (j->st == MXD_OK && j->res.n_parts > j->res.n_failed)
 		verdict(g, j->data, j->len, j->res.mail, &j->verdict);
 	j->has_verdict = j->st == MXD_OK && j->res.n_parts > j->res.n_failed;
@@ -190,6 +191,7 @@ worker(void *arg)
 	}
 	pthread_mutex_unlock(&g->mu);
 	parse_thread_release();
+	store_thread_release();
 	return NULL;
 }
 
@@ -544,8 +546,7 @@ job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 			if (j->has_verdict)
 				verdict_auth(&j->verdict, &a, now);
 			if (store_message_put(g->s, j->sha, j->source, j->len,
-					      j->truncated_from, j->codec,
-					      j->blob.data, j->blob.len,
+					      j->truncated_from, &j->blob,
 					      j->has_verdict ? &a : NULL, now,
 					      &msg_id, err) < 0) {
 				rc = -1;
@@ -644,6 +645,8 @@ retire_oldest(struct ingest *g, struct mxd_err *err)
 static int
 flush_batch(struct ingest *g, struct mxd_err *err)
 {
+	struct mxd_err e = { 0 };
+
 	g->pending = 0;
 	if (g->dry || !store_in_transaction(g->s))
 		return 0;
@@ -652,6 +655,11 @@ flush_batch(struct ingest *g, struct mxd_err *err)
 		g->failed = 1;
 		return -1;
 	}
+	/* the store's first dictionary, as soon as there is enough mail to
+	 * train it; without one the raw copies are only larger */
+	if (store_dict_due(g->s, &e) < 0)
+		mxd_log(MXD_LOG_WARN, "cannot make a compression dictionary: %s",
+			e.text);
 	return 0;
 }
 

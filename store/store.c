@@ -1,12 +1,14 @@
 /*
  * store.c — SQLite schema, migrations, locking and every statement.
  *
- * Schema (version 3):
+ * Schema (version 5; check.c has the tables of `mxdigest check`):
  *   meta            key/value: schema_version, created
  *   messages        raw bytes of each message that carried a report or was
- *                   quarantined, zlib-compressed, keyed by its identity
+ *                   quarantined, keyed by its identity
  *                   (store_message_ident()); `truncated` is the size the
- *                   message had when only its start was kept (0: whole)
+ *                   message had when only its start was kept (0: whole);
+ *                   `codec` and `dict` say how data is compressed (codec.c)
+ *   dicts           the zstd dictionaries rows were compressed with
  *   dkim            the DKIM verdict of a message, taken when it came
  *   reports         one row per report copy: content hash unique; the
  *                   copies of one identity (org, report_id, start) have
@@ -50,14 +52,15 @@
 static const char *const stmt_sql[Q_COUNT] = {
 	[Q_MSG_FIND] = "SELECT id FROM messages WHERE sha256 = ?1",
 	[Q_MSG_PUT] = "INSERT INTO messages (sha256, source, size, received, codec,"
-		      " data, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		      " data, truncated, dict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+		      " ?8)",
 	[Q_MSG_AUTH_GET] = "SELECT result, domain, selector, detail, at FROM dkim"
 			   " WHERE message_id = ?1",
 	[Q_MSG_AUTH_SET] = "INSERT OR REPLACE INTO dkim (message_id, result,"
 			   " domain, selector, detail, at)"
 			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[Q_MSG_GET] = "SELECT codec, data, source, size, truncated FROM messages"
-		      " WHERE id = ?1",
+	[Q_MSG_GET] = "SELECT codec, data, source, size, truncated, dict FROM"
+		      " messages WHERE id = ?1",
 	[Q_MSG_OUTCOME_R] = "SELECT count(*) FROM reports WHERE message_id = ?1",
 	[Q_MSG_OUTCOME_Q] = "SELECT count(*) FROM quarantine WHERE message_id = ?1",
 	[Q_REP_BY_ID] = "SELECT digest, successful, failed, counts FROM reports"
@@ -129,7 +132,7 @@ static const char schema_v1[] =
 	"  source TEXT NOT NULL,"
 	"  size INTEGER NOT NULL,"
 	"  received INTEGER NOT NULL,"
-	"  codec INTEGER NOT NULL,"		/* 0 raw, 1 zlib */
+	"  codec INTEGER NOT NULL,"		/* 0 raw, 1 zlib, 2 zstd */
 	"  data BLOB NOT NULL);"
 	"CREATE TABLE reports ("
 	"  id INTEGER PRIMARY KEY,"
@@ -579,6 +582,20 @@ static const char schema_v4[] =
 	"  value TEXT NOT NULL);"
 	"CREATE INDEX check_data_check ON check_data(check_id);";
 
+/*
+ * From version 4 to 5: raw copies in zstd with dictionaries trained from
+ * the store's messages (codec.c).  A dictionary is never deleted while a
+ * row names it; rows of version 4 stay zlib until `reparse --recompress`.
+ */
+static const char schema_v5[] =
+	"CREATE TABLE dicts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  created INTEGER NOT NULL,"
+	"  samples INTEGER NOT NULL,"
+	"  ratio REAL NOT NULL,"
+	"  data BLOB NOT NULL);"
+	"ALTER TABLE messages ADD COLUMN dict INTEGER REFERENCES dicts(id);";
+
 /* Creates or upgrades the schema; migrations from older versions go here.
  * Returns 1 when a read-only store finds an older schema. */
 static int
@@ -609,17 +626,28 @@ migrate(struct store *s, enum store_mode mode, struct mxd_err *err)
 	    exec(s, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
 	if (v == 0 && (exec(s, schema_v1, err) < 0 || exec(s, schema_v2, err) < 0 ||
-		       exec(s, schema_v3, err) < 0 || exec(s, schema_v4, err) < 0))
+		       exec(s, schema_v3, err) < 0 || exec(s, schema_v4, err) < 0 ||
+		       exec(s, schema_v5, err) < 0))
 		goto fail;
 	if (v > 0)
 		mxd_log(MXD_LOG_INFO, "\"%s\": upgrading the database from schema "
 			"version %d to %d", s->path, v, STORE_SCHEMA_VERSION);
-	if (v == 1 && (exec(s, schema_v2, err) < 0 || rekey_messages(s, err) < 0))
+	if (v == 1 && exec(s, schema_v2, err) < 0)
 		goto fail;
 	if (v >= 1 && v <= 2 && exec(s, schema_v3, err) < 0)
 		goto fail;
 	if (v >= 1 && v <= 3 && exec(s, schema_v4, err) < 0)
 		goto fail;
+	if (v >= 1 && v <= 4 && exec(s, schema_v5, err) < 0)
+		goto fail;
+	/* new keys last: reading a message needs the columns of every
+	 * version (store_message_get) */
+	if (v == 1 && rekey_messages(s, err) < 0)
+		goto fail;
+	if (v >= 1 && v <= 4)
+		mxd_log(MXD_LOG_INFO, "\"%s\": the raw copies stored so far stay "
+			"zlib; `mxdigest reparse --recompress` makes them smaller",
+			s->path);
 	if (foreign_keys_ok(s, err) < 0)
 		goto fail;
 	snprintf(sql, sizeof(sql),
@@ -706,6 +734,14 @@ store_open(const char *path, enum store_mode mode, int lock_wait_ms,
 	if (mxd_log_area(MXD_AREA_SQL))
 		sqlite3_trace(s->db, sql_trace, NULL);
 	if (mode == STORE_WRITE) {
+		/* 8 KiB pages for a new database (a no-op on one that has
+		 * tables): a compressed raw copy is 1-3 KB, and two or three
+		 * of them in a 4 KiB page left a quarter of it empty (measured
+		 * in bench/RESULTS.md, Space) */
+		if (exec(s, "PRAGMA page_size=8192", err) < 0) {
+			store_close(s);
+			return -1;
+		}
 		/* WAL: readers never wait for the writer; check it took */
 		if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st,
 				       NULL) != SQLITE_OK ||
@@ -745,6 +781,10 @@ store_open(const char *path, enum store_mode mode, int lock_wait_ms,
 		store_close(w);
 		return store_open(path, mode, lock_wait_ms, out, err);
 	}
+	if (codec_open(s, err) < 0) {
+		store_close(s);
+		return -1;
+	}
 	*out = s;
 	return 0;
 }
@@ -759,6 +799,7 @@ store_close(struct store *s)
 		return;
 	if (s->in_tx)
 		store_rollback(s);
+	codec_close(s);
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	if (s->db)
@@ -851,19 +892,6 @@ store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
 	return 0;
 }
 
-int
-store_message_encode(const void *data, size_t len, struct buf *out)
-{
-	/* zlib level 1: report mails are mostly headers, which deflate
-	 * halves; higher levels gain little and cost much more */
-	buf_reset(out);
-	if (len >= 256 && parse_deflate(data, len, 1, out) == 0 && out->len < len)
-		return CODEC_ZLIB;
-	buf_reset(out);
-	buf_add(out, data, len);
-	return CODEC_RAW;
-}
-
 static void
 bind_auth(sqlite3_stmt *st, int at, const struct store_auth *a)
 {
@@ -889,8 +917,8 @@ put_auth(struct store *s, int64_t id, const struct store_auth *a,
 
 int
 store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
-		  const char *source, size_t size, size_t truncated, int codec,
-		  const void *blob, size_t blob_len, const struct store_auth *auth,
+		  const char *source, size_t size, size_t truncated,
+		  const struct store_blob *blob, const struct store_auth *auth,
 		  int64_t now, int64_t *id, struct mxd_err *err)
 {
 	sqlite3_stmt *st = stmt(s, Q_MSG_PUT, err);
@@ -901,12 +929,18 @@ store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
 	bind_text(st, 2, source);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
 	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_int(st, 5, codec);
-	sqlite3_bind_blob64(st, 6, blob_len ? blob : "", blob_len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, blob->codec);
+	sqlite3_bind_blob64(st, 6, blob->data.len ? (const void *)blob->data.data : "",
+			    blob->data.len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)truncated);
+	if (blob->dict)
+		sqlite3_bind_int64(st, 8, blob->dict);
+	else
+		sqlite3_bind_null(st, 8);
 	if (step_done(s, st, err, "store message") < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->db);
+	codec_stored(s);
 	if (auth && auth->result >= 0 && put_auth(s, *id, auth, err) < 0)
 		return -1;
 	return 0;
@@ -939,25 +973,14 @@ store_message_get(struct store *s, int64_t id, struct buf *out, char **source,
 	size = sqlite3_column_int64(st, 3);
 	if (truncated)
 		*truncated = (size_t)sqlite3_column_int64(st, 4);
+	if (codec_decode(s, codec, sqlite3_column_int64(st, 5), blob, n,
+			 (size_t)size, out, err) < 0) {
+		sqlite3_reset(st);
+		mxd_err_prefix(err, "stored message %lld", (long long)id);
+		return -1;
+	}
 	if (source)
 		*source = xstrdup(col_text(st, 2) ? col_text(st, 2) : "");
-	buf_reset(out);
-	if (codec == CODEC_ZLIB) {
-		size_t save = out->max;
-
-		out->max = (size_t)size;
-		if (parse_inflate(blob, n, out, err) != MXD_OK) {
-			out->max = save;
-			sqlite3_reset(st);
-			mxd_err_prefix(err, "stored message %lld", (long long)id);
-			return -1;
-		}
-		out->max = save;
-	} else if (buf_add(out, blob ? blob : "", n) < 0) {
-		sqlite3_reset(st);
-		return mxd_err_set(err, MXD_E_TOOBIG, "stored message %lld too large",
-				   (long long)id);
-	}
 	sqlite3_reset(st);
 	return 0;
 }

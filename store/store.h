@@ -29,7 +29,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -61,9 +61,20 @@ void store_message_ident(const void *data, size_t len,
 			 unsigned char out[SHA256_LEN]);
 int store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
 		       int64_t *id, struct mxd_err *err);	/* 1 found, 0 not */
-/* Encodes a message's raw bytes for storage (compressed when that helps);
- * returns the codec.  Thread-safe: ingest's workers call it. */
-int store_message_encode(const void *data, size_t len, struct buf *out);
+/*
+ * A message's raw bytes as stored: compressed with zstd and the store's
+ * dictionary when that helps (store/codec.c).  store_message_encode() is
+ * thread-safe (ingest's workers call it while the caller writes); a thread
+ * that used it calls store_thread_release() before it ends.
+ */
+struct store_blob {
+	int codec;		/* how data is encoded */
+	int64_t dict;		/* the dictionary it needs, 0: none */
+	struct buf data;
+};
+void store_message_encode(struct store *s, const void *data, size_t len,
+			  struct store_blob *out);
+void store_thread_release(void);
 /*
  * The DKIM verdict of a message as the store keeps it (dkim/dkim.h takes
  * it): result is an enum dkimv_result, or -1 when none was taken; the
@@ -82,7 +93,7 @@ struct store_auth {
  * DKIM verdict (NULL: none). */
 int store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
 		      const char *source, size_t size, size_t truncated,
-		      int codec, const void *blob, size_t blob_len,
+		      const struct store_blob *blob,
 		      const struct store_auth *auth, int64_t now, int64_t *id,
 		      struct mxd_err *err);
 /* The verdict of message id (result -1: none taken), and a new one for
@@ -344,5 +355,29 @@ int store_sync_put(struct store *s, const char *account, const char *mailbox,
  */
 int store_sync_seen(struct store *s, const char *account, const char *mailbox,
 		    uint32_t uidvalidity, struct mxd_err *err);
+
+/*
+ * Dictionaries of the raw copies (store/codec.c).  store_dict_update(),
+ * at the end of a run that stored messages, makes the first dictionary
+ * once the store holds enough messages, or a new one when the messages of
+ * the run compress much worse than the one in use did when it was made;
+ * it then recompresses the rows that need it.  store_recompress() (reparse
+ * --recompress) does the same for the whole store: every zlib row and
+ * every row compressed without the dictionary in use.  Neither may run
+ * while an ingest does.
+ */
+struct store_dict_stats {
+	int64_t dict;		/* the dictionary made (or in use), 0: none */
+	size_t samples, bytes;	/* what it was trained on, its size */
+	double ratio;		/* its compression ratio on held-out mail */
+	long long train_ms;
+	uint64_t recompressed;	/* rows re-encoded */
+	uint64_t bytes_before, bytes_after;	/* their stored bytes */
+};
+int store_dict_update(struct store *s, struct store_dict_stats *ds,
+		      struct mxd_err *err);
+int store_recompress(struct store *s, struct store_dict_stats *ds,
+		     struct mxd_err *err);
+int64_t store_dict_current(const struct store *s);
 
 #endif

@@ -26,10 +26,23 @@ struct store {
 	int lock_fd;
 	int in_tx;
 	sqlite3_stmt *st[Q_COUNT];
+	struct codec *codec;	/* codec.c: the dictionary in use */
 };
 
 /* Codecs of messages.data */
-enum { CODEC_RAW = 0, CODEC_ZLIB = 1 };
+enum { CODEC_RAW = 0, CODEC_ZLIB = 1, CODEC_ZSTD = 2 };
+
+/* codec.c: the dictionary in use, read at open; freed by codec_close(). */
+int codec_open(struct store *s, struct mxd_err *err);
+void codec_close(struct store *s);
+/* A message row was stored (counts toward the first dictionary). */
+void codec_stored(struct store *s);
+/* ingest, after each batch: the first dictionary once the store holds
+ * enough messages (store_dict_update() says more). */
+int store_dict_due(struct store *s, struct mxd_err *err);
+/* Decodes a stored row into out: `size` bytes, as the row says. */
+int codec_decode(struct store *s, int codec, int64_t dict, const void *blob,
+		 size_t n, size_t size, struct buf *out, struct mxd_err *err);
 
 /* Fills err from the database's last error; returns -1. */
 int store_db_error(struct store *s, struct mxd_err *err, const char *what);

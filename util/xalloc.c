@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-oom(size_t n)
+void
+xalloc_die(size_t n)
 {
 	fprintf(stderr, "mxdigest: out of memory (%zu bytes)\n", n);
 	abort();
@@ -20,7 +20,7 @@ xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		oom(n);
+		xalloc_die(n);
 	return p;
 }
 
@@ -30,7 +30,7 @@ xcalloc(size_t nmemb, size_t size)
 	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
 
 	if (!p)
-		oom(nmemb * size);
+		xalloc_die(nmemb * size);
 	return p;
 }
 
@@ -40,7 +40,7 @@ xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (!q)
-		oom(n);
+		xalloc_die(n);
 	return q;
 }
 
@@ -53,11 +53,11 @@ xgrow(void *p, size_t *cap, size_t need, size_t size)
 		return p;
 	while (n < need) {
 		if (n > SIZE_MAX / 2)
-			oom(SIZE_MAX);
+			xalloc_die(SIZE_MAX);
 		n *= 2;
 	}
 	if (n > SIZE_MAX / size)
-		oom(SIZE_MAX);
+		xalloc_die(SIZE_MAX);
 	p = xrealloc(p, n * size);
 	*cap = n;
 	return p;
@@ -90,7 +90,7 @@ xasprintf(const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		oom(0);
+		xalloc_die(0);
 	p = xmalloc((size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);

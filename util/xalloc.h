@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+/* Says "out of memory" and aborts: for libraries' own constructors that
+ * fail only when memory is exhausted (n: what was asked, 0: unknown). */
+void xalloc_die(size_t n) __attribute__((noreturn));
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);

@@ -83,8 +83,8 @@ expect_rc 0 "the old quarantined message"
 expect_in "$err" "already in quarantine" "recognised after the upgrade"
 expect_in "$out" "0 quarantined (1 already in quarantine)" "counted as known"
 expect_eq "$(sqlite3 "$DB" 'SELECT count(*) FROM quarantine')" 1 "one entry still"
-expect_eq "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" 4 \
-	"schema version 4"
+expect_eq "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" 5 \
+	"schema version 5"
 expect_eq "$(sqlite3 "$DB" "SELECT count(*) FROM checks")" 0 \
 	"version 4's table of check runs is there, empty"
 expect_eq "$(sqlite3 "$DB" 'SELECT count(*) FROM policies')|$(sqlite3 "$DB" \
@@ -106,7 +106,7 @@ chmod 600 "$DB"
 mxd quarantine list
 expect_rc 0 "quarantine list on a version 1 database"
 expect_in "$out" "inbox/7" "the old entry listed"
-expect_eq "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" 4 \
+expect_eq "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" 5 \
 	"upgraded by a reader"
 
 # a new database is private whatever the umask; an old readable one is

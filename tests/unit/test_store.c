@@ -85,26 +85,27 @@ schema_and_messages(void **state)
 {
 	struct store *s = open_w(), *r = NULL;
 	struct mxd_err err;
-	struct buf msg, enc;
+	struct buf msg;
 	unsigned char sha[SHA256_LEN];
 	int64_t id, id2;
 	char *src = NULL, text[5000];
-	int codec, i;
+	struct store_blob enc;
+	int i;
 
 	(void)state;
 	for (i = 0; i < (int)sizeof(text) - 1; i++)
 		text[i] = "Received: from x\n"[i % 17];
 	text[sizeof(text) - 1] = '\0';
 	sha256(text, strlen(text), sha);
-	buf_init(&enc, BUF_NOCAP);
-	codec = store_message_encode(text, strlen(text), &enc);
-	assert_int_equal(codec, 1);		/* compressed */
-	assert_true(enc.len < strlen(text) / 4);
+	buf_init(&enc.data, BUF_NOCAP);
+	store_message_encode(s, text, strlen(text), &enc);
+	assert_int_equal(enc.codec, 2);		/* zstd */
+	assert_int_equal(enc.dict, 0);		/* no dictionary yet */
+	assert_true(enc.data.len < strlen(text) / 4);
 	assert_int_equal(store_message_find(s, sha, &id, &err), 0);
 	assert_int_equal(store_begin(s, &err), 0);
 	assert_int_equal(store_message_put(s, sha, "inbox/1", strlen(text), 0,
-					   codec, enc.data, enc.len, NULL, 1, &id,
-					   &err), 0);
+					   &enc, NULL, 1, &id, &err), 0);
 	assert_int_equal(store_commit(s, &err), 0);
 	assert_int_equal(store_message_find(s, sha, &id2, &err), 1);
 	assert_int_equal(id, id2);
@@ -115,7 +116,7 @@ schema_and_messages(void **state)
 	assert_string_equal(src, "inbox/1");
 	free(src);
 	buf_release(&msg);
-	buf_release(&enc);
+	buf_release(&enc.data);
 	store_close(s);
 	/* a reader opens the existing database; a missing one is an error */
 	assert_int_equal(store_open(dbpath, STORE_READ, 0, &r, &err), 0);
@@ -506,6 +507,7 @@ put_copy(struct store *s, const char *json, int verdict, int64_t *msg,
 {
 	struct parse_result res;
 	struct store_auth a;
+	struct store_blob b;
 	unsigned char sha[SHA256_LEN];
 	struct mxd_err err;
 	int rc;
@@ -518,8 +520,14 @@ put_copy(struct store *s, const char *json, int verdict, int64_t *msg,
 	sha256(json, strlen(json), sha);
 	/* the same bytes twice would be one message: tell them apart */
 	sha[0] ^= (unsigned char)(*msg + 1);
-	assert_int_equal(store_message_put(s, sha, "test", strlen(json), 0, 0,
-					   json, strlen(json), &a, 0, msg, &err), 0);
+	b.codec = 0;	/* raw */
+	b.dict = 0;
+	buf_init(&b.data, BUF_NOCAP);
+	buf_add(&b.data, json, strlen(json));
+	rc = store_message_put(s, sha, "test", strlen(json), 0, &b, &a, 0, msg,
+			       &err);
+	buf_release(&b.data);
+	assert_int_equal(rc, 0);
 	rc = store_report_put(s, *msg, 0, res.parts[0].report, 0, info, &err);
 	parse_result_release(&res);
 	return rc;

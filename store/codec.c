@@ -1,0 +1,697 @@
+/*
+ * codec.c — how the raw copy of each message is kept: zstd with a
+ * dictionary trained from the store's own messages.
+ *
+ * Report mails of one sender share most of their header: the same
+ * Received chain, DKIM-Signature tags, MIME boilerplate and JSON keys.
+ * Compressed one by one, each mail pays for them again; a dictionary
+ * trained on the store's messages holds them once.  On the bench corpus a
+ * message compresses 1.7x with deflate, 1.9x with zstd alone and about 4x
+ * with zstd and a 64 KiB dictionary (bench/RESULTS.md, Space).
+ *
+ * Rows: messages.codec says how data is encoded (store_p.h), and
+ * messages.dict names the dictionary it needs (NULL: none).  Dictionaries
+ * are rows of `dicts`, never deleted: every row can always be read.  Rows
+ * of schema 4 and older are zlib (codec 1) and stay readable; `reparse
+ * --recompress` converts them.
+ *
+ * When a dictionary is made (store_dict_update(), at the end of a run
+ * that stored messages, and store_recompress()):
+ *   - the first one once the store holds TRAIN_MIN messages;
+ *   - a new one when the senders' mix has changed: the messages of a run
+ *     (at least RETRAIN_MIN of them) compress less than RETRAIN_RATIO of
+ *     what the dictionary achieved on its own held-out messages.
+ * Training reads the newest TRAIN_SAMPLES messages (the first SAMPLE_MAX
+ * bytes of each; every eighth is held out to measure the result).  A new
+ * dictionary is kept only when it beats the current one on the held-out
+ * messages.  After the first dictionary, the rows stored without one are
+ * recompressed with it; after a retrain, the rows of the run.
+ *
+ * Compression runs on ingest's workers: the dictionary in use (a
+ * ZSTD_CDict, read-only once made) changes only in store_dict_update() and
+ * store_recompress(), which run when no ingest does.  Each thread keeps
+ * its own ZSTD_CCtx and ZSTD_DCtx (store_thread_release() frees them).
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zdict.h>
+#include <zstd.h>
+
+#include "parse/parse.h"
+#include "store/store_p.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define ZSTD_LEVEL 3
+#define DICT_MAX (64 * 1024)
+#define TRAIN_MIN 1000
+#define TRAIN_SAMPLES 2000
+#define SAMPLE_MAX (16 * 1024)
+#define HELD_OUT_MAX ((size_t)8 << 20)
+#define RETRAIN_MIN 500
+#define RETRAIN_RATIO 0.8
+/* below this a message is kept as it is */
+#define MIN_COMPRESS 64
+#define RECOMPRESS_BATCH 500
+
+struct ddict {
+	int64_t id;
+	ZSTD_DDict *d;
+	struct ddict *next;
+};
+
+/* A dictionary for writing; once published, never changed or freed
+ * before the store is closed (a worker may be using it). */
+struct cdict {
+	int64_t id;
+	ZSTD_CDict *d;
+	double ratio;		/* what it achieved on its held-out messages */
+	struct cdict *older;
+};
+
+struct codec {
+	_Atomic(struct cdict *) cur;	/* the dictionary in use, NULL: none */
+	struct ddict *ddicts;	/* dictionaries loaded for reading */
+	int64_t run_first;	/* the first message id of this run */
+	int64_t undicted;	/* messages in the store while it has none */
+	int first_failed;	/* no first dictionary this run: do not retry */
+};
+
+static _Thread_local ZSTD_CCtx *tl_cctx;
+static _Thread_local ZSTD_DCtx *tl_dctx;
+
+void
+store_thread_release(void)
+{
+	ZSTD_freeCCtx(tl_cctx);
+	ZSTD_freeDCtx(tl_dctx);
+	tl_cctx = NULL;
+	tl_dctx = NULL;
+}
+
+static ZSTD_CCtx *
+cctx(void)
+{
+	if (!tl_cctx && !(tl_cctx = ZSTD_createCCtx()))
+		xalloc_die(0);
+	return tl_cctx;
+}
+
+static ZSTD_DCtx *
+dctx(void)
+{
+	if (!tl_dctx && !(tl_dctx = ZSTD_createDCtx()))
+		xalloc_die(0);
+	return tl_dctx;
+}
+
+static ZSTD_CDict *
+make_cdict(const void *dict, size_t n)
+{
+	ZSTD_CDict *c = ZSTD_createCDict(dict, n, ZSTD_LEVEL);
+
+	if (!c)
+		xalloc_die(0);
+	return c;
+}
+
+static struct cdict *
+current(const struct store *s)
+{
+	return atomic_load_explicit(&s->codec->cur, memory_order_acquire);
+}
+
+/* Makes d the dictionary in use (the one before stays alive). */
+static void
+publish(struct store *s, int64_t id, ZSTD_CDict *d, double ratio)
+{
+	struct cdict *c = xcalloc(1, sizeof(*c));
+
+	c->id = id;
+	c->d = d;
+	c->ratio = ratio;
+	c->older = current(s);
+	atomic_store_explicit(&s->codec->cur, c, memory_order_release);
+}
+
+/* The dictionary in use: the newest of `dicts`. */
+int
+codec_open(struct store *s, struct mxd_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	s->codec = xcalloc(1, sizeof(*s->codec));
+	if (sqlite3_prepare_v2(s->db, "SELECT id, ratio, data FROM dicts ORDER BY"
+			       " id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return store_db_error(s, err, "read the dictionary");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		publish(s, sqlite3_column_int64(st, 0),
+			make_cdict(sqlite3_column_blob(st, 2),
+				   (size_t)sqlite3_column_bytes(st, 2)),
+			sqlite3_column_double(st, 1));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(s, err, "read the dictionary");
+	/* the count only matters until there is a dictionary */
+	if (sqlite3_prepare_v2(s->db, current(s) ?
+			       "SELECT coalesce(max(id), 0) + 1, 0 FROM messages" :
+			       "SELECT coalesce(max(id), 0) + 1, count(*) FROM messages",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_db_error(s, err, "read the dictionary");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		s->codec->run_first = sqlite3_column_int64(st, 0);
+		s->codec->undicted = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+void
+codec_close(struct store *s)
+{
+	struct ddict *d, *next;
+	struct cdict *c, *older;
+
+	if (!s->codec)
+		return;
+	for (d = s->codec->ddicts; d; d = next) {
+		next = d->next;
+		ZSTD_freeDDict(d->d);
+		free(d);
+	}
+	for (c = current(s); c; c = older) {
+		older = c->older;
+		ZSTD_freeCDict(c->d);
+		free(c);
+	}
+	free(s->codec);
+	s->codec = NULL;
+	store_thread_release();
+}
+
+int64_t
+store_dict_current(const struct store *s)
+{
+	struct cdict *c = s->codec ? current(s) : NULL;
+
+	return c ? c->id : 0;
+}
+
+static void
+encode_with(ZSTD_CDict *cd, int64_t id, const void *data, size_t len,
+	    struct store_blob *out)
+{
+	size_t cap, n;
+
+	buf_reset(&out->data);
+	out->codec = CODEC_RAW;
+	out->dict = 0;
+	if (len >= MIN_COMPRESS) {
+		cap = ZSTD_compressBound(len);
+		if (buf_reserve(&out->data, cap) == 0) {
+			n = cd ? ZSTD_compress_usingCDict(cctx(), out->data.data, cap,
+							  data, len, cd)
+			       : ZSTD_compressCCtx(cctx(), out->data.data, cap, data,
+						   len, ZSTD_LEVEL);
+			if (!ZSTD_isError(n) && n < len) {
+				buf_commit(&out->data, n);
+				out->codec = CODEC_ZSTD;
+				out->dict = cd ? id : 0;
+				return;
+			}
+		}
+	}
+	buf_add(&out->data, data, len);
+}
+
+void
+store_message_encode(struct store *s, const void *data, size_t len,
+		     struct store_blob *out)
+{
+	struct cdict *c = current(s);
+
+	encode_with(c ? c->d : NULL, c ? c->id : 0, data, len, out);
+}
+
+void
+codec_stored(struct store *s)
+{
+	s->codec->undicted++;
+}
+
+/* The reading side of dictionary id, loaded once. */
+static ZSTD_DDict *
+ddict(struct store *s, int64_t id, struct mxd_err *err)
+{
+	struct ddict *d;
+	sqlite3_stmt *st;
+	ZSTD_DDict *dd = NULL;
+
+	if (!s->codec) {	/* during an upgrade: no zstd row yet */
+		mxd_err_set(err, MXD_E_STORE, "dictionary %lld before the store is "
+			    "open", (long long)id);
+		return NULL;
+	}
+	for (d = s->codec->ddicts; d; d = d->next)
+		if (d->id == id)
+			return d->d;
+	if (sqlite3_prepare_v2(s->db, "SELECT data FROM dicts WHERE id = ?1", -1,
+			       &st, NULL) != SQLITE_OK) {
+		store_db_error(s, err, "read a dictionary");
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		dd = ZSTD_createDDict(sqlite3_column_blob(st, 0),
+				      (size_t)sqlite3_column_bytes(st, 0));
+	else
+		mxd_err_set(err, MXD_E_STORE, "dictionary %lld is missing",
+			    (long long)id);
+	sqlite3_finalize(st);
+	if (!dd)
+		return NULL;
+	d = xmalloc(sizeof(*d));
+	d->id = id;
+	d->d = dd;
+	d->next = s->codec->ddicts;
+	s->codec->ddicts = d;
+	return dd;
+}
+
+int
+codec_decode(struct store *s, int codec, int64_t dict, const void *blob,
+	     size_t n, size_t size, struct buf *out, struct mxd_err *err)
+{
+	unsigned long long fsize;
+	ZSTD_DDict *dd = NULL;
+	size_t save, got;
+
+	buf_reset(out);
+	switch (codec) {
+	case CODEC_RAW:
+		if (buf_add(out, blob ? blob : "", n) < 0)
+			return mxd_err_set(err, MXD_E_TOOBIG, "too large");
+		return 0;
+	case CODEC_ZLIB:
+		save = out->max;
+		out->max = size;
+		if (parse_inflate(blob, n, out, err) != MXD_OK) {
+			out->max = save;
+			return -1;
+		}
+		out->max = save;
+		return 0;
+	case CODEC_ZSTD:
+		fsize = ZSTD_getFrameContentSize(blob, n);
+		if (fsize != size)
+			return mxd_err_set(err, MXD_E_STORE, "zstd frame of %llu bytes, "
+					   "%zu expected", fsize, size);
+		if (dict && !(dd = ddict(s, dict, err)))
+			return -1;
+		if (buf_reserve(out, size) < 0)
+			return mxd_err_set(err, MXD_E_TOOBIG, "too large");
+		got = dd ? ZSTD_decompress_usingDDict(dctx(), out->data, size, blob, n,
+						      dd)
+			 : ZSTD_decompressDCtx(dctx(), out->data, size, blob, n);
+		if (ZSTD_isError(got) || got != size)
+			return mxd_err_set(err, MXD_E_STORE, "zstd: %s",
+					   ZSTD_isError(got) ? ZSTD_getErrorName(got)
+							     : "short frame");
+		buf_commit(out, size);
+		return 0;
+	default:
+		return mxd_err_set(err, MXD_E_STORE, "unknown codec %d", codec);
+	}
+}
+
+/* Sum of the sizes and of the stored bytes of the messages compressed with
+ * dictionary id and stored from message first on. */
+static int
+ratio_since(struct store *s, int64_t id, int64_t first, int64_t *count,
+	    double *ratio, struct mxd_err *err)
+{
+	sqlite3_stmt *st;
+	int64_t size = 0, stored = 0;
+
+	*count = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*), coalesce(sum(size), 0),"
+			       " coalesce(sum(length(data)), 0) FROM messages WHERE"
+			       " id >= ?1 AND codec = ?2 AND dict IS ?3", -1, &st,
+			       NULL) != SQLITE_OK)
+		return store_db_error(s, err, "dictionary use");
+	sqlite3_bind_int64(st, 1, first);
+	sqlite3_bind_int(st, 2, CODEC_ZSTD);
+	if (id)
+		sqlite3_bind_int64(st, 3, id);
+	else
+		sqlite3_bind_null(st, 3);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(st, 0);
+		size = sqlite3_column_int64(st, 1);
+		stored = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	*ratio = stored > 0 ? (double)size / (double)stored : 0;
+	return 0;
+}
+
+/* The compression ratio of a dictionary (NULL: none) on messages. */
+static double
+measure(ZSTD_CDict *cd, const struct buf *msgs, const size_t *sizes, size_t n)
+{
+	struct store_blob b;
+	size_t i, off = 0, in = 0, outn = 0;
+
+	buf_init(&b.data, BUF_NOCAP);
+	for (i = 0; i < n; i++) {
+		encode_with(cd, 1, msgs->data + off, sizes[i], &b);
+		in += sizes[i];
+		outn += b.data.len;
+		off += sizes[i];
+	}
+	buf_release(&b.data);
+	return outn ? (double)in / (double)outn : 0;
+}
+
+/*
+ * Trains a dictionary on the newest messages and keeps it when it beats
+ * the one in use on the held-out messages: *made is set then.
+ */
+static int
+train(struct store *s, struct store_dict_stats *ds, int *made,
+      struct mxd_err *err)
+{
+	struct buf samples, held, raw;
+	size_t *ssz = NULL, *hsz = NULL, ns = 0, nh = 0, i = 0, dn;
+	sqlite3_stmt *st;
+	void *dict = NULL;
+	double ratio, cur;
+	ZSTD_CDict *cd;
+	struct cdict *in_use = current(s);
+	struct timespec t0, t1;
+	int rc = -1;
+
+	*made = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	buf_init(&samples, BUF_NOCAP);
+	buf_init(&held, BUF_NOCAP);
+	buf_init(&raw, BUF_NOCAP);
+	if (sqlite3_prepare_v2(s->db, "SELECT id FROM messages ORDER BY id DESC"
+			       " LIMIT ?1", -1, &st, NULL) != SQLITE_OK) {
+		store_db_error(s, err, "train a dictionary");
+		goto out;
+	}
+	sqlite3_bind_int(st, 1, TRAIN_SAMPLES);
+	ssz = xcalloc(TRAIN_SAMPLES, sizeof(*ssz));
+	hsz = xcalloc(TRAIN_SAMPLES / 8 + 1, sizeof(*hsz));
+	/* the ids first: store_message_get() uses its own statement */
+	{
+		int64_t *ids = xcalloc(TRAIN_SAMPLES, sizeof(*ids));
+		size_t nid = 0;
+
+		while (nid < TRAIN_SAMPLES && sqlite3_step(st) == SQLITE_ROW)
+			ids[nid++] = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		for (i = 0; i < nid; i++) {
+			struct mxd_err e = { 0 };
+
+			if (store_message_get(s, ids[i], &raw, NULL, NULL, &e) < 0)
+				continue;	/* an unreadable row teaches nothing */
+			if (i % 8 == 7 && held.len + raw.len <= HELD_OUT_MAX) {
+				buf_add(&held, raw.data, raw.len);
+				hsz[nh++] = raw.len;
+			} else {
+				size_t k = raw.len < SAMPLE_MAX ? raw.len : SAMPLE_MAX;
+
+				buf_add(&samples, raw.data, k);
+				ssz[ns++] = k;
+			}
+		}
+		free(ids);
+	}
+	dict = xmalloc(DICT_MAX);
+	dn = ZDICT_trainFromBuffer(dict, DICT_MAX, samples.data, ssz, (unsigned)ns);
+	if (ZDICT_isError(dn)) {
+		/* too few or too alike samples: no dictionary this time */
+		mxd_log(MXD_LOG_DEBUG, "store: no dictionary from %zu messages: %s",
+			ns, ZDICT_getErrorName(dn));
+		rc = 0;
+		goto out;
+	}
+	cd = make_cdict(dict, dn);
+	ratio = measure(cd, &held, hsz, nh);
+	cur = measure(in_use ? in_use->d : NULL, &held, hsz, nh);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ds->train_ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		       (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ds->samples = ns;
+	if (nh && ratio <= cur * 1.05) {
+		/* no better than what is in use */
+		mxd_log(MXD_LOG_DEBUG, "store: a new dictionary gives %.2fx, the one "
+			"in use %.2fx: kept", ratio, cur);
+		ZSTD_freeCDict(cd);
+		rc = 0;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO dicts (created, samples, ratio,"
+			       " data) VALUES (?1, ?2, ?3, ?4)", -1, &st,
+			       NULL) != SQLITE_OK) {
+		ZSTD_freeCDict(cd);
+		store_db_error(s, err, "store a dictionary");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ns);
+	sqlite3_bind_double(st, 3, ratio);
+	sqlite3_bind_blob(st, 4, dict, (int)dn, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		ZSTD_freeCDict(cd);
+		store_db_error(s, err, "store a dictionary");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	ds->dict = sqlite3_last_insert_rowid(s->db);
+	ds->ratio = ratio;
+	publish(s, ds->dict, cd, ratio);
+	ds->bytes = dn;
+	*made = 1;
+	rc = 0;
+out:
+	free(dict);
+	free(ssz);
+	free(hsz);
+	buf_release(&samples);
+	buf_release(&held);
+	buf_release(&raw);
+	return rc;
+}
+
+/*
+ * Re-encodes with the dictionary in use every message that `where`
+ * selects (a condition on messages; ?1 is the dictionary in use, ?2 the
+ * first id of the run), RECOMPRESS_BATCH per transaction.
+ */
+static int
+recompress_where(struct store *s, const char *where, uint64_t *done,
+		 uint64_t *before, uint64_t *after, struct mxd_err *err)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	struct store_blob b;
+	struct buf raw;
+	int64_t last = 0, id;
+	char *sql;
+	int rc = -1, n;
+
+	buf_init(&raw, BUF_NOCAP);
+	buf_init(&b.data, BUF_NOCAP);
+	sql = xasprintf("SELECT id, length(data) FROM messages WHERE id > ?3 AND"
+			" (%s) ORDER BY id LIMIT %d", where, RECOMPRESS_BATCH);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "UPDATE messages SET codec = ?1, dict = ?2,"
+			       " data = ?3 WHERE id = ?4", -1, &upd,
+			       NULL) != SQLITE_OK) {
+		store_db_error(s, err, "recompress");
+		goto out;
+	}
+	for (;;) {
+		int64_t ids[RECOMPRESS_BATCH], lens[RECOMPRESS_BATCH];
+		int i;
+
+		sqlite3_bind_int64(sel, 1, store_dict_current(s));
+		sqlite3_bind_int64(sel, 2, s->codec->run_first);
+		sqlite3_bind_int64(sel, 3, last);
+		for (n = 0; n < RECOMPRESS_BATCH && sqlite3_step(sel) == SQLITE_ROW; n++) {
+			ids[n] = sqlite3_column_int64(sel, 0);
+			lens[n] = sqlite3_column_int64(sel, 1);
+		}
+		sqlite3_reset(sel);
+		if (n == 0)
+			break;
+		if (store_begin(s, err) < 0)
+			goto out;
+		for (i = 0; i < n; i++) {
+			id = ids[i];
+			if (store_message_get(s, id, &raw, NULL, NULL, err) < 0) {
+				store_rollback(s);
+				goto out;
+			}
+			store_message_encode(s, raw.data, raw.len, &b);
+			sqlite3_bind_int(upd, 1, b.codec);
+			if (b.dict)
+				sqlite3_bind_int64(upd, 2, b.dict);
+			else
+				sqlite3_bind_null(upd, 2);
+			sqlite3_bind_blob64(upd, 3, b.data.len ?
+					    (const void *)b.data.data : "",
+					    b.data.len, SQLITE_STATIC);
+			sqlite3_bind_int64(upd, 4, id);
+			if (sqlite3_step(upd) != SQLITE_DONE) {
+				sqlite3_reset(upd);
+				store_db_error(s, err, "recompress");
+				store_rollback(s);
+				goto out;
+			}
+			sqlite3_reset(upd);
+			*before += (uint64_t)lens[i];
+			*after += b.data.len;
+			++*done;
+		}
+		if (store_commit(s, err) < 0)
+			goto out;
+		last = ids[n - 1];
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	free(sql);
+	buf_release(&raw);
+	buf_release(&b.data);
+	return rc;
+}
+
+/* train() in a transaction of its own; *made when a dictionary was kept */
+static int
+train_tx(struct store *s, struct store_dict_stats *ds, int *made,
+	 struct mxd_err *err)
+{
+	if (store_begin(s, err) < 0)
+		return -1;
+	if (train(s, ds, made, err) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	if (store_commit(s, err) < 0)
+		return -1;
+	if (*made)
+		mxd_log(MXD_LOG_INFO, "store: dictionary %lld made from %zu messages "
+			"in %lld ms (%zu bytes, %.2fx on held-out messages)",
+			(long long)ds->dict, ds->samples, ds->train_ms, ds->bytes,
+			ds->ratio);
+	return 0;
+}
+
+/* The first dictionary, and the rows stored before it: every zstd row
+ * without one (stored since the store was made or upgraded, so about
+ * TRAIN_MIN and what was in the pipeline). */
+static int
+first_dict(struct store *s, struct store_dict_stats *ds, struct mxd_err *err)
+{
+	int made;
+
+	if (train_tx(s, ds, &made, err) < 0)
+		return -1;
+	if (!made) {
+		s->codec->first_failed = 1;
+		return 0;
+	}
+	return recompress_where(s, "codec = 2 AND dict IS NULL", &ds->recompressed,
+				&ds->bytes_before, &ds->bytes_after, err);
+}
+
+int
+store_dict_due(struct store *s, struct mxd_err *err)
+{
+	struct store_dict_stats ds;
+
+	if (current(s) || s->codec->first_failed ||
+	    s->codec->undicted < TRAIN_MIN)
+		return 0;
+	return first_dict(s, &ds, err);
+}
+
+int
+store_dict_update(struct store *s, struct store_dict_stats *ds,
+		  struct mxd_err *err)
+{
+	struct cdict *c = current(s);
+	int64_t nrun;
+	double rrun;
+	int made;
+
+	memset(ds, 0, sizeof(*ds));
+	if (!c) {
+		if (s->codec->first_failed || s->codec->undicted < TRAIN_MIN)
+			return 0;
+		return first_dict(s, ds, err);
+	}
+	ds->dict = c->id;
+	ds->ratio = c->ratio;
+	/* what was in the pipeline when the first dictionary was made */
+	if (recompress_where(s, "codec = 2 AND id >= ?2 AND dict IS NULL",
+			     &ds->recompressed, &ds->bytes_before, &ds->bytes_after,
+			     err) < 0)
+		return -1;
+	if (ratio_since(s, c->id, s->codec->run_first, &nrun, &rrun, err) < 0)
+		return -1;
+	if (nrun < RETRAIN_MIN || rrun >= RETRAIN_RATIO * c->ratio)
+		return 0;
+	mxd_log(MXD_LOG_INFO, "store: the messages of this run compress %.2fx with "
+		"dictionary %lld (%.2fx when it was made): training a new one",
+		rrun, (long long)c->id, c->ratio);
+	if (train_tx(s, ds, &made, err) < 0)
+		return -1;
+	if (!made)
+		return 0;
+	/* the rows of this run; older rows keep their dictionary */
+	return recompress_where(s, "codec = 2 AND id >= ?2 AND dict IS NOT ?1",
+				&ds->recompressed, &ds->bytes_before,
+				&ds->bytes_after, err);
+}
+
+int
+store_recompress(struct store *s, struct store_dict_stats *ds,
+		 struct mxd_err *err)
+{
+	struct cdict *c = current(s);
+	int64_t n = 0, first;
+	double r = 0;
+	int made = 0;
+
+	memset(ds, 0, sizeof(*ds));
+	/* a dictionary when there is none, or when the newest messages have
+	 * moved away from the one in use */
+	if (c) {
+		first = s->codec->run_first - TRAIN_SAMPLES;
+		if (ratio_since(s, c->id, first > 0 ? first : 0, &n, &r, err) < 0)
+			return -1;
+	}
+	if ((!c || (n >= RETRAIN_MIN && r < RETRAIN_RATIO * c->ratio)) &&
+	    train_tx(s, ds, &made, err) < 0)
+		return -1;
+	if ((c = current(s))) {
+		ds->dict = c->id;
+		ds->ratio = c->ratio;
+	}
+	/* zlib rows, and zstd rows without the dictionary in use (raw rows
+	 * were too small or did not compress) */
+	return recompress_where(s, c ? "codec = 1 OR (codec = 2 AND dict IS NOT ?1)"
+				     : "codec = 1", &ds->recompressed,
+				&ds->bytes_before, &ds->bytes_after, err);
+}

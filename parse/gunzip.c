@@ -15,21 +15,18 @@
 #define CHUNK 65536
 
 /*
- * One inflate and one deflate stream per thread, reset between uses:
- * deflateInit allocates and clears about 260 KiB, which cost more than
- * compressing a 6 KB mail.  parse_thread_release() frees them.
+ * One inflate stream per thread, reset between uses (inflateInit allocates
+ * its window each time).  parse_thread_release() frees it.
  */
-static _Thread_local z_stream inf, def;
-static _Thread_local int inf_ready, def_ready;
+static _Thread_local z_stream inf;
+static _Thread_local int inf_ready;
 
 void
 parse_thread_release(void)
 {
 	if (inf_ready)
 		inflateEnd(&inf);
-	if (def_ready)
-		deflateEnd(&def);
-	inf_ready = def_ready = 0;
+	inf_ready = 0;
 }
 
 enum mxd_status
@@ -103,32 +100,6 @@ parse_gunzip(const void *in, size_t n, struct buf *out, uint32_t *notes,
 	if (out->data)
 		out->data[out->len] = '\0';
 	return MXD_OK;
-}
-
-int
-parse_deflate(const void *in, size_t n, int level, struct buf *out)
-{
-	uLong bound = compressBound((uLong)n);
-
-	if (!def_ready || def.state == NULL) {
-		memset(&def, 0, sizeof(def));
-		if (deflateInit(&def, level) != Z_OK)
-			return -1;
-		def_ready = 1;
-	} else if (deflateReset(&def) != Z_OK ||
-		   deflateParams(&def, level, Z_DEFAULT_STRATEGY) != Z_OK) {
-		return -1;
-	}
-	if (buf_reserve(out, bound) < 0)
-		return -1;
-	def.next_in = (unsigned char *)(uintptr_t)in;
-	def.avail_in = (uInt)n;
-	def.next_out = out->data + out->len;
-	def.avail_out = (uInt)bound;
-	if (deflate(&def, Z_FINISH) != Z_STREAM_END)
-		return -1;
-	buf_commit(out, bound - def.avail_out);
-	return 0;
 }
 
 enum mxd_status

@@ -6,7 +6,7 @@
  * or SQL: parse_message() takes (bytes, length) and can be unit-tested and
  * fuzzed alone.  It owns three external libraries: libetpan for the MIME
  * walk, zlib for gzip, json-c for JSON; nothing else includes them (the store
- * borrows zlib through parse_deflate/parse_inflate).
+ * reads the zlib copies of older databases through parse_inflate).
  *
  * Memory: a struct parse_result owns everything it points to through one
  * arena; parse_result_release() frees it all.  The input bytes are not
@@ -229,15 +229,14 @@ struct tlsrpt *parse_report_json(const char *json, size_t len,
 int tlsrpt_count(struct tlsrpt *r, struct arena *a);
 
 /*
- * gzip and zlib, for the store's compressed copies and for reports.
+ * gzip and zlib, for reports and the store's copies of schema 4 and older.
  * parse_gunzip() reads gzip (several members, trailing bytes tolerated) or
  * zlib data into out, failing with MXD_E_TOOBIG past out->max; *notes gets
- * TLSRPT_NOTE_GZIP_* bits.  parse_deflate()/parse_inflate() write and read
- * the zlib format used inside the store.
+ * TLSRPT_NOTE_GZIP_* bits.  parse_inflate() reads the zlib format those
+ * copies used.
  */
 enum mxd_status parse_gunzip(const void *in, size_t n, struct buf *out,
 			     uint32_t *notes, struct mxd_err *err);
-int parse_deflate(const void *in, size_t n, int level, struct buf *out);
 enum mxd_status parse_inflate(const void *in, size_t n, struct buf *out,
 			      struct mxd_err *err);
 /* Frees the calling thread's reusable zlib streams (call before a thread

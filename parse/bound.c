@@ -162,6 +162,7 @@ find_boundary(const char *v, size_t n, const char **b, size_t *bl)
 
 struct ct {
 	int digest;
+	int message;		/* message/..., not multipart/... */
 	const char *bnd;
 	size_t blen;
 };
@@ -185,6 +186,8 @@ composite_field(const char *p, size_t n, struct ct *ct)
 			ct->bnd = NULL;
 	} else if (fe - i < 7 || str_ncasecmp(p + i, "message", 7) != 0) {
 		return 0;
+	} else {
+		ct->message = 1;
 	}
 	ct->digest = mem_casemem(p + i, fe - i, "digest") != NULL;
 	return 1;
@@ -222,7 +225,12 @@ mime_check_nesting(const char *msg, size_t len, int max_depth,
 {
 	struct box st[MAX_BOXES];
 	size_t x = 0, n = 0, composites = 0, delims = 0, last = (size_t)-1;
+	size_t hbytes = 0;	/* of the header section being read */
 	int depth = 0, blank = 1;
+	/* in a header section: the mail's, a part's after a delimiter of a
+	 * certain boundary, or a message's after its part header named a
+	 * message type (hdr_msg); other parts' headers go uncounted */
+	int hdr = 1, hdr_msg = 0;
 
 	if (max_depth >= MAX_BOXES)
 		max_depth = MAX_BOXES - 1;
@@ -235,9 +243,18 @@ mime_check_nesting(const char *msg, size_t len, int max_depth,
 			depth -= st[--n].levels;
 		if (eol == x || (eol == x + 1 && msg[x] == '\r')) {
 			blank = 1;
-		} else if (msg[x] == '-' && n && st[n - 1].bnd &&
-			   eol - x >= st[n - 1].blen + 2 && msg[x + 1] == '-' &&
-			   memcmp(msg + x + 2, st[n - 1].bnd, st[n - 1].blen) == 0) {
+			hdr = hdr && hdr_msg;
+			hdr_msg = 0;
+			hbytes = 0;
+			x = eol + 1;
+			continue;
+		}
+		if (hdr && (hbytes += eol - x + 1) > MIME_MAX_HEADER)
+			return mxd_err_set(err, MXD_E_MIME, "MIME: a header section "
+					   "of more than %d bytes", MIME_MAX_HEADER);
+		if (msg[x] == '-' && n && st[n - 1].bnd &&
+		    eol - x >= st[n - 1].blen + 2 && msg[x + 1] == '-' &&
+		    memcmp(msg + x + 2, st[n - 1].bnd, st[n - 1].blen) == 0) {
 			/*
 			 * A delimiter line of the innermost multipart: libetpan
 			 * builds a part for each before mime.c's caps are seen
@@ -248,6 +265,9 @@ mime_check_nesting(const char *msg, size_t len, int max_depth,
 			if (++delims > MIME_MAX_LEAVES + 2 * MIME_MAX_COMPOSITE)
 				return mxd_err_set(err, MXD_E_MIME, "MIME: more than "
 						   "%d parts", MIME_MAX_LEAVES);
+			hdr = 1;	/* the part's header follows */
+			hdr_msg = 0;
+			hbytes = 0;
 		} else if ((msg[x] == 'c' || msg[x] == 'C') &&
 			   composite_field(msg + x, len - x, &ct)) {
 			size_t end = n ? st[n - 1].end : len;
@@ -273,6 +293,7 @@ mime_check_nesting(const char *msg, size_t len, int max_depth,
 			last = n++;
 			depth += levels;
 			blank = 0;
+			hdr_msg |= hdr && ct.message;
 		}
 		x = eol + 1;
 	}

@@ -54,6 +54,10 @@ int budget_take(struct budget *b, size_t n);
 #define MIME_MAX_COMPOSITE 1000
 /* At most this many leaf parts in one mail. */
 #define MIME_MAX_LEAVES 1000
+/* At most this many bytes in one header section (the mail's, or a part's):
+ * libetpan's header parser took 2.9 s and 140 MB for a 13.6 MB Subject;
+ * a report mail's header is a few kilobytes. */
+#define MIME_MAX_HEADER (1024 * 1024)
 
 /* Refuses a mail whose multipart/message nesting could pass max_depth,
  * before libetpan's recursive parser sees it (bound.c): 0 or -1. */

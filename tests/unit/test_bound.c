@@ -496,6 +496,63 @@ hints_must_be_domains(void **state)
 	assert_false(parse_domain_ok(".org"));
 }
 
+/* A header section past MIME_MAX_HEADER is refused before libetpan reads
+ * it (the mail's own, a part's, an embedded message's); a body of that
+ * size is not, whatever its lines look like. */
+static void
+header_sections_bounded(void **state)
+{
+	const size_t big = MIME_MAX_HEADER + 4096;
+	struct buf b;
+	struct mxd_err err;
+	size_t i;
+	int kind;
+
+	(void)state;
+	for (kind = 0; kind < 6; kind++) {
+		buf_init(&b, BUF_NOCAP);
+		switch (kind) {
+		case 0:	/* one long Subject, folded */
+		case 3:	/* the same, within the limit */
+			buf_adds(&b, "From: a@example.com\nSubject: x");
+			for (i = 0; b.len < (kind == 0 ? big : MIME_MAX_HEADER - 200); i++)
+				buf_adds(&b, "\n a long folded subject line of the header");
+			buf_adds(&b, "\n\nbody\n");
+			break;
+		case 1:	/* a part's header */
+			buf_adds(&b, "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+				 "--b\nContent-Type: text/plain\n");
+			while (b.len < big)
+				buf_adds(&b, "X-Filler: 0123456789012345678901234567890123456789\n");
+			buf_adds(&b, "\nx\n--b--\n");
+			break;
+		case 2:	/* an embedded message's header */
+			buf_adds(&b, "Content-Type: message/rfc822\n\n");
+			while (b.len < big)
+				buf_adds(&b, "Received: from somewhere by somewhere else; 1 Jan\n");
+			buf_adds(&b, "\nx\n");
+			break;
+		case 4:	/* a large body of indented lines (pretty-printed JSON) */
+		case 5:	/* the same in a part */
+			buf_adds(&b, kind == 4 ? "Content-Type: application/json\n\n{\n" :
+				 "Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\n"
+				 "Content-Type: application/json\n\n{\n");
+			while (b.len < 2 * big)
+				buf_adds(&b, "    \"failed-session-count\": 1,\n");
+			buf_adds(&b, kind == 4 ? "}\n" : "}\n--b--\n");
+			break;
+		}
+		mxd_err_clear(&err);
+		if (kind < 3) {
+			assert_int_equal(mime_check_nesting((char *)b.data, b.len, 10, &err), -1);
+			assert_non_null(strstr(err.text, "header section of more than"));
+		} else {
+			assert_int_equal(mime_check_nesting((char *)b.data, b.len, 10, &err), 0);
+		}
+		buf_release(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -509,6 +566,7 @@ main(void)
 		cmocka_unit_test(budget_spans_the_message),
 		cmocka_unit_test(counts_past_2p53),
 		cmocka_unit_test(hints_must_be_domains),
+		cmocka_unit_test(header_sections_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -274,11 +274,12 @@ store_scan_policy_strings(struct store *s, const struct store_filter *f,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT r.org, r.start, p.strings FROM"
+	if (sqlite3_prepare_v2(s->db, "SELECT r.org, r.start, t.text FROM"
 			       " reports r JOIN policies p ON p.report = r.id"
+			       " JOIN texts t ON t.id = p.strings_id"
 			       " WHERE r.start >= ?1 AND r.start < ?2 AND"
 			       " lower(p.domain) = lower(?3) AND p.type = 'sts' AND"
-			       " p.strings IS NOT NULL AND r.counts >= 1"
+			       " r.counts >= 1"
 			       " ORDER BY r.start", -1, &st, NULL) != SQLITE_OK)
 		return store_db_error(s, err, "policy strings");
 	sqlite3_bind_int64(st, 1, f->from);

@@ -9,6 +9,9 @@
  *                   message had when only its start was kept (0: whole);
  *                   `codec` and `dict` say how data is compressed (codec.c)
  *   dicts           the zstd dictionaries rows were compressed with
+ *   texts           each distinct policy-string set and MX host list once
+ *                   (policies.strings_id, mx_id): a domain's policy is the
+ *                   same text in every report of every sender
  *   dkim            the DKIM verdict of a message, taken when it came
  *   reports         one row per report copy: content hash unique; the
  *                   copies of one identity (org, report_id, start) have
@@ -71,8 +74,10 @@ static const char *const stmt_sql[Q_COUNT] = {
 		      " failed, imported, counts, digest)"
 		      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
 	[Q_POL_PUT] = "INSERT INTO policies (report, idx, type, domain,"
-		      " domain_source, strings, mx_hosts, successful, failed)"
+		      " domain_source, strings_id, mx_id, successful, failed)"
 		      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+	[Q_TEXT_FIND] = "SELECT id FROM texts WHERE text = ?1",
+	[Q_TEXT_PUT] = "INSERT INTO texts (text) VALUES (?1)",
 	[Q_DET_PUT] = "INSERT INTO details (policy, result_type, sending_ip,"
 		      " receiving_mx, receiving_helo, receiving_ip, count,"
 		      " additional_info, reason_code)"
@@ -586,6 +591,10 @@ static const char schema_v4[] =
  * From version 4 to 5: raw copies in zstd with dictionaries trained from
  * the store's messages (codec.c).  A dictionary is never deleted while a
  * row names it; rows of version 4 stay zlib until `reparse --recompress`.
+ * And the policy strings and MX host lists, 160 bytes of every policy row
+ * and the same text for every report of a domain, are kept once in
+ * `texts` (a text no policy uses any more after a reparse stays: there
+ * are few).
  */
 static const char schema_v5[] =
 	"CREATE TABLE dicts ("
@@ -594,7 +603,21 @@ static const char schema_v5[] =
 	"  samples INTEGER NOT NULL,"
 	"  ratio REAL NOT NULL,"
 	"  data BLOB NOT NULL);"
-	"ALTER TABLE messages ADD COLUMN dict INTEGER REFERENCES dicts(id);";
+	"ALTER TABLE messages ADD COLUMN dict INTEGER REFERENCES dicts(id);"
+	"CREATE TABLE texts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  text TEXT NOT NULL UNIQUE);"
+	"ALTER TABLE policies ADD COLUMN strings_id INTEGER REFERENCES texts(id);"
+	"ALTER TABLE policies ADD COLUMN mx_id INTEGER REFERENCES texts(id);"
+	"INSERT OR IGNORE INTO texts (text) SELECT strings FROM policies"
+	"  WHERE strings IS NOT NULL;"
+	"INSERT OR IGNORE INTO texts (text) SELECT mx_hosts FROM policies"
+	"  WHERE mx_hosts IS NOT NULL;"
+	"UPDATE policies SET"
+	"  strings_id = (SELECT id FROM texts WHERE text = policies.strings),"
+	"  mx_id = (SELECT id FROM texts WHERE text = policies.mx_hosts);"
+	"ALTER TABLE policies DROP COLUMN strings;"
+	"ALTER TABLE policies DROP COLUMN mx_hosts;";
 
 /* Creates or upgrades the schema; migrations from older versions go here.
  * Returns 1 when a read-only store finds an older schema. */
@@ -1264,33 +1287,72 @@ join_lines(const char **v, size_t n)
 	return (char *)buf_detach(&b, NULL);
 }
 
+/* The id of text t in `texts`, stored now if new; 0 for NULL. */
+static int
+text_id(struct store *s, const char *t, int64_t *id, struct mxd_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*id = 0;
+	if (!t)
+		return 0;
+	if (!(st = stmt(s, Q_TEXT_FIND, err)))
+		return -1;
+	bind_text(st, 1, t);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return store_db_error(s, err, "find a policy text");
+	if (!(st = stmt(s, Q_TEXT_PUT, err)))
+		return -1;
+	bind_text(st, 1, t);
+	if (step_done(s, st, err, "store a policy text") < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static void
+bind_id(sqlite3_stmt *st, int at, int64_t id)
+{
+	if (id)
+		sqlite3_bind_int64(st, at, id);
+	else
+		sqlite3_bind_null(st, at);
+}
+
 static int
 put_policy(struct store *s, int64_t rid, size_t idx, const struct tlsrpt_policy *p,
 	   struct mxd_err *err)
 {
-	sqlite3_stmt *st = stmt(s, Q_POL_PUT, err);
+	sqlite3_stmt *st;
 	char *strings, *mx;
-	int64_t pid;
+	int64_t pid, sid, mid;
 	size_t i;
 	int rc;
 
-	if (!st)
-		return -1;
 	strings = join_lines(p->strings, p->n_strings);
 	mx = join_lines(p->mx_hosts, p->n_mx_hosts);
+	rc = text_id(s, strings, &sid, err) < 0 || text_id(s, mx, &mid, err) < 0;
+	free(strings);
+	free(mx);
+	if (rc || !(st = stmt(s, Q_POL_PUT, err)))
+		return -1;
 	sqlite3_bind_int64(st, 1, rid);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)idx);
 	bind_text(st, 3, p->type);
 	bind_text(st, 4, p->domain);
 	sqlite3_bind_int(st, 5, (int)p->domain_source);
-	bind_text(st, 6, strings);
-	bind_text(st, 7, mx);
+	bind_id(st, 6, sid);
+	bind_id(st, 7, mid);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)p->successful);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)p->failed);
-	rc = step_done(s, st, err, "store policy");
-	free(strings);
-	free(mx);
-	if (rc < 0)
+	if (step_done(s, st, err, "store policy") < 0)
 		return -1;
 	pid = sqlite3_last_insert_rowid(s->db);
 	for (i = 0; i < p->n_details; i++) {

@@ -62,8 +62,8 @@ INSERT INTO messages VALUES (2, randomblob(32), 'inbox/8', 10, 1790000000, 0,
   'not shown');
 INSERT INTO reports VALUES (1, 2, 0, 'Old Org', 'old-1', NULL, 1793836800,
   1793923199, randomblob(32), '', 90, 10, 1790000000);
-INSERT INTO policies VALUES (1, 1, 0, 'sts', 'example.org', 0, NULL, NULL,
-  90, 10);
+INSERT INTO policies VALUES (1, 1, 0, 'sts', 'example.org', 0,
+  'version: STSv1' || char(10) || 'mode: enforce', 'mx1.example.org', 90, 10);
 INSERT INTO details VALUES (1, 'certificate-expired', '192.0.2.1',
   'mx1.example.org', NULL, NULL, 10, NULL, NULL);
 INSERT INTO domain_counts VALUES (1, 1793836800, 'Old Org', 'example.org',
@@ -91,6 +91,9 @@ expect_eq "$(sqlite3 "$DB" 'SELECT count(*) FROM policies')|$(sqlite3 "$DB" \
 	'SELECT count(*) FROM details')|$(sqlite3 "$DB" \
 	'SELECT count(*) FROM failure_counts')" "1|1|1" \
 	"the rebuild of reports kept its policies, details and counts"
+expect_eq "$(sqlite3 "$DB" "SELECT replace(s.text, char(10), '|') || ' ' || m.text FROM policies p
+	JOIN texts s ON s.id = p.strings_id JOIN texts m ON m.id = p.mx_id")" \
+	"version: STSv1|mode: enforce mx1.example.org" "policy strings and MX hosts moved to texts"
 mxd report --format json --from 2026-11-01 --to 2026-12-01
 expect_in "$out" '"totals":{"reports":1,' "the old report counts"
 expect_in "$out" '"dkim_verified":0,"dkim_unverified":1,"dkim_ignored":0,"conflicts":0' \

@@ -17,6 +17,8 @@ endfunction()
 
 mxd_require(ETPAN     libetpan   libetpan-dev)
 mxd_require(GNUTLS    gnutls     libgnutls28-dev)
+# GnuTLS's own crypto library: util/sha256.c takes SHA-256 from it.
+mxd_require(NETTLE    nettle     nettle-dev)
 mxd_require(JSONC     json-c     libjson-c-dev)
 mxd_require(ZLIB      zlib       zlib1g-dev)
 mxd_require(SQLITE    sqlite3    libsqlite3-dev)

@@ -14,7 +14,15 @@
  * again on the next run, and the store recognises what it already holds.
  * A message larger than max_message_size is never downloaded whole: its
  * header is kept and it is quarantined as too large.
+ *
+ * Network and work overlap: while a batch is parsed and stored, a thread
+ * of its own downloads the next one (struct prefetch).  The connection is
+ * used by one thread at a time: whatever else the batch needs from the
+ * server (the check of missing UIDs, the moves) waits for that download
+ * first.  Two batches are in memory at most.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +72,20 @@ struct uids {
 	size_t n, cap;
 };
 
+/* The next batch, downloaded on a thread of its own (run_batch()). */
+struct prefetch {
+	pthread_t tid;
+	int running;			/* started and not joined yet */
+	int held;			/* joined: rc, err and got are this batch's */
+	size_t from, to;		/* the batch: list[from, to) */
+	struct uids whole;		/* its UIDs fetched whole, ascending */
+	uint64_t expect;
+	struct imap *im;
+	struct imap_fetched *got;
+	int rc;
+	struct mxd_err err;
+};
+
 struct fetch {
 	struct cli *c;
 	struct store *s;		/* NULL in a dry run without a database */
@@ -89,6 +111,7 @@ struct fetch {
 	uint64_t done, done_bytes;	/* of the current listing */
 	uint32_t hold;			/* lowest UID asked for and not sent */
 	size_t batch_max;		/* UIDs per batch: BATCH_MSGS, or 1 */
+	struct prefetch pre;		/* the next batch's download */
 	int checked;			/* move targets checked (connection) */
 	int uv_warned;
 
@@ -318,41 +341,165 @@ expected_bytes(const struct fetch *f, const struct uids *u, size_t head_max)
 	return sum;
 }
 
-/* One batch: list[from, to) fetched, stored with the sync state, moved. */
+/* The end of the batch that starts at list[i]: at most batch_max UIDs
+ * and BATCH_BYTES (by the listed sizes), one message at least. */
+static size_t
+batch_end(const struct fetch *f, size_t i)
+{
+	const struct imap_list *l = f->list;
+	size_t j, bytes = 0;
+
+	for (j = i; j < l->n && j - i < f->batch_max; j++) {
+		size_t sz = l->v[j].size > f->lim.max_message ? HEAD_MAX : l->v[j].size;
+
+		if (j > i && bytes + sz > BATCH_BYTES)
+			break;
+		bytes += sz;
+	}
+	return j;
+}
+
+static void
+split_batch(const struct fetch *f, size_t from, size_t to, struct uids *whole,
+	    struct uids *head)
+{
+	size_t i;
+
+	for (i = from; i < to; i++)
+		uids_add(f->list->v[i].size > f->lim.max_message ? head : whole,
+			 f->list->v[i].uid);
+}
+
+static void *
+prefetch_run(void *arg)
+{
+	struct prefetch *p = arg;
+
+	p->rc = imap_fetch_get(p->im, p->whole.v, p->whole.n, 0, p->expect,
+			       &p->got, &p->err);
+	return NULL;
+}
+
+/* Starts downloading list[from, to) whole (its oversized messages are left
+ * to run_batch()).  Without a thread it is simply not started. */
+static void
+prefetch_start(struct fetch *f, size_t from, size_t to)
+{
+	struct prefetch *p = &f->pre;
+	struct uids head = {NULL, 0, 0};
+	sigset_t all, old;
+	int r;
+
+	p->from = from;
+	p->to = to;
+	p->whole.n = 0;
+	split_batch(f, from, to, &p->whole, &head);
+	uids_release(&head);
+	p->expect = expected_bytes(f, &p->whole, 0);
+	p->im = f->im;
+	p->got = NULL;
+	p->rc = 0;
+	mxd_err_clear(&p->err);
+	/* signals go to the main thread, which watches the stop flag too */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&p->tid, NULL, prefetch_run, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	p->running = r == 0;
+}
+
+/* Waits for the download in flight, if any, and keeps its answer: the
+ * connection is free again. */
+static void
+prefetch_wait(struct fetch *f)
+{
+	struct prefetch *p = &f->pre;
+
+	if (!p->running)
+		return;
+	pthread_join(p->tid, NULL);
+	p->running = 0;
+	p->held = 1;
+}
+
+/* Forgets the download (after waiting for it): nothing of it was stored. */
+static void
+prefetch_drop(struct fetch *f)
+{
+	struct prefetch *p = &f->pre;
+
+	prefetch_wait(f);
+	imap_fetched_free(p->got);
+	p->got = NULL;
+	p->held = 0;
+}
+
+/* One batch: list[from, to) fetched, stored with the sync state, moved;
+ * the next batch's download runs meanwhile when there is one. */
 static int
 run_batch(struct fetch *f, size_t from, size_t to)
 {
 	struct uids whole = {NULL, 0, 0}, head = {NULL, 0, 0};
+	struct imap_fetched *bw = NULL, *bh = NULL;
 	const struct imap_list *l = f->list;
 	uint32_t top = l->v[to - 1].uid;
-	size_t i, got;
+	size_t got;
 	int rc = -1;
 
-	for (i = from; i < to; i++)
-		uids_add(l->v[i].size > f->lim.max_message ? &head : &whole,
-			 l->v[i].uid);
+	split_batch(f, from, to, &whole, &head);
 	f->got.n = f->ok.n = f->bad.n = 0;
 	if (ingest_begin(f->g, &f->err) < 0) {
 		f->failed = 1;
+		prefetch_drop(f);
 		goto out;
 	}
+	/* the whole messages: downloaded while the batch before was stored,
+	 * or now */
+	prefetch_wait(f);
+	if (f->pre.held && f->pre.from == from && f->pre.to == to) {
+		bw = f->pre.got;
+		f->pre.got = NULL;
+		f->pre.held = 0;
+		if (f->pre.rc < 0) {
+			f->err = f->pre.err;
+			goto abort;
+		}
+	} else {
+		prefetch_drop(f);
+		if (imap_fetch_get(f->im, whole.v, whole.n, 0,
+				   expected_bytes(f, &whole, 0), &bw, &f->err) < 0)
+			goto abort;
+	}
+	if (imap_fetch_get(f->im, head.v, head.n, HEAD_MAX,
+			   expected_bytes(f, &head, HEAD_MAX), &bh, &f->err) < 0)
+		goto abort;
+	/* the connection is free until the next command: download the next
+	 * batch while this one is parsed and stored (not when fetching one
+	 * message at a time after a server sent more than it announced) */
+	if (to < l->n && f->batch_max > 1 && !*f->c->interrupted)
+		prefetch_start(f, to, batch_end(f, to));
 	f->head_mode = 0;
-	if (imap_fetch(f->im, whole.v, whole.n, 0, expected_bytes(f, &whole, 0),
-		       on_msg, f, &f->err) != 0)
+	if (imap_fetched_each(bw, on_msg, f) != 0)
 		goto abort;
 	f->head_mode = 1;
-	if (imap_fetch(f->im, head.v, head.n, HEAD_MAX,
-		       expected_bytes(f, &head, HEAD_MAX), on_msg, f, &f->err) != 0)
+	if (imap_fetched_each(bh, on_msg, f) != 0)
 		goto abort;
+	imap_fetched_free(bw);
+	imap_fetched_free(bh);
+	bw = bh = NULL;
 	got = f->got.n;
-	if (got < to - from && check_missing(f, from, to) < 0)
-		goto abort;
+	if (got < to - from) {
+		prefetch_wait(f);	/* check_missing() asks the server */
+		if (check_missing(f, from, to) < 0)
+			goto abort;
+	}
 	if (f->hold && f->hold <= top)
 		top = f->hold - 1;
 	if (f->dry) {
 		/* nothing to write: hear every message's outcome */
 		if (ingest_flush(f->g, &f->err) < 0) {
 			f->failed = 1;
+			prefetch_drop(f);
 			goto out;
 		}
 	} else {
@@ -361,6 +508,7 @@ run_batch(struct fetch *f, size_t from, size_t to)
 				   f->box.uidvalidity, top, &f->err) < 0 ||
 		    ingest_flush(f->g, &f->err) < 0) {
 			f->failed = 1;
+			prefetch_drop(f);
 			goto out;
 		}
 		mxd_log(MXD_LOG_INFO, "\"%s\": stored %zu message%s, UIDs %u to %u",
@@ -368,16 +516,23 @@ run_batch(struct fetch *f, size_t from, size_t to)
 			l->v[to - 1].uid);
 	}
 	split_outcome(f);
+	if (f->moving && (f->ok.n || f->bad.n))
+		prefetch_wait(f);	/* the moves are commands too */
 	rc = move_batch(f);
+	if (rc < 0)
+		prefetch_drop(f);
 	goto out;
 abort:
 	/* nothing of a batch cut short is kept, counted or moved: the next
 	 * run (or the next round of --watch) fetches it again */
 	f->failed = 1;
+	prefetch_drop(f);
 	ingest_abort(f->g);
 	f->done -= f->got.n;
 	f->got.n = f->ok.n = f->bad.n = 0;
 out:
+	imap_fetched_free(bw);
+	imap_fetched_free(bh);
 	uids_release(&whole);
 	uids_release(&head);
 	return rc;
@@ -472,7 +627,7 @@ sync_mailbox(struct fetch *f)
 {
 	struct imap_list l;
 	uint32_t uv = 0, last = 0, first = 1;
-	size_t i, j, bytes;
+	size_t i, j;
 	int found = 0, rc = 0;
 
 	f->moving = !f->dry && !f->move_failed && (f->p.archive || f->p.quarantine);
@@ -527,14 +682,7 @@ sync_mailbox(struct fetch *f)
 	for (i = 0; i < l.n && rc == 0; i = j) {
 		if (*f->c->interrupted)
 			break;
-		for (j = i, bytes = 0; j < l.n && j - i < f->batch_max; j++) {
-			size_t sz = l.v[j].size > f->lim.max_message ? HEAD_MAX
-								      : l.v[j].size;
-
-			if (j > i && bytes + sz > BATCH_BYTES)
-				break;
-			bytes += sz;
-		}
+		j = batch_end(f, i);
 		rc = run_batch(f, i, j);
 		if (rc < 0 && f->im && imap_overflowed(f->im) && f->batch_max > 1 &&
 		    !*f->c->interrupted) {
@@ -542,6 +690,7 @@ sync_mailbox(struct fetch *f)
 			j = i;		/* this batch again */
 		}
 	}
+	prefetch_drop(f);	/* interrupted: the next batch is not stored */
 	progress_clear(&f->prog);
 	f->list = NULL;
 	imap_list_release(&l);
@@ -817,6 +966,7 @@ cmd_fetch(struct cli *c, int argc, char **argv)
 	uids_release(&f.got);
 	uids_release(&f.ok);
 	uids_release(&f.bad);
+	uids_release(&f.pre.whole);
 	return rc;
 }
 

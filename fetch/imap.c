@@ -596,19 +596,30 @@ uid_wanted(const uint32_t *uids, size_t n, uint32_t uid)
 	return 0;
 }
 
+/* A FETCH answer, held until its messages are handed on. */
+struct imap_fetched {
+	clist *res;
+	uint32_t *uids;		/* what was asked for, ascending */
+	size_t n;
+};
+
 int
-imap_fetch(struct imap *im, const uint32_t *uids, size_t n, size_t head_max,
-	   uint64_t expect, imap_msg_fn fn, void *ctx, struct mxd_err *err)
+imap_fetch_get(struct imap *im, const uint32_t *uids, size_t n, size_t head_max,
+	       uint64_t expect, struct imap_fetched **out, struct mxd_err *err)
 {
 	struct mailimap_fetch_type *ft;
 	struct mailimap_fetch_att *body;
 	struct mailimap_set *set;
+	struct imap_fetched *b;
 	clist *res = NULL;
-	clistiter *it;
-	int r, rc = 0;
+	int r;
 
-	if (n == 0)
+	*out = NULL;
+	b = xcalloc(1, sizeof(*b));
+	if (n == 0) {
+		*out = b;
 		return 0;
+	}
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	/* .PEEK: fetching must not set \Seen (RFC 3501 §6.4.5) */
 	if (head_max)
@@ -627,24 +638,66 @@ imap_fetch(struct imap *im, const uint32_t *uids, size_t n, size_t head_max,
 	r = mailimap_uid_fetch(im->s, set, ft, &res);
 	mailimap_fetch_type_free(ft);
 	mailimap_set_free(set);
-	if (r != MAILIMAP_NO_ERROR)
+	if (r != MAILIMAP_NO_ERROR) {
+		free(b);
 		return fail(im, r, MXD_E_PROTO, head_max ? "UID FETCH (BODY.PEEK[HEADER])"
 							  : "UID FETCH (BODY.PEEK[])", err);
-	for (it = clist_begin(res); it && rc == 0; it = clist_next(it)) {
+	}
+	b->res = res;
+	b->uids = xmalloc(n * sizeof(*uids));
+	memcpy(b->uids, uids, n * sizeof(*uids));
+	b->n = n;
+	*out = b;
+	return 0;
+}
+
+int
+imap_fetched_each(const struct imap_fetched *b, imap_msg_fn fn, void *ctx)
+{
+	clistiter *it;
+	int rc = 0;
+
+	if (!b->res)
+		return 0;
+	for (it = clist_begin(b->res); it && rc == 0; it = clist_next(it)) {
 		struct fetched f;
 		struct imap_msg m;
 
 		read_msg_att(clist_content(it), &f);
 		/* a UID not asked for, or an answer without the body (NIL):
 		 * nothing to store, and the UID stays to be asked again */
-		if (!f.uid || !f.has_body || !f.body || !uid_wanted(uids, n, f.uid))
+		if (!f.uid || !f.has_body || !f.body || !uid_wanted(b->uids, b->n, f.uid))
 			continue;
 		m.uid = f.uid;
 		m.data = f.body;
 		m.len = f.body_len;
 		rc = fn(&m, ctx);
 	}
-	mailimap_fetch_list_free(res);
+	return rc;
+}
+
+void
+imap_fetched_free(struct imap_fetched *b)
+{
+	if (!b)
+		return;
+	if (b->res)
+		mailimap_fetch_list_free(b->res);
+	free(b->uids);
+	free(b);
+}
+
+int
+imap_fetch(struct imap *im, const uint32_t *uids, size_t n, size_t head_max,
+	   uint64_t expect, imap_msg_fn fn, void *ctx, struct mxd_err *err)
+{
+	struct imap_fetched *b;
+	int rc;
+
+	if (imap_fetch_get(im, uids, n, head_max, expect, &b, err) < 0)
+		return -1;
+	rc = imap_fetched_each(b, fn, ctx);
+	imap_fetched_free(b);
 	return rc;
 }
 

@@ -131,6 +131,20 @@ void imap_list_release(struct imap_list *l);
  */
 int imap_fetch(struct imap *im, const uint32_t *uids, size_t n, size_t head_max,
 	       uint64_t expect, imap_msg_fn fn, void *ctx, struct mxd_err *err);
+/*
+ * The same in two steps, so that one thread can download the next batch
+ * while another stores this one: imap_fetch_get() sends the UID FETCH and
+ * keeps the whole answer (in libetpan's structures, no copy);
+ * imap_fetched_each() calls fn for its messages as imap_fetch() does, and
+ * needs no connection; imap_fetched_free() accepts NULL.  A connection is
+ * used by one thread at a time: nothing else may run on `im` while
+ * imap_fetch_get() does.
+ */
+struct imap_fetched;
+int imap_fetch_get(struct imap *im, const uint32_t *uids, size_t n, size_t head_max,
+		   uint64_t expect, struct imap_fetched **out, struct mxd_err *err);
+int imap_fetched_each(const struct imap_fetched *b, imap_msg_fn fn, void *ctx);
+void imap_fetched_free(struct imap_fetched *b);
 /* True when the last failure was a server sending more than expected. */
 int imap_overflowed(const struct imap *im);
 /*

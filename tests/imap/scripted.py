@@ -32,6 +32,8 @@ Cues, misbehaviours a real server has shown or an attacker can stage:
   lie-sizes         give RFC822.SIZE 100 for every message, whatever its size
   no-accept         listen, never accept (connections hang in the backlog)
   bye-after-fetch   answer the first body FETCH, then "* BYE" and close
+  silent-second-fetch  answer the first body FETCH, then read commands and
+                    never answer (the next batch's download hangs)
   (the behaviours of other servers, issue "Beyond Dovecot")
   no-trycreate      a COPY/MOVE to a missing mailbox gets "NO Mailbox does
                     not exist" without [TRYCREATE] (Cyrus); NAMESPACE is
@@ -282,6 +284,11 @@ class Session:
             if "huge-literal" in self.cues:
                 self.fire("huge-literal")
                 self.send(b"* 1 FETCH (UID 1 BODY[] {4000000000}\r\n" + b"x" * 4096)
+                while self.readline():
+                    pass
+                return "close"
+            if "silent-second-fetch" in self.cues and self.body_fetches > 1:
+                self.fire("silent-second-fetch")
                 while self.readline():
                     pass
                 return "close"

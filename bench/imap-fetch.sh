@@ -16,8 +16,12 @@
 # not in it) and peak RSS come from GNU time (package "time").  Prints
 # Markdown for bench/RESULTS.md.
 #
+# DKIM is off in both mxdigest runs (bench/dkim.sh measures it).  With
+# OLD=BINARY, a second mxdigest build is timed in the same rounds (a row
+# "mxdigest fetch, OLD build"), for before/after comparisons.
+#
 # usage: bench/imap-fetch.sh [MXDIGEST_BINARY] [WORK_DIR]
-# environment: COUNTS ("2000 20000"), RUNS (3)
+# environment: COUNTS ("2000 20000"), RUNS (3), OLD (unset)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
@@ -25,6 +29,7 @@ bin=$(realpath "${1:-$src/build/mxdigest}")
 work=${2:-/tmp/mxd-imap-bench}
 counts=${COUNTS:-2000 20000}
 runs=${RUNS:-3}
+old=${OLD:+$(realpath "$OLD")}
 py=/usr/bin/python3
 H="$src/tests/imap/dovecot.sh"
 export NO_COLOR=1
@@ -54,14 +59,14 @@ timed() {
 	awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$work/time.txt" >>"$work/$name.times"
 }
 
-run_mxdigest() {
+run_mxdigest() {	# [NAME BINARY]: the build under test, or OLD
 	rm -f "$work/bench.db" "$work/bench.db-wal" "$work/bench.db-shm" "$work/bench.db.lock"
-	timed mxdigest "$bin" -q --config "$work/mxdigest.conf" fetch
+	timed "${1:-mxdigest}" "${2:-$bin}" -q --config "$work/mxdigest.conf" fetch --dkim=off
 }
 
 run_import() {	# the same files without IMAP: what parsing and storing cost alone
 	rm -f "$work/import.db" "$work/import.db-wal" "$work/import.db-shm" "$work/import.db.lock"
-	timed import "$bin" -q --db "$work/import.db" import "$work/mails-$n"
+	timed import "$bin" -q --db "$work/import.db" import --dkim=off "$work/mails-$n"
 }
 
 run_mbsync() {	# NAME CONFIG
@@ -142,6 +147,7 @@ for n in $counts; do
 	for i in $(seq "$runs"); do
 		run_ceiling
 		run_mxdigest
+		[ -z "$old" ] || run_mxdigest mxdigest-old "$old"
 		run_mbsync mbsync-nofsync "$work/mbsyncrc.no"
 		run_mbsync mbsync "$work/mbsyncrc.default"
 		run_import
@@ -158,13 +164,15 @@ for n in $counts; do
 	echo
 	echo "| client | wall time (s) | messages/s | vs ceiling | client CPU (s) | peak RSS (MB) |"
 	echo "|---|---:|---:|---:|---:|---:|"
-	for t in ceiling mxdigest mbsync-nofsync mbsync import; do
+	clients="ceiling mxdigest ${old:+mxdigest-old} mbsync-nofsync mbsync import"
+	for t in $clients; do
 		s=$(awk '{print $1}' "$work/$t.times" | median)
 		r=$(awk '{print $2}' "$work/$t.times" | median)
 		u=$(awk '{print $3}' "$work/$t.times" | median)
 		case $t in
 		ceiling) label="ceiling (imap_ceiling.py, UID FETCH 1:* BODY.PEEK[])" ;;
 		mxdigest) label="mxdigest fetch (download, parse, store)" ;;
+		mxdigest-old) label="mxdigest fetch, OLD build" ;;
 		mbsync-nofsync) label="mbsync, FSync no" ;;
 		mbsync) label="mbsync, default fsync" ;;
 		import) label="(reference: mxdigest import of the same files, no IMAP)" ;;
@@ -173,6 +181,6 @@ for n in $counts; do
 			printf "| %s | %.2f | %.0f | %.2fx | %.2f | %.1f |\n", l, s, n / s, s / c, u, r / 1024 }'
 	done
 	echo
-	echo "runs (s): $(for t in ceiling mxdigest mbsync-nofsync mbsync import; do printf '%s %s; ' "$t" "$(awk '{printf "%s ", $1}' "$work/$t.times")"; done)"
+	echo "runs (s): $(for t in $clients; do printf '%s %s; ' "$t" "$(awk '{printf "%s ", $1}' "$work/$t.times")"; done)"
 	echo
 done

@@ -501,19 +501,22 @@ out:
  * first id of the run), RECOMPRESS_BATCH per transaction.
  */
 static int
-recompress_where(struct store *s, const char *where, uint64_t *done,
+recompress_where(struct store *s, const char *where, int64_t from, uint64_t *done,
 		 uint64_t *before, uint64_t *after, struct mxd_err *err)
 {
 	sqlite3_stmt *sel = NULL, *upd = NULL;
 	struct store_blob b;
 	struct buf raw;
-	int64_t last = 0, id;
+	/* one lower bound on the rowid, so that SQLite starts there: with a
+	 * second one in `where` it chose the first and read every row of a
+	 * 5 GB store (the dict column lies after each blob) */
+	int64_t last = from > 0 ? from - 1 : 0, id;
 	char *sql;
 	int rc = -1, n;
 
 	buf_init(&raw, BUF_NOCAP);
 	buf_init(&b.data, BUF_NOCAP);
-	sql = xasprintf("SELECT id, length(data) FROM messages WHERE id > ?3 AND"
+	sql = xasprintf("SELECT id, length(data) FROM messages WHERE id > ?2 AND"
 			" (%s) ORDER BY id LIMIT %d", where, RECOMPRESS_BATCH);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &sel, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "UPDATE messages SET codec = ?1, dict = ?2,"
@@ -527,8 +530,7 @@ recompress_where(struct store *s, const char *where, uint64_t *done,
 		int i;
 
 		sqlite3_bind_int64(sel, 1, store_dict_current(s));
-		sqlite3_bind_int64(sel, 2, s->codec->run_first);
-		sqlite3_bind_int64(sel, 3, last);
+		sqlite3_bind_int64(sel, 2, last);
 		for (n = 0; n < RECOMPRESS_BATCH && sqlite3_step(sel) == SQLITE_ROW; n++) {
 			ids[n] = sqlite3_column_int64(sel, 0);
 			lens[n] = sqlite3_column_int64(sel, 1);
@@ -614,7 +616,7 @@ first_dict(struct store *s, struct store_dict_stats *ds, struct mxd_err *err)
 		s->codec->first_failed = 1;
 		return 0;
 	}
-	return recompress_where(s, "codec = 2 AND dict IS NULL", &ds->recompressed,
+	return recompress_where(s, "codec = 2 AND dict IS NULL", 0, &ds->recompressed,
 				&ds->bytes_before, &ds->bytes_after, err);
 }
 
@@ -647,7 +649,7 @@ store_dict_update(struct store *s, struct store_dict_stats *ds,
 	ds->dict = c->id;
 	ds->ratio = c->ratio;
 	/* what was in the pipeline when the first dictionary was made */
-	if (recompress_where(s, "codec = 2 AND id >= ?2 AND dict IS NULL",
+	if (recompress_where(s, "codec = 2 AND dict IS NULL", s->codec->run_first,
 			     &ds->recompressed, &ds->bytes_before, &ds->bytes_after,
 			     err) < 0)
 		return -1;
@@ -663,7 +665,7 @@ store_dict_update(struct store *s, struct store_dict_stats *ds,
 	if (!made)
 		return 0;
 	/* the rows of this run; older rows keep their dictionary */
-	return recompress_where(s, "codec = 2 AND id >= ?2 AND dict IS NOT ?1",
+	return recompress_where(s, "codec = 2 AND dict IS NOT ?1", s->codec->run_first,
 				&ds->recompressed, &ds->bytes_before,
 				&ds->bytes_after, err);
 }
@@ -695,6 +697,6 @@ store_recompress(struct store *s, struct store_dict_stats *ds,
 	/* zlib rows, and zstd rows without the dictionary in use (raw rows
 	 * were too small or did not compress) */
 	return recompress_where(s, c ? "codec = 1 OR (codec = 2 AND dict IS NOT ?1)"
-				     : "codec = 1", &ds->recompressed,
+				     : "codec = 1", 0, &ds->recompressed,
 				&ds->bytes_before, &ds->bytes_after, err);
 }

@@ -43,7 +43,7 @@ import_part() {
 	find "$md" -type f -exec cat {} + >/dev/null
 	s=$EPOCHREALTIME
 	# stderr: the conflicts between reports of different seeds that share
-	# an identity (about 1 in 300), one line each
+	# an identity (about 1 in 35), one line each
 	"$bin" -q --db "$work/$db.db" import --dkim=off "$md" 2>>"$work/$db.log"
 	e=$EPOCHREALTIME
 	rm -rf "$md"

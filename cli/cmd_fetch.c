@@ -359,15 +359,22 @@ batch_end(const struct fetch *f, size_t i)
 	return j;
 }
 
+/* The UIDs of list[from, to) to fetch whole, and those too large to (their
+ * header only; head may be NULL when only the whole ones are wanted). */
 static void
 split_batch(const struct fetch *f, size_t from, size_t to, struct uids *whole,
 	    struct uids *head)
 {
 	size_t i;
 
-	for (i = from; i < to; i++)
-		uids_add(f->list->v[i].size > f->lim.max_message ? head : whole,
-			 f->list->v[i].uid);
+	for (i = from; i < to; i++) {
+		int big = f->list->v[i].size > f->lim.max_message;
+
+		if (!big)
+			uids_add(whole, f->list->v[i].uid);
+		else if (head)
+			uids_add(head, f->list->v[i].uid);
+	}
 }
 
 static void *
@@ -386,15 +393,13 @@ static void
 prefetch_start(struct fetch *f, size_t from, size_t to)
 {
 	struct prefetch *p = &f->pre;
-	struct uids head = {NULL, 0, 0};
 	sigset_t all, old;
 	int r;
 
 	p->from = from;
 	p->to = to;
 	p->whole.n = 0;
-	split_batch(f, from, to, &p->whole, &head);
-	uids_release(&head);
+	split_batch(f, from, to, &p->whole, NULL);
 	p->expect = expected_bytes(f, &p->whole, 0);
 	p->im = f->im;
 	p->got = NULL;

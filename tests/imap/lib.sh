@@ -209,6 +209,19 @@ timed() {
 	cpu=$(awk -v u="$2" -v s="$3" 'BEGIN { print u + s }')
 	rss=$4
 }
+# term_within SECONDS PID WHAT: sends SIGTERM to a background mxdigest
+# whose stderr goes to $TMP/err, waits for it, and fails unless it ended
+# within SECONDS; sets $rc and $err.
+term_within() {
+	local t0 t1
+	t0=$(date +%s%N)
+	kill -TERM "$2"
+	wait "$2"
+	rc=$?
+	t1=$(date +%s%N)
+	err=$(cat "$TMP/err")
+	within "$1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e9 }')" "$3"
+}
 # within LIMIT VALUE WHAT: fails unless VALUE <= LIMIT (decimals allowed);
 # memory and CPU limits (WHAT says "RSS" or "CPU") are not checked in a
 # sanitizer build (run-all sets ASAN_OPTIONS), which multiplies both.

@@ -135,7 +135,7 @@ within 2 "$wall" "refused without connecting"
 # sigterm CUE WAIT_FOR [fetch args]: starts fetch, waits for the cue to fire,
 # signals it and measures how long it takes to end.
 sigterm() {
-	local cue=$1 mark=$2 t0 t1
+	local cue=$1 mark=$2
 	shift 2
 	fresh
 	scripted_start "$cue"
@@ -152,14 +152,7 @@ sigterm() {
 		return
 	fi
 	sleep 0.5
-	t0=$(date +%s%N)
-	kill -TERM "$pid"
-	wait "$pid"
-	rc=$?
-	t1=$(date +%s%N)
-	err=$(cat "$TMP/err")
-	within 2 "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e9 }')" \
-		"$cue: seconds from SIGTERM to exit"
+	term_within 2 "$pid" "$cue: seconds from SIGTERM to exit"
 	expect_eq "$(reports)" "${EXPECT_REPORTS:-0}" "$cue: no report of the open batch"
 }
 sigterm no-accept listening		# connecting (SYN unanswered)

@@ -258,6 +258,37 @@ out:
 	return rc;
 }
 
+/* The secret in b, checked and copied out; b is wiped. */
+static int
+secret_out(struct buf *b, int rc, char **out, struct mxd_err *err)
+{
+	if (rc < 0) {
+		wipe(b);
+		return -1;
+	}
+	strip_newline(b);
+	if (b->len == 0 || memchr(b->data, '\0', b->len)) {
+		mxd_err_set(err, MXD_E_CONFIG, "%s", b->len ? "the secret holds a NUL "
+			    "byte" : "the secret is empty");
+		wipe(b);
+		return -1;
+	}
+	*out = xstrndup((const char *)b->data, b->len);
+	wipe(b);
+	return 0;
+}
+
+int
+secret_from_command(const char *key, const char *cmd, char **out,
+		    struct mxd_err *err)
+{
+	struct buf b;
+
+	*out = NULL;
+	buf_init(&b, ACCOUNT_SECRET_MAX);
+	return secret_out(&b, secret_command(key, cmd, &b, err), out, err);
+}
+
 int
 account_secret(const struct account *a, char **out, struct mxd_err *err)
 {
@@ -285,20 +316,7 @@ account_secret(const struct account *a, char **out, struct mxd_err *err)
 	} else {
 		rc = mxd_err_set(err, MXD_E_CONFIG, "no password source");
 	}
-	if (rc < 0) {
-		wipe(&b);
-		return -1;
-	}
-	strip_newline(&b);
-	if (b.len == 0 || memchr(b.data, '\0', b.len)) {
-		mxd_err_set(err, MXD_E_CONFIG, "%s", b.len ? "the secret holds a NUL "
-			    "byte" : "the secret is empty");
-		wipe(&b);
-		return -1;
-	}
-	*out = xstrndup((const char *)b.data, b.len);
-	wipe(&b);
-	return 0;
+	return secret_out(&b, rc, out, err);
 }
 
 void

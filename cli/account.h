@@ -44,6 +44,10 @@ int account_plan(const struct config *cfg, const struct account *a, int insecure
 int account_secret(const struct account *a, char **out, struct mxd_err *err);
 /* Wipes and frees; accepts NULL. */
 void account_secret_free(char *secret);
+/* The output of a password command (key names it in messages), as
+ * account_secret() reads it; free with account_secret_free(). */
+int secret_from_command(const char *key, const char *cmd, char **out,
+			struct mxd_err *err);
 /* "localhost", 127.0.0.0/8, ::1 */
 int account_host_is_loopback(const char *host);
 /* An IPv4 or IPv6 address rather than a name. */

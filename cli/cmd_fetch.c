@@ -808,10 +808,45 @@ print_summary(const struct fetch *f, const struct ingest_stats *st)
 	printf("%s\n", f->dry ? " (dry run: nothing stored)" : "");
 }
 
+/*
+ * On a store shared by several hosts (PostgreSQL), one mxdigest at a time
+ * fetches a mailbox: the others skip it (a cron job on each host), or with
+ * --watch wait to take over.  The lock lasts until the store is closed.
+ * 1 taken, 0 skipped, -1 error (f->err).
+ */
+static int
+lock_mailbox(struct fetch *f, const char *key)
+{
+	int r, said = 0;
+
+	if (!f->s)
+		return 1;	/* a dry run stores nothing */
+	while ((r = store_lock(f->s, STORE_LOCK_MAILBOX, key, 0, &f->err)) == 0) {
+		if (!f->watch) {
+			if (!f->c->quiet)
+				printf("%s: skipped: another mxdigest is fetching "
+				       "\"%s\" into this store\n", f->p.a->name,
+				       f->p.mailbox);
+			return 0;
+		}
+		if (!said++)
+			cli_error(f->p.a->name, "another mxdigest is fetching \"%s\" "
+				  "into this store: waiting to take over",
+				  f->p.mailbox);
+		nap(f, 30);
+		if (*f->c->interrupted)
+			return 0;
+	}
+	return r;
+}
+
 /* One account; returns its exit status. */
 static int
 fetch_account(struct fetch *f, const struct account *a)
 {
+	char key[600];
+	int locked;
+
 	const struct ingest_stats *st;
 	int rc = EXIT_OK;
 
@@ -825,6 +860,13 @@ fetch_account(struct fetch *f, const struct account *a)
 	if (account_plan(&f->c->cfg, a, f->insecure, &f->p, &f->err) < 0) {
 		cli_error(a->name, "%s", f->err.text);
 		return EXIT_CONFIG;
+	}
+	snprintf(key, sizeof(key), "%s%c%s", a->name, '\x1f', f->p.mailbox);
+	if ((locked = lock_mailbox(f, key)) <= 0) {
+		if (locked == 0)
+			return EXIT_OK;
+		cli_error(a->name, "%s", f->err.text);
+		return cli_exit_code(f->err.code);
 	}
 	cli_parse_limits(f->c, &f->lim);
 	if (f->p.max_message)
@@ -873,6 +915,8 @@ fetch_account(struct fetch *f, const struct account *a)
 		rc = EXIT_DATAERR;
 	ingest_free(f->g);
 	f->g = NULL;
+	if (f->s)
+		store_unlock(f->s, STORE_LOCK_MAILBOX, key);
 	return rc;
 }
 

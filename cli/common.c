@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/account.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "util/buf.h"
@@ -176,13 +177,29 @@ cli_parse_limits(const struct cli *c, struct parse_limits *lim)
 		lim->max_report = c->cfg.max_report_size;
 }
 
+/* database_password_command, once, for a PostgreSQL store */
+static int
+store_password(struct cli *c, struct mxd_err *err)
+{
+	static char *pw;
+
+	if (pw || !c->cfg.database_password_command || !store_is_remote(c->db_path))
+		return 0;
+	if (secret_from_command("database_password_command",
+				c->cfg.database_password_command, &pw, err) < 0)
+		return -1;
+	store_pg_password = pw;	/* kept for the run */
+	return 0;
+}
+
 int
 cli_open_store(struct cli *c, enum store_mode mode, struct store **out)
 {
 	struct mxd_err err;
 
 	mxd_err_clear(&err);
-	if (store_open(c->db_path, mode, 5000, out, &err) < 0)
+	if (store_password(c, &err) < 0 ||
+	    store_open(c->db_path, mode, 5000, out, &err) < 0)
 		return cli_fail(&err);
 	return 0;
 }
@@ -196,8 +213,10 @@ cli_open_store_for(struct cli *c, int dry, struct store **out)
 	if (!dry)
 		return cli_open_store(c, STORE_WRITE, out);
 	/* a dry run reads an existing database to tell what is stored */
-	if (access(c->db_path, F_OK) == 0 &&
-	    store_open(c->db_path, STORE_READ, 0, out, &err) < 0)
+	mxd_err_clear(&err);
+	if ((store_is_remote(c->db_path) || access(c->db_path, F_OK) == 0) &&
+	    (store_password(c, &err) < 0 ||
+	     store_open(c->db_path, STORE_READ, 0, out, &err) < 0))
 		*out = NULL;
 	return 0;
 }

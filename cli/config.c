@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "store/store.h"
 #include "util/strutil.h"
 #include "util/xalloc.h"
 
@@ -264,7 +265,14 @@ handler(void *user, const char *section, const char *k, const char *v)
 	if (!*section || strcmp(section, "general") == 0) {
 		if (strcmp(k, "database") == 0) {
 			free(l->cfg->database);
-			l->cfg->database = config_expand_path(v);
+			/* a PostgreSQL connection string is kept as it is */
+			l->cfg->database = store_is_remote(v) ? xstrdup(v)
+							      : config_expand_path(v);
+			return 1;
+		}
+		if (strcmp(k, "database_password_command") == 0) {
+			free(l->cfg->database_password_command);
+			l->cfg->database_password_command = xstrdup(v);
 			return 1;
 		}
 		if (strcmp(k, "max_message_size") == 0) {
@@ -372,6 +380,8 @@ runs_commands(const struct config *cfg)
 {
 	size_t i;
 
+	if (cfg->database_password_command)
+		return 1;
 	for (i = 0; i < cfg->n_accounts; i++)
 		if (cfg->accounts[i].password_command ||
 		    cfg->accounts[i].oauth2_token_command)
@@ -428,7 +438,8 @@ config_load(const char *path, struct config *cfg, struct mxd_err *err)
 	if (rc == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) && runs_commands(cfg)) {
 		mxd_err_set(err, MXD_E_CONFIG, "\"%s\": other users may write this "
 			    "file, and it has commands that mxdigest runs "
-			    "(password_command, oauth2_token_command): chmod go-w it",
+			    "(password_command, oauth2_token_command, "
+			    "database_password_command): chmod go-w it",
 			    p);
 		rc = -1;
 	}
@@ -470,6 +481,7 @@ config_release(struct config *cfg)
 	free(cfg->trust_anchor);
 	free(cfg->ca_file);
 	free(cfg->database);
+	free(cfg->database_password_command);
 	free(cfg->resolver);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));

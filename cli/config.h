@@ -50,6 +50,7 @@ struct cfg_domain {
 struct config {
 	char *path;		/* the file read, or NULL */
 	char *database;
+	char *database_password_command;	/* PostgreSQL password */
 	char *resolver;		/* ADDR[:PORT], or NULL: the system's */
 	char *trust_anchor;	/* FILE or "none"; NULL: DNS_ROOT_ANCHOR if present */
 	char *ca_file;		/* CA for the check probes; NULL: the system's */

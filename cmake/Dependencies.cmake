@@ -22,6 +22,8 @@ mxd_require(NETTLE    nettle     nettle-dev)
 mxd_require(JSONC     json-c     libjson-c-dev)
 mxd_require(ZLIB      zlib       zlib1g-dev)
 mxd_require(SQLITE    sqlite3    libsqlite3-dev)
+# The store shared by several hosts (database = postgresql://...).
+mxd_require(PQ        libpq      libpq-dev)
 # The store's raw copies: zstd with dictionaries trained from its messages.
 mxd_require(ZSTD      libzstd    libzstd-dev)
 mxd_require(XLSXWRITER xlsxwriter libxlsxwriter-dev)

@@ -14,9 +14,9 @@
 #include "util/xalloc.h"
 
 static const char *
-col(sqlite3_stmt *st, int i)
+col(struct dbq *st, int i)
 {
-	const char *t = (const char *)sqlite3_column_text(st, i);
+	const char *t = db_col_text(st, i);
 
 	return t ? t : "";
 }
@@ -25,59 +25,48 @@ int
 store_check_put(struct store *s, const struct check_result *r, int64_t *id,
 		struct mxd_err *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbq *st = NULL;
 	size_t i;
-	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO checks (domain, at, worst,"
-			       " incomplete) VALUES (?1, ?2, ?3, ?4)", -1, &st,
-			       NULL) != SQLITE_OK)
-		return store_db_error(s, err, "check");
-	sqlite3_bind_text(st, 1, r->domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, r->at);
-	sqlite3_bind_int(st, 3, (int)r->worst);
-	sqlite3_bind_int(st, 4, r->incomplete);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return store_db_error(s, err, "check");
-	*id = sqlite3_last_insert_rowid(s->db);
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO check_findings (check_id, idx,"
-			       " level, code, subject, text, dnssec) VALUES"
-			       " (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &st,
-			       NULL) != SQLITE_OK)
-		return store_db_error(s, err, "check");
+	if (!(st = db_get(s, DB_CHECK_PUT, err)))
+		return -1;
+	db_bind_text(st, 1, r->domain);
+	db_bind_int(st, 2, r->at);
+	db_bind_int(st, 3, (int)r->worst);
+	db_bind_int(st, 4, r->incomplete);
+	if (db_insert(s, st, id, err, "check") < 0)
+		return -1;
+	if (!(st = db_get(s, DB_FINDING_PUT, err)))
+		return -1;
 	for (i = 0; i < r->n_f; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, *id);
-		sqlite3_bind_int64(st, 2, (int64_t)i);
-		sqlite3_bind_int(st, 3, (int)r->f[i].level);
-		sqlite3_bind_text(st, 4, r->f[i].code, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, r->f[i].subject, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, r->f[i].text, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 7, (int)r->f[i].dnssec);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
+		db_reset(st);
+		db_bind_int(st, 1, *id);
+		db_bind_int(st, 2, (int64_t)i);
+		db_bind_int(st, 3, (int)r->f[i].level);
+		db_bind_text(st, 4, r->f[i].code);
+		db_bind_text(st, 5, r->f[i].subject);
+		db_bind_text(st, 6, r->f[i].text);
+		db_bind_int(st, 7, (int)r->f[i].dnssec);
+		if (db_step(st) != 0) {
+			db_reset(st);
 			return store_db_error(s, err, "check");
 		}
 	}
-	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO check_data (check_id, kind,"
-			       " name, value) VALUES (?1, ?2, ?3, ?4)", -1, &st,
-			       NULL) != SQLITE_OK)
-		return store_db_error(s, err, "check");
+	db_reset(st);
+	if (!(st = db_get(s, DB_CHECK_DATA_PUT, err)))
+		return -1;
 	for (i = 0; i < r->n_d; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, *id);
-		sqlite3_bind_text(st, 2, r->d[i].kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, r->d[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, r->d[i].value, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
+		db_reset(st);
+		db_bind_int(st, 1, *id);
+		db_bind_text(st, 2, r->d[i].kind);
+		db_bind_text(st, 3, r->d[i].name);
+		db_bind_text(st, 4, r->d[i].value);
+		if (db_step(st) != 0) {
+			db_reset(st);
 			return store_db_error(s, err, "check");
 		}
 	}
-	sqlite3_finalize(st);
+	db_reset(st);
 	return 0;
 }
 
@@ -86,29 +75,27 @@ static int
 load_findings(struct store *s, int64_t id, struct store_check_run *run,
 	      struct mxd_err *err)
 {
-	sqlite3_stmt *st;
+	struct dbq *st;
 	size_t cap = 0;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT level, code, subject, text, dnssec"
-			       " FROM check_findings WHERE check_id = ?1"
-			       " ORDER BY idx", -1, &st, NULL) != SQLITE_OK)
-		return store_db_error(s, err, "check");
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (!(st = db_get(s, DB_FINDINGS_OF, err)))
+		return -1;
+	db_bind_int(st, 1, id);
+	while ((rc = db_step(st)) == 1) {
 		struct store_check_finding *f;
 
 		run->f = xgrow(run->f, &cap, run->n_f + 1, sizeof(*run->f));
 		f = &run->f[run->n_f++];
-		f->level = sqlite3_column_int(st, 0);
+		f->level = db_col_int(st, 0);
 		f->code = xstrdup(col(st, 1));
 		f->subject = xstrdup(col(st, 2));
 		f->text = xstrdup(col(st, 3));
-		f->dnssec = sqlite3_column_int(st, 4);
+		f->dnssec = db_col_int(st, 4);
 		f->since = run->at;
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : store_db_error(s, err, "check");
+	db_reset(st);
+	return rc == 0 ? 0 : store_db_error(s, err, "check");
 }
 
 /*
@@ -119,40 +106,33 @@ load_findings(struct store *s, int64_t id, struct store_check_run *run,
 static int
 fill_since(struct store *s, struct store_check_run *run, struct mxd_err *err)
 {
-	sqlite3_stmt *runs, *has;
+	struct dbq *runs, *has;
 	char *open;
 	size_t i, left = run->n_f;
 	int rc;
 
 	if (!run->n_f)
 		return 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT id, at FROM checks WHERE domain = ?1"
-			       " AND at < ?2 AND incomplete = 0 ORDER BY at DESC,"
-			       " id DESC", -1, &runs, NULL) != SQLITE_OK)
-		return store_db_error(s, err, "check");
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM check_findings WHERE"
-			       " check_id = ?1 AND code = ?2 AND subject = ?3",
-			       -1, &has, NULL) != SQLITE_OK) {
-		sqlite3_finalize(runs);
-		return store_db_error(s, err, "check");
-	}
+	if (!(runs = db_get(s, DB_CHECK_COMPLETE, err)))
+		return -1;
+	if (!(has = db_get(s, DB_FINDING_IN, err)))
+		return -1;
 	open = xcalloc(run->n_f, 1);
 	memset(open, 1, run->n_f);
-	sqlite3_bind_text(runs, 1, run->domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(runs, 2, run->at);
-	while (left && (rc = sqlite3_step(runs)) == SQLITE_ROW) {
-		int64_t rid = sqlite3_column_int64(runs, 0), at =
-		    sqlite3_column_int64(runs, 1);
+	db_bind_text(runs, 1, run->domain);
+	db_bind_int(runs, 2, run->at);
+	while (left && (rc = db_step(runs)) == 1) {
+		int64_t rid = db_col_int(runs, 0), at =
+		    db_col_int(runs, 1);
 
 		for (i = 0; i < run->n_f; i++) {
 			if (!open[i])
 				continue;
-			sqlite3_reset(has);
-			sqlite3_bind_int64(has, 1, rid);
-			sqlite3_bind_text(has, 2, run->f[i].code, -1, SQLITE_STATIC);
-			sqlite3_bind_text(has, 3, run->f[i].subject, -1,
-					  SQLITE_STATIC);
-			if (sqlite3_step(has) == SQLITE_ROW) {
+			db_reset(has);
+			db_bind_int(has, 1, rid);
+			db_bind_text(has, 2, run->f[i].code);
+			db_bind_text(has, 3, run->f[i].subject);
+			if (db_step(has) == 1) {
 				run->f[i].since = at;
 			} else {
 				open[i] = 0;
@@ -161,8 +141,8 @@ fill_since(struct store *s, struct store_check_run *run, struct mxd_err *err)
 		}
 	}
 	free(open);
-	sqlite3_finalize(has);
-	sqlite3_finalize(runs);
+	db_reset(has);
+	db_reset(runs);
 	return 0;
 }
 
@@ -171,31 +151,28 @@ store_check_runs(struct store *s, const char *domain, int64_t before,
 		 struct store_check_run *latest, struct store_check_run *prev,
 		 struct mxd_err *err)
 {
-	sqlite3_stmt *st;
+	struct dbq *st;
 	struct store_check_run *want[2] = {latest, prev};
 	int i = 0, rc, found = 0;
 
 	memset(latest, 0, sizeof(*latest));
 	if (prev)
 		memset(prev, 0, sizeof(*prev));
-	if (sqlite3_prepare_v2(s->db, "SELECT id, domain, at, worst, incomplete"
-			       " FROM checks WHERE domain = ?1 AND at <= ?2"
-			       " ORDER BY at DESC, id DESC LIMIT 2", -1, &st,
-			       NULL) != SQLITE_OK)
-		return store_db_error(s, err, "check");
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, before);
-	while (i < 2 && want[i] && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (!(st = db_get(s, DB_CHECK_LATEST, err)))
+		return -1;
+	db_bind_text(st, 1, domain);
+	db_bind_int(st, 2, before);
+	while (i < 2 && want[i] && (rc = db_step(st)) == 1) {
 		struct store_check_run *r = want[i++];
 
-		r->id = sqlite3_column_int64(st, 0);
+		r->id = db_col_int(st, 0);
 		r->domain = xstrdup(col(st, 1));
-		r->at = sqlite3_column_int64(st, 2);
-		r->worst = sqlite3_column_int(st, 3);
-		r->incomplete = sqlite3_column_int(st, 4);
+		r->at = db_col_int(st, 2);
+		r->worst = db_col_int(st, 3);
+		r->incomplete = db_col_int(st, 4);
 		found++;
 	}
-	sqlite3_finalize(st);
+	db_reset(st);
 	for (i = 0; i < found; i++)
 		if (load_findings(s, want[i]->id, want[i], err) < 0)
 			return -1;
@@ -225,72 +202,60 @@ int
 store_check_domains(struct store *s, int64_t from, int64_t to,
 		    store_name_fn fn, void *ctx, struct mxd_err *err)
 {
-	sqlite3_stmt *st;
+	struct dbq *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT domain FROM checks WHERE"
-			       " at >= ?1 AND at < ?2 ORDER BY domain", -1, &st,
-			       NULL) != SQLITE_OK)
-		return store_db_error(s, err, "check");
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	if (!(st = db_get(s, DB_CHECK_DOMAINS, err)))
+		return -1;
+	db_bind_int(st, 1, from);
+	db_bind_int(st, 2, to);
+	while ((rc = db_step(st)) == 1)
 		if ((rc = fn(col(st, 0), ctx)) != 0) {
-			sqlite3_finalize(st);
+			db_reset(st);
 			return rc;
 		}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : store_db_error(s, err, "check");
+	db_reset(st);
+	return rc == 0 ? 0 : store_db_error(s, err, "check");
 }
 
 int
 store_policy_domains(struct store *s, int64_t from, int64_t to,
 		     store_name_fn fn, void *ctx, struct mxd_err *err)
 {
-	sqlite3_stmt *st;
+	struct dbq *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT lower(p.domain) FROM"
-			       " reports r JOIN policies p ON p.report = r.id"
-			       " WHERE r.start >= ?1 AND r.start < ?2 AND"
-			       " r.counts >= 1 ORDER BY 1", -1, &st,
-			       NULL) != SQLITE_OK)
-		return store_db_error(s, err, "policy domains");
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	if (!(st = db_get(s, DB_POLICY_DOMAINS, err)))
+		return -1;
+	db_bind_int(st, 1, from);
+	db_bind_int(st, 2, to);
+	while ((rc = db_step(st)) == 1)
 		if ((rc = fn(col(st, 0), ctx)) != 0) {
-			sqlite3_finalize(st);
+			db_reset(st);
 			return rc;
 		}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : store_db_error(s, err, "policy domains");
+	db_reset(st);
+	return rc == 0 ? 0 : store_db_error(s, err, "policy domains");
 }
 
 int
 store_scan_policy_strings(struct store *s, const struct store_filter *f,
 			  store_pstring_fn fn, void *ctx, struct mxd_err *err)
 {
-	sqlite3_stmt *st;
+	struct dbq *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT r.org, r.start, t.text FROM"
-			       " reports r JOIN policies p ON p.report = r.id"
-			       " JOIN texts t ON t.id = p.strings_id"
-			       " WHERE r.start >= ?1 AND r.start < ?2 AND"
-			       " lower(p.domain) = lower(?3) AND p.type = 'sts' AND"
-			       " r.counts >= 1"
-			       " ORDER BY r.start", -1, &st, NULL) != SQLITE_OK)
-		return store_db_error(s, err, "policy strings");
-	sqlite3_bind_int64(st, 1, f->from);
-	sqlite3_bind_int64(st, 2, f->to);
-	sqlite3_bind_text(st, 3, f->domain ? f->domain : "", -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((rc = fn(col(st, 0), sqlite3_column_int64(st, 1), col(st, 2),
+	if (!(st = db_get(s, DB_POLICY_STRINGS, err)))
+		return -1;
+	db_bind_int(st, 1, f->from);
+	db_bind_int(st, 2, f->to);
+	db_bind_text(st, 3, f->domain ? f->domain : "");
+	while ((rc = db_step(st)) == 1)
+		if ((rc = fn(col(st, 0), db_col_int(st, 1), col(st, 2),
 			     ctx)) != 0) {
-			sqlite3_finalize(st);
+			db_reset(st);
 			return rc;
 		}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : store_db_error(s, err, "policy strings");
+	db_reset(st);
+	return rc == 0 ? 0 : store_db_error(s, err, "policy strings");
 }

@@ -58,7 +58,7 @@
 #define RETRAIN_RATIO 0.8
 /* below this a message is kept as it is */
 #define MIN_COMPRESS 64
-#define RECOMPRESS_BATCH 500
+#define RECOMPRESS_BATCH 500	/* the LIMIT of the DB_RECODE_* statements */
 
 struct ddict {
 	int64_t id;
@@ -140,37 +140,48 @@ publish(struct store *s, int64_t id, ZSTD_CDict *d, double ratio)
 	atomic_store_explicit(&s->codec->cur, c, memory_order_release);
 }
 
+/* The newest of `dicts` in use, if it is not already (on a shared store,
+ * another host may have made one since this one looked). */
+static int
+newest_dict(struct store *s, struct mxd_err *err)
+{
+	struct cdict *c = current(s);
+	struct dbq *st;
+	int rc;
+
+	if (!(st = db_get(s, DB_DICT_NEWEST, err)))
+		return -1;
+	rc = db_step(st);
+	if (rc == 1 && (!c || db_col_int(st, 0) > c->id)) {
+		size_t n;
+		const void *d = db_col_blob(st, 2, &n);
+
+		publish(s, db_col_int(st, 0), make_cdict(d, n),
+			db_col_double(st, 1));
+	}
+	db_reset(st);
+	if (rc < 0)
+		return store_db_error(s, err, "read the dictionary");
+	return 0;
+}
+
 /* The dictionary in use: the newest of `dicts`. */
 int
 codec_open(struct store *s, struct mxd_err *err)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct dbq *st;
 
 	s->codec = xcalloc(1, sizeof(*s->codec));
-	if (sqlite3_prepare_v2(s->db, "SELECT id, ratio, data FROM dicts ORDER BY"
-			       " id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return store_db_error(s, err, "read the dictionary");
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		publish(s, sqlite3_column_int64(st, 0),
-			make_cdict(sqlite3_column_blob(st, 2),
-				   (size_t)sqlite3_column_bytes(st, 2)),
-			sqlite3_column_double(st, 1));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_db_error(s, err, "read the dictionary");
+	if (newest_dict(s, err) < 0)
+		return -1;
 	/* the count only matters until there is a dictionary */
-	if (sqlite3_prepare_v2(s->db, current(s) ?
-			       "SELECT coalesce(max(id), 0) + 1, 0 FROM messages" :
-			       "SELECT coalesce(max(id), 0) + 1, count(*) FROM messages",
-			       -1, &st, NULL) != SQLITE_OK)
-		return store_db_error(s, err, "read the dictionary");
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		s->codec->run_first = sqlite3_column_int64(st, 0);
-		s->codec->undicted = sqlite3_column_int64(st, 1);
+	if (!(st = db_get(s, current(s) ? DB_MSG_NEXT : DB_MSG_NEXT_COUNT, err)))
+		return -1;
+	if (db_step(st) == 1) {
+		s->codec->run_first = db_col_int(st, 0);
+		s->codec->undicted = db_col_int(st, 1);
 	}
-	sqlite3_finalize(st);
+	db_reset(st);
 	return 0;
 }
 
@@ -252,7 +263,7 @@ static ZSTD_DDict *
 ddict(struct store *s, int64_t id, struct mxd_err *err)
 {
 	struct ddict *d;
-	sqlite3_stmt *st;
+	struct dbq *st;
 	ZSTD_DDict *dd = NULL;
 
 	if (!s->codec) {	/* during an upgrade: no zstd row yet */
@@ -263,19 +274,18 @@ ddict(struct store *s, int64_t id, struct mxd_err *err)
 	for (d = s->codec->ddicts; d; d = d->next)
 		if (d->id == id)
 			return d->d;
-	if (sqlite3_prepare_v2(s->db, "SELECT data FROM dicts WHERE id = ?1", -1,
-			       &st, NULL) != SQLITE_OK) {
-		store_db_error(s, err, "read a dictionary");
+	if (!(st = db_get(s, DB_DICT_GET, err)))
 		return NULL;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		dd = ZSTD_createDDict(sqlite3_column_blob(st, 0),
-				      (size_t)sqlite3_column_bytes(st, 0));
-	else
+	db_bind_int(st, 1, id);
+	if (db_step(st) == 1) {
+		size_t n;
+		const void *p = db_col_blob(st, 0, &n);
+
+		dd = ZSTD_createDDict(p, n);
+	} else
 		mxd_err_set(err, MXD_E_STORE, "dictionary %lld is missing",
 			    (long long)id);
-	sqlite3_finalize(st);
+	db_reset(st);
 	if (!dd)
 		return NULL;
 	d = xmalloc(sizeof(*d));
@@ -338,27 +348,21 @@ static int
 ratio_since(struct store *s, int64_t id, int64_t first, int64_t *count,
 	    double *ratio, struct mxd_err *err)
 {
-	sqlite3_stmt *st;
+	struct dbq *st;
 	int64_t size = 0, stored = 0;
 
 	*count = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT count(*), coalesce(sum(size), 0),"
-			       " coalesce(sum(length(data)), 0) FROM messages WHERE"
-			       " id >= ?1 AND codec = ?2 AND dict IS ?3", -1, &st,
-			       NULL) != SQLITE_OK)
-		return store_db_error(s, err, "dictionary use");
-	sqlite3_bind_int64(st, 1, first);
-	sqlite3_bind_int(st, 2, CODEC_ZSTD);
-	if (id)
-		sqlite3_bind_int64(st, 3, id);
-	else
-		sqlite3_bind_null(st, 3);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*count = sqlite3_column_int64(st, 0);
-		size = sqlite3_column_int64(st, 1);
-		stored = sqlite3_column_int64(st, 2);
+	if (!(st = db_get(s, DB_DICT_USE, err)))
+		return -1;
+	db_bind_int(st, 1, first);
+	db_bind_int(st, 2, CODEC_ZSTD);
+	db_bind_id(st, 3, id);
+	if (db_step(st) == 1) {
+		*count = db_col_int(st, 0);
+		size = db_col_int(st, 1);
+		stored = db_col_int(st, 2);
 	}
-	sqlite3_finalize(st);
+	db_reset(st);
 	*ratio = stored > 0 ? (double)size / (double)stored : 0;
 	return 0;
 }
@@ -391,7 +395,7 @@ train(struct store *s, struct store_dict_stats *ds, int *made,
 {
 	struct buf samples, held, raw;
 	size_t *ssz = NULL, *hsz = NULL, ns = 0, nh = 0, i = 0, dn;
-	sqlite3_stmt *st;
+	struct dbq *st;
 	void *dict = NULL;
 	double ratio, cur;
 	ZSTD_CDict *cd;
@@ -404,12 +408,9 @@ train(struct store *s, struct store_dict_stats *ds, int *made,
 	buf_init(&samples, BUF_NOCAP);
 	buf_init(&held, BUF_NOCAP);
 	buf_init(&raw, BUF_NOCAP);
-	if (sqlite3_prepare_v2(s->db, "SELECT id FROM messages ORDER BY id DESC"
-			       " LIMIT ?1", -1, &st, NULL) != SQLITE_OK) {
-		store_db_error(s, err, "train a dictionary");
+	if (!(st = db_get(s, DB_MSG_NEWEST, err)))
 		goto out;
-	}
-	sqlite3_bind_int(st, 1, TRAIN_SAMPLES);
+	db_bind_int(st, 1, TRAIN_SAMPLES);
 	ssz = xcalloc(TRAIN_SAMPLES, sizeof(*ssz));
 	hsz = xcalloc(TRAIN_SAMPLES / 8 + 1, sizeof(*hsz));
 	/* the ids first: store_message_get() uses its own statement */
@@ -417,9 +418,9 @@ train(struct store *s, struct store_dict_stats *ds, int *made,
 		int64_t *ids = xcalloc(TRAIN_SAMPLES, sizeof(*ids));
 		size_t nid = 0;
 
-		while (nid < TRAIN_SAMPLES && sqlite3_step(st) == SQLITE_ROW)
-			ids[nid++] = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+		while (nid < TRAIN_SAMPLES && db_step(st) == 1)
+			ids[nid++] = db_col_int(st, 0);
+		db_reset(st);
 		for (i = 0; i < nid; i++) {
 			struct mxd_err e = { 0 };
 
@@ -461,25 +462,18 @@ train(struct store *s, struct store_dict_stats *ds, int *made,
 		rc = 0;
 		goto out;
 	}
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO dicts (created, samples, ratio,"
-			       " data) VALUES (?1, ?2, ?3, ?4)", -1, &st,
-			       NULL) != SQLITE_OK) {
+	if (!(st = db_get(s, DB_DICT_PUT, err))) {
 		ZSTD_freeCDict(cd);
-		store_db_error(s, err, "store a dictionary");
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ns);
-	sqlite3_bind_double(st, 3, ratio);
-	sqlite3_bind_blob(st, 4, dict, (int)dn, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_finalize(st);
+	db_bind_int(st, 1, (int64_t)time(NULL));
+	db_bind_int(st, 2, (int64_t)ns);
+	db_bind_double(st, 3, ratio);
+	db_bind_blob(st, 4, dict, dn);
+	if (db_insert(s, st, &ds->dict, err, "store a dictionary") < 0) {
 		ZSTD_freeCDict(cd);
-		store_db_error(s, err, "store a dictionary");
 		goto out;
 	}
-	sqlite3_finalize(st);
-	ds->dict = sqlite3_last_insert_rowid(s->db);
 	ds->ratio = ratio;
 	publish(s, ds->dict, cd, ratio);
 	ds->bytes = dn;
@@ -496,46 +490,35 @@ out:
 }
 
 /*
- * Re-encodes with the dictionary in use every message that `where`
- * selects (a condition on messages; ?1 is the dictionary in use, ?2 the
- * first id of the run), RECOMPRESS_BATCH per transaction.
+ * Re-encodes with the dictionary in use every message from `from` on that
+ * statement `which` selects (one of DB_RECODE_*: ?1 the dictionary in use,
+ * ?2 the id after which to go on), RECOMPRESS_BATCH per transaction.
  */
 static int
-recompress_where(struct store *s, const char *where, int64_t from, uint64_t *done,
+recompress_where(struct store *s, enum db_stmt which, int64_t from, uint64_t *done,
 		 uint64_t *before, uint64_t *after, struct mxd_err *err)
 {
-	sqlite3_stmt *sel = NULL, *upd = NULL;
+	struct dbq *sel = NULL, *upd = NULL;
 	struct store_blob b;
 	struct buf raw;
-	/* one lower bound on the rowid, so that SQLite starts there: with a
-	 * second one in `where` it chose the first and read every row of a
-	 * 5 GB store (the dict column lies after each blob) */
 	int64_t last = from > 0 ? from - 1 : 0, id;
-	char *sql;
 	int rc = -1, n;
 
 	buf_init(&raw, BUF_NOCAP);
 	buf_init(&b.data, BUF_NOCAP);
-	sql = xasprintf("SELECT id, length(data) FROM messages WHERE id > ?2 AND"
-			" (%s) ORDER BY id LIMIT %d", where, RECOMPRESS_BATCH);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &sel, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "UPDATE messages SET codec = ?1, dict = ?2,"
-			       " data = ?3 WHERE id = ?4", -1, &upd,
-			       NULL) != SQLITE_OK) {
-		store_db_error(s, err, "recompress");
+	if (!(sel = db_get(s, which, err)) || !(upd = db_get(s, DB_MSG_RECODE, err)))
 		goto out;
-	}
 	for (;;) {
 		int64_t ids[RECOMPRESS_BATCH], lens[RECOMPRESS_BATCH];
 		int i;
 
-		sqlite3_bind_int64(sel, 1, store_dict_current(s));
-		sqlite3_bind_int64(sel, 2, last);
-		for (n = 0; n < RECOMPRESS_BATCH && sqlite3_step(sel) == SQLITE_ROW; n++) {
-			ids[n] = sqlite3_column_int64(sel, 0);
-			lens[n] = sqlite3_column_int64(sel, 1);
+		db_bind_int(sel, 1, store_dict_current(s));
+		db_bind_int(sel, 2, last);
+		for (n = 0; n < RECOMPRESS_BATCH && db_step(sel) == 1; n++) {
+			ids[n] = db_col_int(sel, 0);
+			lens[n] = db_col_int(sel, 1);
 		}
-		sqlite3_reset(sel);
+		db_reset(sel);
 		if (n == 0)
 			break;
 		if (store_begin(s, err) < 0)
@@ -547,22 +530,17 @@ recompress_where(struct store *s, const char *where, int64_t from, uint64_t *don
 				goto out;
 			}
 			store_message_encode(s, raw.data, raw.len, &b);
-			sqlite3_bind_int(upd, 1, b.codec);
-			if (b.dict)
-				sqlite3_bind_int64(upd, 2, b.dict);
-			else
-				sqlite3_bind_null(upd, 2);
-			sqlite3_bind_blob64(upd, 3, b.data.len ?
-					    (const void *)b.data.data : "",
-					    b.data.len, SQLITE_STATIC);
-			sqlite3_bind_int64(upd, 4, id);
-			if (sqlite3_step(upd) != SQLITE_DONE) {
-				sqlite3_reset(upd);
+			db_bind_int(upd, 1, b.codec);
+			db_bind_id(upd, 2, b.dict);
+			db_bind_blob(upd, 3, b.data.data, b.data.len);
+			db_bind_int(upd, 4, id);
+			if (db_step(upd) != 0) {
+				db_reset(upd);
 				store_db_error(s, err, "recompress");
 				store_rollback(s);
 				goto out;
 			}
-			sqlite3_reset(upd);
+			db_reset(upd);
 			*before += (uint64_t)lens[i];
 			*after += b.data.len;
 			++*done;
@@ -573,9 +551,10 @@ recompress_where(struct store *s, const char *where, int64_t from, uint64_t *don
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(sel);
-	sqlite3_finalize(upd);
-	free(sql);
+	if (sel)
+		db_reset(sel);
+	if (upd)
+		db_reset(upd);
 	buf_release(&raw);
 	buf_release(&b.data);
 	return rc;
@@ -616,24 +595,20 @@ first_dict(struct store *s, struct store_dict_stats *ds, struct mxd_err *err)
 		s->codec->first_failed = 1;
 		return 0;
 	}
-	return recompress_where(s, "codec = 2 AND dict IS NULL", 0, &ds->recompressed,
+	return recompress_where(s, DB_RECODE_UNDICTED, 0, &ds->recompressed,
 				&ds->bytes_before, &ds->bytes_after, err);
 }
 
-int
-store_dict_due(struct store *s, struct mxd_err *err)
+static int
+dict_due(struct store *s, struct store_dict_stats *ds, struct mxd_err *err)
 {
-	struct store_dict_stats ds;
-
-	if (current(s) || s->codec->first_failed ||
-	    s->codec->undicted < TRAIN_MIN)
+	if (current(s))		/* another host made it meanwhile */
 		return 0;
-	return first_dict(s, &ds, err);
+	return first_dict(s, ds, err);
 }
 
-int
-store_dict_update(struct store *s, struct store_dict_stats *ds,
-		  struct mxd_err *err)
+static int
+dict_update(struct store *s, struct store_dict_stats *ds, struct mxd_err *err)
 {
 	struct cdict *c = current(s);
 	int64_t nrun;
@@ -649,7 +624,7 @@ store_dict_update(struct store *s, struct store_dict_stats *ds,
 	ds->dict = c->id;
 	ds->ratio = c->ratio;
 	/* what was in the pipeline when the first dictionary was made */
-	if (recompress_where(s, "codec = 2 AND dict IS NULL", s->codec->run_first,
+	if (recompress_where(s, DB_RECODE_UNDICTED, s->codec->run_first,
 			     &ds->recompressed, &ds->bytes_before, &ds->bytes_after,
 			     err) < 0)
 		return -1;
@@ -665,14 +640,13 @@ store_dict_update(struct store *s, struct store_dict_stats *ds,
 	if (!made)
 		return 0;
 	/* the rows of this run; older rows keep their dictionary */
-	return recompress_where(s, "codec = 2 AND dict IS NOT ?1", s->codec->run_first,
+	return recompress_where(s, DB_RECODE_OTHER, s->codec->run_first,
 				&ds->recompressed, &ds->bytes_before,
 				&ds->bytes_after, err);
 }
 
-int
-store_recompress(struct store *s, struct store_dict_stats *ds,
-		 struct mxd_err *err)
+static int
+recompress(struct store *s, struct store_dict_stats *ds, struct mxd_err *err)
 {
 	struct cdict *c = current(s);
 	int64_t n = 0, first;
@@ -696,7 +670,57 @@ store_recompress(struct store *s, struct store_dict_stats *ds,
 	}
 	/* zlib rows, and zstd rows without the dictionary in use (raw rows
 	 * were too small or did not compress) */
-	return recompress_where(s, c ? "codec = 1 OR (codec = 2 AND dict IS NOT ?1)"
-				     : "codec = 1", 0, &ds->recompressed,
+	return recompress_where(s, c ? DB_RECODE_OLD : DB_RECODE_ZLIB, 0, &ds->recompressed,
 				&ds->bytes_before, &ds->bytes_after, err);
+}
+
+/*
+ * One host at a time trains and recompresses (DB_LOCK_DICT; on SQLite the
+ * writer's lock): the others go on with the dictionary they have, and
+ * take the new one when they next look (newest_dict()).
+ */
+static int
+dict_locked(struct store *s, int wait,
+	    int (*fn)(struct store *, struct store_dict_stats *, struct mxd_err *),
+	    struct store_dict_stats *ds, struct mxd_err *err)
+{
+	int rc = store_lock(s, STORE_LOCK_DICT, "dictionary", wait, err);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		mxd_log(MXD_LOG_DEBUG, "store: another mxdigest is training a "
+			"dictionary: left to it");
+		return 0;
+	}
+	rc = newest_dict(s, err) < 0 ? -1 : fn(s, ds, err);
+	store_unlock(s, STORE_LOCK_DICT, "dictionary");
+	return rc;
+}
+
+int
+store_dict_due(struct store *s, struct mxd_err *err)
+{
+	struct store_dict_stats ds;
+
+	if (current(s) || s->codec->first_failed ||
+	    s->codec->undicted < TRAIN_MIN)
+		return 0;
+	return dict_locked(s, 0, dict_due, &ds, err);
+}
+
+int
+store_dict_update(struct store *s, struct store_dict_stats *ds,
+		  struct mxd_err *err)
+{
+	memset(ds, 0, sizeof(*ds));
+	return dict_locked(s, 0, dict_update, ds, err);
+}
+
+int
+store_recompress(struct store *s, struct store_dict_stats *ds,
+		 struct mxd_err *err)
+{
+	memset(ds, 0, sizeof(*ds));
+	return dict_locked(s, 1, recompress, ds, err);
 }

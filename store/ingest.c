@@ -545,6 +545,8 @@ job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 
 			if (j->has_verdict)
 				verdict_auth(&j->verdict, &a, now);
+			/* 1: another writer stored it meanwhile (a shared
+			 * store); its reports then come back as duplicates */
 			if (store_message_put(g->s, j->sha, j->source, j->len,
 					      j->truncated_from, &j->blob,
 					      j->has_verdict ? &a : NULL, now,
@@ -588,6 +590,12 @@ job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 		if (r < 0) {
 			rc = -1;
 			break;
+		}
+		if (r == 1) {
+			/* quarantined by another writer meanwhile */
+			g->st.duplicates++;
+			event(g, INGEST_DUPLICATE, label, NULL);
+			continue;
 		}
 		g->st.quarantined++;
 		qnote_add(&q, label, p->reason);

@@ -67,46 +67,45 @@ static int
 load_old(struct store *s, int64_t msg, struct old_outcome *o,
 	 struct mxd_err *err)
 {
-	static const char rq[] =
-		"SELECT org, report_id, start, sha256, notes, successful, failed,"
-		" part FROM reports WHERE message_id = ?1";
-	static const char qq[] = "SELECT part FROM quarantine WHERE message_id = ?1";
-	sqlite3_stmt *st;
+	struct dbq *st;
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	if (sqlite3_prepare_v2(s->db, rq, -1, &st, NULL) != SQLITE_OK)
-		return store_db_error(s, err, "reparse");
-	sqlite3_bind_int64(st, 1, msg);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (!(st = db_get(s, DB_REPARSE_OLD, err)))
+		return -1;
+	db_bind_int(st, 1, msg);
+	while ((rc = db_step(st)) == 1) {
 		struct old_report *r;
+		const void *sha;
+		size_t n;
 
 		o->r = xgrow(o->r, &o->cap, o->n + 1, sizeof(*o->r));
 		r = &o->r[o->n++];
 		memset(r, 0, sizeof(*r));
-		r->org = xstrdup((const char *)sqlite3_column_text(st, 0));
-		r->report_id = xstrdup((const char *)sqlite3_column_text(st, 1));
-		r->start = sqlite3_column_int64(st, 2);
+		r->org = xstrdup(db_col_text(st, 0));
+		r->report_id = xstrdup(db_col_text(st, 1));
+		r->start = db_col_int(st, 2);
 		r->key = report_key(r->org, r->report_id, r->start);
-		if (sqlite3_column_bytes(st, 3) == SHA256_LEN)
-			memcpy(r->sha, sqlite3_column_blob(st, 3), SHA256_LEN);
-		r->notes = xstrdup((const char *)sqlite3_column_text(st, 4));
-		r->successful = (uint64_t)sqlite3_column_int64(st, 5);
-		r->failed = (uint64_t)sqlite3_column_int64(st, 6);
-		r->part = (unsigned)sqlite3_column_int(st, 7);
+		sha = db_col_blob(st, 3, &n);
+		if (n == SHA256_LEN)
+			memcpy(r->sha, sha, SHA256_LEN);
+		r->notes = xstrdup(db_col_text(st, 4));
+		r->successful = (uint64_t)db_col_int(st, 5);
+		r->failed = (uint64_t)db_col_int(st, 6);
+		r->part = (unsigned)db_col_int(st, 7);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != 0)
 		return store_db_error(s, err, "reparse");
-	if (sqlite3_prepare_v2(s->db, qq, -1, &st, NULL) != SQLITE_OK)
-		return store_db_error(s, err, "reparse");
-	sqlite3_bind_int64(st, 1, msg);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (!(st = db_get(s, DB_REPARSE_QPARTS, err)))
+		return -1;
+	db_bind_int(st, 1, msg);
+	while ((rc = db_step(st)) == 1) {
 		o->qparts = xgrow(o->qparts, &o->qcap, o->nq + 1, sizeof(unsigned));
-		o->qparts[o->nq++] = (unsigned)sqlite3_column_int(st, 0);
+		o->qparts[o->nq++] = (unsigned)db_col_int(st, 0);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != 0)
 		return store_db_error(s, err, "reparse");
 	return 0;
 }
@@ -114,46 +113,45 @@ load_old(struct store *s, int64_t msg, struct old_outcome *o,
 static int
 forget(struct store *s, int64_t msg, struct mxd_err *err)
 {
-	static const char *const sql[] = {
-		"DELETE FROM reports WHERE message_id = ?1",
-		"DELETE FROM quarantine WHERE message_id = ?1",
-	};
-	sqlite3_stmt *st;
+	static const enum db_stmt del[] = {DB_FORGET_REPORTS,
+					   DB_FORGET_QUARANTINE};
+	struct dbq *st;
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
-			return store_db_error(s, err, "reparse");
-		sqlite3_bind_int64(st, 1, msg);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			return store_db_error(s, err, "reparse");
-		}
-		sqlite3_finalize(st);
+		if (!(st = db_get(s, del[i], err)))
+			return -1;
+		db_bind_int(st, 1, msg);
+		if (db_run(s, st, err, "reparse") < 0)
+			return -1;
 	}
 	return 0;
 }
 
-/* Ids of messages (the first column of sql), ascending. */
+/* Ids of messages, ascending: one of DB_IDS_*, with DB_IDS_VERDICT's
+ * result and time. */
 static int64_t *
-message_ids(struct store *s, const char *sql, size_t *n, struct mxd_err *err)
+message_ids(struct store *s, enum db_stmt which, int result, int64_t before,
+	    size_t *n, struct mxd_err *err)
 {
-	sqlite3_stmt *st;
+	struct dbq *st;
 	int64_t *ids = NULL;
 	size_t cap = 0;
 	int rc;
 
 	*n = 0;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		store_db_error(s, err, "reparse");
+	if (!(st = db_get(s, which, err)))
 		return NULL;
+	if (which == DB_IDS_VERDICT) {
+		db_bind_int(st, 1, result);
+		db_bind_int(st, 2, before);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == 1) {
 		ids = xgrow(ids, &cap, *n + 1, sizeof(*ids));
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
+		ids[(*n)++] = db_col_int(st, 0);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != 0) {
 		free(ids);
 		store_db_error(s, err, "reparse");
 		return NULL;
@@ -346,9 +344,8 @@ store_reparse(struct store *s, const struct parse_limits *lim,
 		parse_limits_default(&def);
 		lim = &def;
 	}
-	ids = message_ids(s, quarantine_only
-			  ? "SELECT DISTINCT message_id FROM quarantine ORDER BY 1"
-			  : "SELECT id FROM messages ORDER BY id", &n, err);
+	ids = message_ids(s, quarantine_only ? DB_IDS_QUARANTINED : DB_IDS_ALL, 0, 0,
+			  &n, err);
 	if (!ids)
 		return -1;
 	buf_init(&raw, BUF_NOCAP);
@@ -432,7 +429,6 @@ store_reverify(struct store *s, struct dkimv *dkim, enum reverify_scope scope,
 	       int64_t before, reverify_event_fn fn, void *ctx,
 	       struct reverify_stats *st, struct mxd_err *err)
 {
-	char sql[128];
 	struct buf raw;
 	int64_t *ids;
 	size_t n, i;
@@ -441,11 +437,8 @@ store_reverify(struct store *s, struct dkimv *dkim, enum reverify_scope scope,
 	memset(st, 0, sizeof(*st));
 	/* the messages that brought a report (or only the temperror ones,
 	 * through the verdicts' table) */
-	snprintf(sql, sizeof(sql), "SELECT message_id FROM dkim WHERE result = %d"
-		 " AND at < %lld ORDER BY 1", DKIMV_TEMPERROR, (long long)before);
-	ids = message_ids(s, scope == REVERIFY_TEMPERROR ? sql
-			  : "SELECT DISTINCT message_id FROM reports ORDER BY 1",
-			  &n, err);
+	ids = message_ids(s, scope == REVERIFY_TEMPERROR ? DB_IDS_VERDICT
+			  : DB_IDS_REPORTED, DKIMV_TEMPERROR, before, &n, err);
 	if (!ids)
 		return -1;
 	buf_init(&raw, BUF_NOCAP);

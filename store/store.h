@@ -39,10 +39,36 @@ enum store_mode { STORE_READ, STORE_WRITE };
  * to ~/.local/share/mxdigest/mxdigest.db.  Returns a malloc'd string. */
 char *store_default_path(void);
 
-int store_open(const char *path, enum store_mode mode, int lock_wait_ms,
+/*
+ * Opens the store `where` names: a path (SQLite), or a PostgreSQL
+ * connection, a postgresql:// (postgres://) URI or a libpq keyword string
+ * ("host=db.example dbname=mxdigest"; store_is_remote() tells).  A
+ * PostgreSQL store takes no lock of its own: several writers on several
+ * hosts share it (store_lock()).
+ */
+int store_open(const char *where, enum store_mode mode, int lock_wait_ms,
 	       struct store **out, struct mxd_err *err);
 void store_close(struct store *s);
+/* The path or the connection as shown to a user (never a password). */
 const char *store_path(const struct store *s);
+/* "sqlite" or "postgresql" */
+const char *store_backend(const struct store *s);
+int store_is_remote(const char *where);
+/* The password of a PostgreSQL store when it is not in ~/.pgpass or
+ * PGPASSFILE (password_command); NULL: libpq finds it. */
+extern const char *store_pg_password;
+
+/*
+ * Locks between the writers of a store shared by several hosts: one
+ * (account, mailbox) fetched at a time, one dictionary training at a time.
+ * wait: 0 try once, else wait.  Returns 1 taken, 0 held by another
+ * process, -1 error.  On SQLite the single writer's lock covers both, and
+ * they return 1.  A lock is held until store_unlock() or store_close().
+ */
+enum store_lock { STORE_LOCK_MAILBOX, STORE_LOCK_DICT };
+int store_lock(struct store *s, enum store_lock kind, const char *key, int wait,
+	       struct mxd_err *err);
+void store_unlock(struct store *s, enum store_lock kind, const char *key);
 
 int store_begin(struct store *s, struct mxd_err *err);
 int store_commit(struct store *s, struct mxd_err *err);
@@ -90,7 +116,9 @@ struct store_auth {
 
 /* Stores a message encoded by store_message_encode(): `size` bytes kept,
  * of `truncated` when only its start was (0: the whole message), with its
- * DKIM verdict (NULL: none). */
+ * DKIM verdict (NULL: none).  Returns 0, or 1 when another writer (on
+ * PostgreSQL) stored the same message since store_message_find() said
+ * it was not there: *id is then that one. */
 int store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
 		      const char *source, size_t size, size_t truncated,
 		      const struct store_blob *blob,

@@ -1,32 +1,19 @@
 /*
- * store_p.h — internals shared by the files of store/ (statements live
- * next to the code that runs them; only store/ includes sqlite3.h).
+ * store_p.h — internals shared by the files of store/.  The statements
+ * and schemas live in the backends (db_sqlite.c, db_pg.c) behind the
+ * driver interface of db.h; the other files hold the rules.
  */
 #ifndef MXD_STORE_P_H
 #define MXD_STORE_P_H
 
-#include <sqlite3.h>
-
+#include "store/db.h"
 #include "store/store.h"
 
-enum stmt_id {
-	Q_MSG_FIND, Q_MSG_PUT, Q_MSG_GET, Q_MSG_OUTCOME_R, Q_MSG_OUTCOME_Q,
-	Q_MSG_AUTH_GET, Q_MSG_AUTH_SET,
-	Q_REP_BY_ID, Q_REP_BY_SHA, Q_REP_PUT, Q_POL_PUT, Q_TEXT_FIND, Q_TEXT_PUT,
-	Q_DET_PUT, Q_DOM_PUT,
-	Q_FAIL_PUT, Q_REP_WINNER, Q_REP_SETTLE, Q_DOM_SETTLE, Q_FAIL_SETTLE,
-	Q_REP_OF_MSG, Q_REP_OTHER,
-	Q_QUA_PUT, Q_QUA_LIST, Q_QUA_GET, Q_QUA_LIST_MSG, Q_QUA_COUNT,
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
-	Q_COUNT
-};
-
 struct store {
-	sqlite3 *db;
-	char *path;
-	int lock_fd;
+	const struct db_driver *drv;
+	struct db *db;
+	char *where;		/* the path or connection, as shown */
 	int in_tx;
-	sqlite3_stmt *st[Q_COUNT];
 	struct codec *codec;	/* codec.c: the dictionary in use */
 };
 
@@ -45,7 +32,16 @@ int store_dict_due(struct store *s, struct mxd_err *err);
 int codec_decode(struct store *s, int codec, int64_t dict, const void *blob,
 		 size_t n, size_t size, struct buf *out, struct mxd_err *err);
 
-/* Fills err from the database's last error; returns -1. */
+/* Fills err from the backend's last error; returns -1. */
 int store_db_error(struct store *s, struct mxd_err *err, const char *what);
+/* Steps q, which gives no row, and resets it: 0, or -1 with err. */
+int db_run(struct store *s, struct dbq *q, struct mxd_err *err,
+	   const char *what);
+/* A window scan (db.h) with the filters of f bound. */
+struct dbq *db_scan(struct store *s, enum db_stmt id, const struct store_filter *f,
+		    struct mxd_err *err);
+/* Steps q, an INSERT ... RETURNING id: *id, or 0 when it inserted nothing. */
+int db_insert(struct store *s, struct dbq *q, int64_t *id, struct mxd_err *err,
+	      const char *what);
 
 #endif

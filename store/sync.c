@@ -9,38 +9,28 @@
 
 #include "store/store_p.h"
 
-static int
-prepare(struct store *s, const char *sql, sqlite3_stmt **st, struct mxd_err *err)
-{
-	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
-		return store_db_error(s, err, "IMAP sync state");
-	return 0;
-}
-
 int
 store_sync_get(struct store *s, const char *account, const char *mailbox,
 	       uint32_t *uidvalidity, uint32_t *last_uid, struct mxd_err *err)
 {
-	sqlite3_stmt *st;
+	struct dbq *st;
 	int rc, found = 0;
 
 	*uidvalidity = *last_uid = 0;
-	if (prepare(s, "SELECT uidvalidity, last_uid FROM imap_state"
-		    " WHERE account = ?1 AND mailbox = ?2", &st, err) < 0)
+	if (!(st = db_get(s, DB_SYNC_GET, err)))
 		return -1;
-	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, mailbox, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
-		*last_uid = (uint32_t)sqlite3_column_int64(st, 1);
+	db_bind_text(st, 1, account);
+	db_bind_text(st, 2, mailbox);
+	rc = db_step(st);
+	if (rc == 1) {
+		*uidvalidity = (uint32_t)db_col_int(st, 0);
+		*last_uid = (uint32_t)db_col_int(st, 1);
 		found = 1;
-	} else if (rc != SQLITE_DONE) {
-		store_db_error(s, err, "reading the IMAP sync state");
-		sqlite3_finalize(st);
-		return -1;
+	} else if (rc != 0) {
+		db_reset(st);
+		return store_db_error(s, err, "reading the IMAP sync state");
 	}
-	sqlite3_finalize(st);
+	db_reset(st);
 	return found;
 }
 
@@ -48,7 +38,7 @@ int
 store_sync_put(struct store *s, const char *account, const char *mailbox,
 	       uint32_t uidvalidity, uint32_t last_uid, struct mxd_err *err)
 {
-	sqlite3_stmt *st;
+	struct dbq *st;
 	int rc;
 
 	/*
@@ -57,21 +47,15 @@ store_sync_put(struct store *s, const char *account, const char *mailbox,
 	 * UIDVALIDITY replaces the old state (RFC 3501 §2.3.1.1: the old UIDs
 	 * mean nothing any more).
 	 */
-	if (prepare(s, "INSERT INTO imap_state (account, mailbox, uidvalidity,"
-		    " last_uid) VALUES (?1, ?2, ?3, ?4)"
-		    " ON CONFLICT (account, mailbox) DO UPDATE SET"
-		    " last_uid = CASE WHEN uidvalidity = excluded.uidvalidity"
-		    " THEN max(last_uid, excluded.last_uid)"
-		    " ELSE excluded.last_uid END,"
-		    " uidvalidity = excluded.uidvalidity", &st, err) < 0)
+	if (!(st = db_get(s, DB_SYNC_PUT, err)))
 		return -1;
-	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, mailbox, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, uidvalidity);
-	sqlite3_bind_int64(st, 4, last_uid);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	db_bind_text(st, 1, account);
+	db_bind_text(st, 2, mailbox);
+	db_bind_int(st, 3, uidvalidity);
+	db_bind_int(st, 4, last_uid);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != 0)
 		return store_db_error(s, err, "writing the IMAP sync state");
 	return 0;
 }
@@ -80,29 +64,21 @@ int
 store_sync_seen(struct store *s, const char *account, const char *mailbox,
 		uint32_t uidvalidity, struct mxd_err *err)
 {
-	sqlite3_stmt *st;
+	struct dbq *st;
 	int rc, changes = 0;
 
-	if (prepare(s, "INSERT INTO imap_state (account, mailbox, uidvalidity,"
-		    " last_uid, uv_changes) VALUES (?1, ?2, ?3, 0, 0)"
-		    " ON CONFLICT (account, mailbox) DO UPDATE SET"
-		    " uv_changes = CASE WHEN uidvalidity = excluded.uidvalidity"
-		    " THEN 0 ELSE uv_changes + 1 END,"
-		    " last_uid = CASE WHEN uidvalidity = excluded.uidvalidity"
-		    " THEN last_uid ELSE 0 END,"
-		    " uidvalidity = excluded.uidvalidity"
-		    " RETURNING uv_changes", &st, err) < 0)
+	if (!(st = db_get(s, DB_SYNC_SEEN, err)))
 		return -1;
-	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, mailbox, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, uidvalidity);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		changes = sqlite3_column_int(st, 0);
-		rc = sqlite3_step(st);
+	db_bind_text(st, 1, account);
+	db_bind_text(st, 2, mailbox);
+	db_bind_int(st, 3, uidvalidity);
+	rc = db_step(st);
+	if (rc == 1) {
+		changes = db_col_int(st, 0);
+		rc = db_step(st);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != 0)
 		return store_db_error(s, err, "writing the IMAP sync state");
 	return changes;
 }

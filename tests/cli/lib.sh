@@ -3,14 +3,65 @@
 # Environment (set by CTest): MXDIGEST (the binary), SRCDIR (the source
 # tree), and optionally MXD_WRAPPER (e.g. "valgrind --error-exitcode=99 ...")
 # to run every mxdigest invocation under a tool.
+#
+# The store under test is an SQLite file in $TMP, or, when the test runs
+# under tests/pg/cli.sh (CTest label pg), a fresh database of a throwaway
+# PostgreSQL: then MXD_TEST_PG_DIR names the cluster (tests/pg/pg.sh) and
+# $DB is the URI of the test's own database.  BACKEND says which.
 set -u
 
 : "${MXDIGEST:?MXDIGEST must name the mxdigest binary}"
 : "${SRCDIR:?SRCDIR must name the source tree}"
 SAMPLES="$SRCDIR/samples"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mxdtest.XXXXXX")
-DB="$TMP/test.db"
 trap 'rm -rf "$TMP"' EXIT
+if [ -n "${MXD_TEST_PG_DIR:-}" ]; then
+	BACKEND=pg
+	PGSH="$SRCDIR/tests/pg/pg.sh"
+	# one database per test and store name: t_<test>_<name>
+	TESTNAME=$(basename "$0" .sh | tr -c 'a-z0-9_\n' _)
+else
+	BACKEND=sqlite
+fi
+
+# new_db NAME: prints a new, empty store of this test (a path in $TMP, or
+# the URI of a new PostgreSQL database); NAME is [a-z0-9_]+.
+new_db() {
+	if [ "$BACKEND" = pg ]; then
+		"$PGSH" newdb "$MXD_TEST_PG_DIR" "$(printf '%s_%s' "$TESTNAME" "$1" | cut -c1-60)"
+	else
+		printf '%s/%s.db\n' "$TMP" "$1"
+	fi
+}
+DB=$(new_db test)
+
+# fresh_db: empties the store $DB names
+fresh_db() {
+	if [ "$BACKEND" = pg ]; then
+		psql -XAtq -d "$DB" -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public' \
+			>/dev/null 2>&1 || fail "could not empty $DB"
+	else
+		rm -f "$DB" "$DB-wal" "$DB-shm" "$DB.lock"
+	fi
+}
+
+# sql STATEMENT: runs it on the store $DB names; rows as a|b, one a line
+sql() {
+	if [ "$BACKEND" = pg ]; then
+		psql -XAtq -v ON_ERROR_STOP=1 -d "$DB" -c "$1"
+	else
+		sqlite3 "$DB" "$1"
+	fi
+}
+
+# sqlite_only WHY: ends a test that only means something on SQLite (a
+# database file, an old SQLite schema) as skipped on PostgreSQL
+sqlite_only() {
+	if [ "$BACKEND" = pg ]; then
+		echo "skipped on PostgreSQL: $1"
+		exit 77
+	fi
+}
 . "$SRCDIR/tests/assert.sh"
 NO_COLOR=1
 export NO_COLOR

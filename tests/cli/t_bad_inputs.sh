@@ -93,7 +93,7 @@ mkdir -p "$U/locked" "$U/ok"
 cp "$SAMPLES/rfc8460/"*.json "$U/ok/"
 cp "$SAMPLES/mimecast/"*.json "$U/locked/"
 chmod 000 "$U/locked"
-UDB="$TMP/udb/u.db"
+if [ "$BACKEND" = pg ]; then UDB=$(new_db u); else UDB="$TMP/udb/u.db"; fi
 mkdir -p "$TMP/udb"
 chmod 777 "$TMP/udb"
 chmod 755 "$TMP"

@@ -17,10 +17,10 @@ if [ -z "${MXD_CORPUS:-}" ] || [ ! -d "$REAL" ]; then
 fi
 WIN="--from 2000-01-01 --to 2100-01-01"
 
-DB="$TMP/off.db"
+DB=$(new_db off)
 mxd import --dkim=off "$REAL"
 off_summary=$out
-expect_eq "$(sqlite3 "$DB" 'SELECT DISTINCT result FROM dkim ORDER BY 1')" "5
+expect_eq "$(sql 'SELECT DISTINCT result FROM dkim ORDER BY 1')" "5
 6" "off: mails skipped (5), report files are files (6)"
 mxd report $WIN --format json
 printf '%s' "$out" >"$TMP/off.json"
@@ -30,13 +30,13 @@ expect_not_in "$out" "without a valid signature" "off: no DKIM line in the diges
 CONF="$TMP/conf"
 printf 'resolver = 127.0.0.1:9\ndns_timeout = 1\n' >"$CONF"
 chmod 600 "$CONF"
-DB="$TMP/on.db"
+DB=$(new_db on)
 mxd --config "$CONF" import "$REAL"
 expect_eq "${out%%; DKIM:*}" "$off_summary" "the same outcome as with dkim = off"
 expect_in "$out" "; DKIM: " "the summary gives the verdicts"
-expect_eq "$(sqlite3 "$DB" "SELECT count(*) FROM dkim WHERE result NOT IN (0, 2, 3, 6)")" 0 \
+expect_eq "$(sql "SELECT count(*) FROM dkim WHERE result NOT IN (0, 2, 3, 6)")" 0 \
 	"offline: none, fail or temperror (and files), never a pass"
-expect_eq "$(sqlite3 "$DB" "SELECT count(*) > 0 FROM dkim WHERE result = 3")" 1 \
+expect_eq "$(sql "SELECT CAST(count(*) > 0 AS INTEGER) FROM dkim WHERE result = 3")" 1 \
 	"keys that could not be looked up are temperror"
 mxd --config "$CONF" report $WIN --format json
 printf '%s' "$out" >"$TMP/on.json"

@@ -9,7 +9,7 @@
 PY=/usr/bin/python3
 "$PY" "$SRCDIR/bench/gen-maildir.py" --count 1500 --out "$TMP/md" --seed 3 --quiet
 
-q() { sqlite3 "$DB" "$1"; }
+q() { sql "$1"; }
 
 mxd -v import --dkim=off "$TMP/md"
 expect_rc 0 "import of 1,500 mails"
@@ -17,7 +17,7 @@ expect_in "$err" "store: dictionary 1 made from" "a dictionary was trained durin
 expect_eq "$(q 'SELECT count(*) FROM dicts')" 1 "one dictionary"
 expect_eq "$(q 'SELECT count(*) FROM messages WHERE codec = 2 AND dict = 1')" 1500 \
 	"every copy uses it, those stored before it too"
-ratio=$(q 'SELECT sum(size) * 10 / sum(length(data)) FROM messages')
+ratio=$(q 'SELECT CAST(sum(size) * 10 / sum(length(data)) AS INTEGER) FROM messages')
 [ "$ratio" -ge 25 ] || fail "raw copies compress ${ratio}/10x, expected 2.5x or more"
 
 # every message reads back byte for byte: reparse reads each one (and
@@ -60,16 +60,21 @@ expect_in "$out" "2,200 messages re-read: 2,200 reports unchanged" "both kinds d
 
 # a store of schema 4 kept zlib copies: they stay readable, and
 # reparse --recompress converts them (made here from the source files)
-"$PY" - "$DB" <<'PY'
-import sqlite3, sys, zlib
-c = sqlite3.connect(sys.argv[1])
-rows = list(c.execute("SELECT id, source FROM messages WHERE id % 3 = 0"))
-for i, src in rows:
-    c.execute("UPDATE messages SET codec = 1, dict = NULL, data = ? WHERE id = ?",
-              (zlib.compress(open(src, "rb").read(), 1), i))
-c.commit()
-
-PY
+q 'SELECT id, source FROM messages WHERE id % 3 = 0' | "$PY" -c '
+import sys, zlib
+pg = sys.argv[1] == "pg"
+print("BEGIN;")
+for line in sys.stdin:
+    i, src = line.rstrip("\n").split("|", 1)
+    z = zlib.compress(open(src, "rb").read(), 1).hex()
+    lit = ("'"'"'\\x%s'"'"'::bytea" if pg else "X'"'"'%s'"'"'") % z
+    print("UPDATE messages SET codec = 1, dict = NULL, data = %s WHERE id = %s;" % (lit, i))
+print("COMMIT;")' "$BACKEND" >"$TMP/zlib.sql"
+if [ "$BACKEND" = pg ]; then
+	psql -XAtq -v ON_ERROR_STOP=1 -d "$DB" -f "$TMP/zlib.sql" >/dev/null
+else
+	sqlite3 "$DB" <"$TMP/zlib.sql"
+fi
 zrows=$(q 'SELECT count(*) FROM messages WHERE codec = 1')
 [ "$zrows" -gt 700 ] || fail "only $zrows zlib rows made"
 mxd reparse --dkim=off
@@ -87,7 +92,11 @@ mxd reparse --recompress --quarantine-only
 expect_rc 64 "--recompress with --quarantine-only is a usage error"
 
 # a damaged row is an error naming the message, not a crash
-q "UPDATE messages SET data = x'28b52ffd2000' || randomblob(40) WHERE id = 5"
+if [ "$BACKEND" = pg ]; then
+	q "UPDATE messages SET data = decode('28b52ffd2000' || md5('a') || md5('b'), 'hex') WHERE id = 5"
+else
+	q "UPDATE messages SET data = x'28b52ffd2000' || randomblob(40) WHERE id = 5"
+fi
 mxd reparse --dkim=off
 [ "$rc" -ne 0 ] || fail "a damaged row passed"
 expect_in "$err" "stored message 5" "the damaged row is named"

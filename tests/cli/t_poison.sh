@@ -22,7 +22,7 @@ has_controls() {
 tab=$(printf '\t')
 while IFS="$tab" read -r name want reason rss secs; do
 	f="$P/$name"
-	rm -f "$DB" "$DB-wal" "$DB-shm"
+	fresh_db
 	set +e
 	if [ "$measure" = 1 ]; then
 		/usr/bin/time -f '%M %e' -o "$TMP/time" "$MXDIGEST" --db "$DB" \
@@ -69,7 +69,7 @@ for k in 1 2 3; do
 		case $f in *.tsv) ;; *) cp "$f" "$TMP/all/$k-$(basename "$f")" ;; esac
 	done
 done
-rm -f "$DB" "$DB-wal" "$DB-shm"
+fresh_db
 set +e
 if [ "$measure" = 1 ]; then
 	/usr/bin/time -f '%M %e' -o "$TMP/time" "$MXDIGEST" --db "$DB" import "$TMP/all" \
@@ -94,14 +94,14 @@ fi
 
 # The escape sequences of a zip entry name are replaced, not passed on, and
 # do not become a policy domain.
-rm -f "$DB" "$DB-wal" "$DB-shm"
+fresh_db
 mxd import "$P/zip-escape-name.eml"
 mxd quarantine list
 expect_in "$out" "sender!evil" "zip name shown, cleaned"
 expect_not_in "$out" "$(printf '\033')" "no ESC in the listing"
 
 # A TAB that folds a header line is white space to show, not U+FFFD.
-rm -f "$DB" "$DB-wal" "$DB-shm"
+fresh_db
 printf 'From: reports@example.net\nSubject: Report Domain: example.org\n\tSubmitter: example.net\nTLS-Report-Domain: example.org\nContent-Type: application/tlsrpt+json\n\n{"broken": \n' >"$TMP/tab.eml"
 mxd import "$TMP/tab.eml"
 expect_rc 65 "the folded mail is quarantined"
@@ -111,9 +111,9 @@ expect_in "$out" "$(printf 'Subject: Report Domain: example.org\n        Submitt
 expect_not_in "$out" "$(printf '\357\277\275')" "no U+FFFD for a TAB"
 
 # A required field made of control characters stays whole when cleaned.
-rm -f "$DB" "$DB-wal" "$DB-shm"
+fresh_db
 mxd import "$P/control-id.json"
 expect_rc 0 "control-id imported"
-expect_eq "$(sqlite3 "$DB" 'select length(report_id) from reports')" 2000 \
+expect_eq "$(sql 'select length(report_id) from reports')" 2000 \
 	"stored report-id: 2000 characters, none lost"
 finish

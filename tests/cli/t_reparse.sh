@@ -29,7 +29,7 @@ expect_eq "$(json 'd["totals"]["quarantined"]')" 5 "only the broken samples stay
 # the same store as a plain import gives, number for number
 mxd report --from 2026-11-01 --to 2026-12-01 --format json
 after=$(printf '%s' "$out" | sed 's/"generated":"[^"]*"//')
-DB2="$TMP/plain.db"
+DB2=$(new_db plain)
 "$MXDIGEST" --db "$DB2" import "$SAMPLES" >/dev/null 2>&1 || true
 plain=$("$MXDIGEST" --db "$DB2" report --from 2026-11-01 --to 2026-12-01 --format json | sed 's/"generated":"[^"]*"//')
 expect_eq "$after" "$plain" "reparse gives what a fresh import gives"
@@ -41,7 +41,7 @@ mxd report --from 2026-11-01 --to 2026-12-01 --format json
 expect_eq "$(printf '%s' "$out" | sed 's/"generated":"[^"]*"//')" "$plain" "digest unchanged by a second reparse"
 
 # a stored reading that differs from what the parser says now is updated
-sqlite3 "$DB" "UPDATE reports SET notes = 'stale' WHERE id IN (SELECT id FROM reports LIMIT 3)"
+sql "UPDATE reports SET notes = 'stale' WHERE id IN (SELECT id FROM reports LIMIT 3)"
 mxd reparse
 expect_in "$out" ", 3 updated," "stale readings updated"
 

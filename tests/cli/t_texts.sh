@@ -9,7 +9,7 @@ PY=/usr/bin/python3
 "$PY" "$SRCDIR/bench/gen-maildir.py" --count 300 --out "$TMP/md" --gz-dir "$TMP/gz" \
 	--seed 5 --quiet
 
-q() { sqlite3 "$DB" "$1"; }
+q() { sql "$1"; }
 
 # the texts the reports carry, as the parser normalizes them (policy-string
 # lines without trailing blanks, a packed TLSA array one line per record;
@@ -57,7 +57,13 @@ read -r n_texts n_strings n_mx <"$TMP/counts"
 
 # one text per row, separated by RS so that their newlines survive
 texts_now() {
-	sqlite3 -newline "$(printf '\036')" "$DB" "SELECT text FROM texts" | "$PY" -c '
+	if [ "$BACKEND" = pg ]; then
+		# each text ends with RS; psql adds one newline at the end
+		psql -XAtq -R "" -d "$DB" -c "SELECT text || chr(30) FROM texts" |
+			head -c -1
+	else
+		sqlite3 -newline "$(printf '\036')" "$DB" "SELECT text FROM texts"
+	fi | "$PY" -c '
 import json, sys
 print("\n".join(sorted(json.dumps(t) for t in sys.stdin.read().split("\x1e") if t)))'
 }

@@ -5,6 +5,7 @@
 # with X-UID and Status is recognised, not quarantined twice.  Version 3
 # rebuilds the reports table: every report, policy, detail and count stays.
 . "$(dirname "$0")/lib.sh"
+sqlite_only "upgrades of SQLite stores of older schema versions"
 
 MSG="$SAMPLES/broken/2026-11-16_mailgw.example.com_invalid-json.eml"
 # The version 1 schema, as mxdigest 0.1 created it (frozen here).

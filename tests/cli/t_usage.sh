@@ -2,6 +2,7 @@
 # The command line: help, version, usage errors (one line, exit 64),
 # configuration errors (exit 78), windows and --since with a pinned clock.
 . "$(dirname "$0")/lib.sh"
+sqlite_only "where the SQLite file of --db, database = and XDG_DATA_HOME goes"
 
 mxd --help
 expect_rc 0 "--help"

@@ -178,6 +178,71 @@ enum db_stmt {
 	DB_IDS_VERDICT,		/* result, before -> message ids whose verdict is
 				 * `result`, taken before `before` */
 
+	/* ---- store copy (copy.c) ----
+	 * Every table is read from one store and written to another with its
+	 * ids: the columns a _READ gives are the parameters ?1..?n of the
+	 * table's _WRITE, in the same order (the list at the _READ), NULLs
+	 * as NULLs.  A keyed read takes ?1 the key of the last row copied
+	 * (the least int64 at first) and ?2 the most rows to give -> the rows
+	 * whose key (the first column) is above ?1, by key.  A read by
+	 * report (by check) takes ?1 < report <= ?2, the ids of a page of
+	 * reports (checks) just copied -> their rows by report, then in the
+	 * order they were stored where the backend keeps one (SQLite's rowid;
+	 * PostgreSQL has none). */
+	DB_COPY_ANY,		/* -> 1 when a table but meta has a row, else 0 */
+	DB_COPY_MSG_SIZES,	/* keyed on id -> stored bytes of each message */
+	DB_COPY_DICT_READ,	/* keyed: id, created, samples, ratio(double),
+				 * data */
+	DB_COPY_DICT_WRITE,
+	DB_COPY_MSG_READ,	/* keyed: id, sha, source, size, received, codec,
+				 * data, truncated, dict(or NULL) */
+	DB_COPY_MSG_WRITE,
+	DB_COPY_DKIM_READ,	/* keyed: message_id, result, domain, selector,
+				 * detail, at */
+	DB_COPY_DKIM_WRITE,
+	DB_COPY_TEXT_READ,	/* keyed: id, text */
+	DB_COPY_TEXT_WRITE,
+	DB_COPY_REP_READ,	/* keyed: id, message_id, part, org, report_id,
+				 * contact, start, end, sha, notes, successful,
+				 * failed, imported, counts, digest(or NULL) */
+	DB_COPY_REP_WRITE,
+	DB_COPY_DOM_READ,	/* by report: report, start, org, domain, types,
+				 * successful, failed, counts */
+	DB_COPY_DOM_WRITE,
+	DB_COPY_FAIL_READ,	/* by report: report, start, org, domain,
+				 * result_type, sending_ip, receiving_mx,
+				 * receiving_ip, count, counts */
+	DB_COPY_FAIL_WRITE,
+	DB_COPY_POL_READ,	/* keyed: id, report, idx, type, domain,
+				 * domain_source, strings_id, mx_id, successful,
+				 * failed */
+	DB_COPY_POL_WRITE,
+	DB_COPY_DET_READ,	/* keyed on the order details were stored in (the
+				 * key DB_SCAN_DETAILS orders by): that key,
+				 * policy, result_type, sending_ip, receiving_mx,
+				 * receiving_helo, receiving_ip, count,
+				 * additional_info, reason_code */
+	DB_COPY_DET_WRITE,
+	DB_COPY_QUA_READ,	/* keyed: id, message_id, part, name, status,
+				 * reason, created */
+	DB_COPY_QUA_WRITE,
+	DB_COPY_SYNC_READ,	/* -> every row: account, mailbox, uidvalidity,
+				 * last_uid, uv_changes (one per mailbox
+				 * fetched: read whole) */
+	DB_COPY_SYNC_WRITE,
+	DB_COPY_CHECK_READ,	/* keyed: id, domain, at, worst, incomplete */
+	DB_COPY_CHECK_WRITE,
+	DB_COPY_FINDING_READ,	/* by check: check_id, idx, level, code, subject,
+				 * text, dnssec */
+	DB_COPY_FINDING_WRITE,
+	DB_COPY_CDATA_READ,	/* by check: check_id, kind, name, value */
+	DB_COPY_CDATA_WRITE,
+	DB_COPY_SEQUENCES,	/* after rows were written with their ids: the
+				 * next id each table makes is above its largest
+				 * (PostgreSQL moves the identity sequences; SQLite
+				 * takes max(rowid) + 1 anyway: a no-op); any rows
+				 * it gives mean nothing */
+
 	DB_STMT_COUNT
 };
 
@@ -204,6 +269,10 @@ struct db_driver {
 		    int lock_wait_ms, struct mxd_err *err);
 	void (*close)(struct db *db);
 	int (*begin)(struct db *db, struct mxd_err *err);
+	/* Begins a read-only transaction (ended by commit or rollback) whose
+	 * statements all see the store as it was at its start, whatever other
+	 * writers commit meanwhile: the source of store_copy(). */
+	int (*snapshot)(struct db *db, struct mxd_err *err);
 	int (*commit)(struct db *db, struct mxd_err *err);
 	void (*rollback)(struct db *db);
 	struct dbq *(*get)(struct db *db, enum db_stmt id, struct mxd_err *err);

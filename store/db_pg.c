@@ -112,6 +112,11 @@ enum {
 	"SELECT id, octet_length(data)::bigint FROM messages"		\
 	" WHERE id > $2 AND (" cond ") ORDER BY id LIMIT 500"
 
+/* the identity sequence of table t moved past its largest id */
+#define SEQ_PAST(t)							\
+	"setval(pg_get_serial_sequence('" t "', 'id'),"			\
+	" coalesce((SELECT max(id) FROM " t "), 0) + 1, false)"
+
 const char *const db_pg_sql[DB_STMT_COUNT] = {
 	/* ---- messages ---- */
 	[DB_MSG_FIND] = "SELECT id FROM messages WHERE sha256 = $1",
@@ -344,6 +349,121 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 	[DB_IDS_REPORTED] = "SELECT DISTINCT message_id FROM reports ORDER BY 1",
 	[DB_IDS_VERDICT] = "SELECT message_id FROM dkim WHERE result = $1"
 			   " AND at < $2 ORDER BY 1",
+	/* ---- store copy ----
+	 * the counted tables and check_data have no key: read by report (by
+	 * check), then in heap order.  That is not always the order they were
+	 * stored in (an insert may fill an older page), and no statement here
+	 * reads them in an order within their report */
+	[DB_COPY_ANY] = "SELECT EXISTS (SELECT 1 FROM dicts)"
+			" OR EXISTS (SELECT 1 FROM messages)"
+			" OR EXISTS (SELECT 1 FROM dkim)"
+			" OR EXISTS (SELECT 1 FROM texts)"
+			" OR EXISTS (SELECT 1 FROM reports)"
+			" OR EXISTS (SELECT 1 FROM policies)"
+			" OR EXISTS (SELECT 1 FROM details)"
+			" OR EXISTS (SELECT 1 FROM domain_counts)"
+			" OR EXISTS (SELECT 1 FROM failure_counts)"
+			" OR EXISTS (SELECT 1 FROM quarantine)"
+			" OR EXISTS (SELECT 1 FROM imap_state)"
+			" OR EXISTS (SELECT 1 FROM checks)"
+			" OR EXISTS (SELECT 1 FROM check_findings)"
+			" OR EXISTS (SELECT 1 FROM check_data)",
+	/* data is EXTERNAL: octet_length() reads the TOAST pointer only */
+	[DB_COPY_MSG_SIZES] = "SELECT octet_length(data)::bigint FROM messages"
+			      " WHERE id > $1 ORDER BY id LIMIT $2",
+	[DB_COPY_DICT_READ] = "SELECT id, created, samples, ratio, data FROM dicts"
+			      " WHERE id > $1 ORDER BY id LIMIT $2",
+	[DB_COPY_DICT_WRITE] = "INSERT INTO dicts (id, created, samples, ratio,"
+			       " data) VALUES ($1, $2, $3, $4, $5)",
+	[DB_COPY_MSG_READ] = "SELECT id, sha256, source, size, received, codec,"
+			     " data, truncated, dict FROM messages WHERE id > $1"
+			     " ORDER BY id LIMIT $2",
+	[DB_COPY_MSG_WRITE] = "INSERT INTO messages (id, sha256, source, size,"
+			      " received, codec, data, truncated, dict)"
+			      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	[DB_COPY_DKIM_READ] = "SELECT message_id, result, domain, selector, detail,"
+			      " at FROM dkim WHERE message_id > $1"
+			      " ORDER BY message_id LIMIT $2",
+	[DB_COPY_DKIM_WRITE] = "INSERT INTO dkim (message_id, result, domain,"
+			       " selector, detail, at)"
+			       " VALUES ($1, $2, $3, $4, $5, $6)",
+	[DB_COPY_TEXT_READ] = "SELECT id, text FROM texts WHERE id > $1"
+			      " ORDER BY id LIMIT $2",
+	[DB_COPY_TEXT_WRITE] = "INSERT INTO texts (id, text) VALUES ($1, $2)",
+	[DB_COPY_REP_READ] = "SELECT id, message_id, part, org, report_id, contact,"
+			     " start, end_, sha256, notes, successful, failed,"
+			     " imported, counts, digest FROM reports WHERE id > $1"
+			     " ORDER BY id LIMIT $2",
+	[DB_COPY_REP_WRITE] = "INSERT INTO reports (id, message_id, part, org,"
+			      " report_id, contact, start, end_, sha256, notes,"
+			      " successful, failed, imported, counts, digest)"
+			      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+			      " $11, $12, $13, $14, $15)",
+	[DB_COPY_DOM_READ] = "SELECT report, start, org, domain, types, successful,"
+			     " failed, counts FROM domain_counts"
+			     " WHERE report > $1 AND report <= $2"
+			     " ORDER BY report, ctid",
+	[DB_COPY_DOM_WRITE] = "INSERT INTO domain_counts (report, start, org,"
+			      " domain, types, successful, failed, counts)"
+			      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	[DB_COPY_FAIL_READ] = "SELECT report, start, org, domain, result_type,"
+			      " sending_ip, receiving_mx, receiving_ip, count,"
+			      " counts FROM failure_counts"
+			      " WHERE report > $1 AND report <= $2"
+			      " ORDER BY report, ctid",
+	[DB_COPY_FAIL_WRITE] = "INSERT INTO failure_counts (report, start, org,"
+			       " domain, result_type, sending_ip, receiving_mx,"
+			       " receiving_ip, count, counts)"
+			       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+	[DB_COPY_POL_READ] = "SELECT id, report, idx, type, domain, domain_source,"
+			     " strings_id, mx_id, successful, failed FROM policies"
+			     " WHERE id > $1 ORDER BY id LIMIT $2",
+	[DB_COPY_POL_WRITE] = "INSERT INTO policies (id, report, idx, type, domain,"
+			      " domain_source, strings_id, mx_id, successful,"
+			      " failed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+			      " $9, $10)",
+	[DB_COPY_DET_READ] = "SELECT id, policy, result_type, sending_ip,"
+			     " receiving_mx, receiving_helo, receiving_ip, count,"
+			     " additional_info, reason_code FROM details"
+			     " WHERE id > $1 ORDER BY id LIMIT $2",
+	[DB_COPY_DET_WRITE] = "INSERT INTO details (id, policy, result_type,"
+			      " sending_ip, receiving_mx, receiving_helo,"
+			      " receiving_ip, count, additional_info, reason_code)"
+			      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+	[DB_COPY_QUA_READ] = "SELECT id, message_id, part, name, status, reason,"
+			     " created FROM quarantine WHERE id > $1"
+			     " ORDER BY id LIMIT $2",
+	[DB_COPY_QUA_WRITE] = "INSERT INTO quarantine (id, message_id, part, name,"
+			      " status, reason, created)"
+			      " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	[DB_COPY_SYNC_READ] = "SELECT account, mailbox, uidvalidity, last_uid,"
+			      " uv_changes FROM imap_state ORDER BY account, mailbox",
+	[DB_COPY_SYNC_WRITE] = "INSERT INTO imap_state (account, mailbox,"
+			       " uidvalidity, last_uid, uv_changes)"
+			       " VALUES ($1, $2, $3, $4, $5)",
+	[DB_COPY_CHECK_READ] = "SELECT id, domain, at, worst, incomplete FROM checks"
+			       " WHERE id > $1 ORDER BY id LIMIT $2",
+	[DB_COPY_CHECK_WRITE] = "INSERT INTO checks (id, domain, at, worst,"
+				" incomplete) VALUES ($1, $2, $3, $4, $5)",
+	[DB_COPY_FINDING_READ] = "SELECT check_id, idx, level, code, subject, text,"
+				 " dnssec FROM check_findings"
+				 " WHERE check_id > $1 AND check_id <= $2"
+				 " ORDER BY check_id, idx",
+	[DB_COPY_FINDING_WRITE] = "INSERT INTO check_findings (check_id, idx,"
+				  " level, code, subject, text, dnssec)"
+				  " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	[DB_COPY_CDATA_READ] = "SELECT check_id, kind, name, value FROM check_data"
+			       " WHERE check_id > $1 AND check_id <= $2"
+			       " ORDER BY check_id, ctid",
+	[DB_COPY_CDATA_WRITE] = "INSERT INTO check_data (check_id, kind, name,"
+				" value) VALUES ($1, $2, $3, $4)",
+	/* rows written with their ids leave the identity sequences where
+	 * they were: the next nextval() gives max(id) + 1 (1 when empty) */
+	[DB_COPY_SEQUENCES] =
+		"SELECT " SEQ_PAST("dicts") ", " SEQ_PAST("messages") ","
+		" " SEQ_PAST("texts") ", " SEQ_PAST("reports") ","
+		" " SEQ_PAST("policies") ", " SEQ_PAST("details") ","
+		" " SEQ_PAST("quarantine") ", " SEQ_PAST("checks"),
 };
 
 /* ---- schema ---------------------------------------------------------- */
@@ -1131,6 +1251,15 @@ pg_begin(struct db *db, struct mxd_err *err)
 	return 0;
 }
 
+static int
+pg_snapshot(struct db *db, struct mxd_err *err)
+{
+	forget(db);
+	if (exec_cmd(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") < 0)
+		return pg_error(db, err, "begin");
+	return 0;
+}
+
 /* A transaction that failed answers COMMIT with ROLLBACK: that is a
  * failure too, told by the error that aborted it. */
 static int
@@ -1563,6 +1692,7 @@ const struct db_driver db_pg_driver = {
 	.open = pg_open,
 	.close = pg_close,
 	.begin = pg_begin,
+	.snapshot = pg_snapshot,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.get = pg_get,

@@ -296,6 +296,114 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 	[DB_IDS_REPORTED] = "SELECT DISTINCT message_id FROM reports ORDER BY 1",
 	[DB_IDS_VERDICT] = "SELECT message_id FROM dkim WHERE result = ?1"
 			   " AND at < ?2 ORDER BY 1",
+
+	/* the counted tables and check_data have no key but the rowid, in
+	 * the order the rows were stored: read in it, written in it */
+	[DB_COPY_ANY] = "SELECT EXISTS (SELECT 1 FROM dicts)"
+			" OR EXISTS (SELECT 1 FROM messages)"
+			" OR EXISTS (SELECT 1 FROM dkim)"
+			" OR EXISTS (SELECT 1 FROM texts)"
+			" OR EXISTS (SELECT 1 FROM reports)"
+			" OR EXISTS (SELECT 1 FROM policies)"
+			" OR EXISTS (SELECT 1 FROM details)"
+			" OR EXISTS (SELECT 1 FROM domain_counts)"
+			" OR EXISTS (SELECT 1 FROM failure_counts)"
+			" OR EXISTS (SELECT 1 FROM quarantine)"
+			" OR EXISTS (SELECT 1 FROM imap_state)"
+			" OR EXISTS (SELECT 1 FROM checks)"
+			" OR EXISTS (SELECT 1 FROM check_findings)"
+			" OR EXISTS (SELECT 1 FROM check_data)",
+	/* length() reads the record header, not the blob */
+	[DB_COPY_MSG_SIZES] = "SELECT length(data) FROM messages WHERE id > ?1"
+			      " ORDER BY id LIMIT ?2",
+	[DB_COPY_DICT_READ] = "SELECT id, created, samples, ratio, data FROM dicts"
+			      " WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[DB_COPY_DICT_WRITE] = "INSERT INTO dicts (id, created, samples, ratio,"
+			       " data) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[DB_COPY_MSG_READ] = "SELECT id, sha256, source, size, received, codec,"
+			     " data, truncated, dict FROM messages WHERE id > ?1"
+			     " ORDER BY id LIMIT ?2",
+	[DB_COPY_MSG_WRITE] = "INSERT INTO messages (id, sha256, source, size,"
+			      " received, codec, data, truncated, dict)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[DB_COPY_DKIM_READ] = "SELECT message_id, result, domain, selector, detail,"
+			      " at FROM dkim WHERE message_id > ?1"
+			      " ORDER BY message_id LIMIT ?2",
+	[DB_COPY_DKIM_WRITE] = "INSERT INTO dkim (message_id, result, domain,"
+			       " selector, detail, at)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[DB_COPY_TEXT_READ] = "SELECT id, text FROM texts WHERE id > ?1"
+			      " ORDER BY id LIMIT ?2",
+	[DB_COPY_TEXT_WRITE] = "INSERT INTO texts (id, text) VALUES (?1, ?2)",
+	[DB_COPY_REP_READ] = "SELECT id, message_id, part, org, report_id, contact,"
+			     " start, end_, sha256, notes, successful, failed,"
+			     " imported, counts, digest FROM reports WHERE id > ?1"
+			     " ORDER BY id LIMIT ?2",
+	[DB_COPY_REP_WRITE] = "INSERT INTO reports (id, message_id, part, org,"
+			      " report_id, contact, start, end_, sha256, notes,"
+			      " successful, failed, imported, counts, digest)"
+			      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+			      "?14,?15)",
+	[DB_COPY_DOM_READ] = "SELECT report, start, org, domain, types, successful,"
+			     " failed, counts FROM domain_counts"
+			     " WHERE report > ?1 AND report <= ?2"
+			     " ORDER BY report, rowid",
+	[DB_COPY_DOM_WRITE] = "INSERT INTO domain_counts (report, start, org,"
+			      " domain, types, successful, failed, counts)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[DB_COPY_FAIL_READ] = "SELECT report, start, org, domain, result_type,"
+			      " sending_ip, receiving_mx, receiving_ip, count,"
+			      " counts FROM failure_counts"
+			      " WHERE report > ?1 AND report <= ?2"
+			      " ORDER BY report, rowid",
+	[DB_COPY_FAIL_WRITE] = "INSERT INTO failure_counts (report, start, org,"
+			       " domain, result_type, sending_ip, receiving_mx,"
+			       " receiving_ip, count, counts)"
+			       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	[DB_COPY_POL_READ] = "SELECT id, report, idx, type, domain, domain_source,"
+			     " strings_id, mx_id, successful, failed FROM policies"
+			     " WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[DB_COPY_POL_WRITE] = "INSERT INTO policies (id, report, idx, type, domain,"
+			      " domain_source, strings_id, mx_id, successful,"
+			      " failed) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	[DB_COPY_DET_READ] = "SELECT rowid, policy, result_type, sending_ip,"
+			     " receiving_mx, receiving_helo, receiving_ip, count,"
+			     " additional_info, reason_code FROM details"
+			     " WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+	[DB_COPY_DET_WRITE] = "INSERT INTO details (rowid, policy, result_type,"
+			      " sending_ip, receiving_mx, receiving_helo,"
+			      " receiving_ip, count, additional_info, reason_code)"
+			      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	[DB_COPY_QUA_READ] = "SELECT id, message_id, part, name, status, reason,"
+			     " created FROM quarantine WHERE id > ?1"
+			     " ORDER BY id LIMIT ?2",
+	[DB_COPY_QUA_WRITE] = "INSERT INTO quarantine (id, message_id, part, name,"
+			      " status, reason, created)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[DB_COPY_SYNC_READ] = "SELECT account, mailbox, uidvalidity, last_uid,"
+			      " uv_changes FROM imap_state ORDER BY account, mailbox",
+	[DB_COPY_SYNC_WRITE] = "INSERT INTO imap_state (account, mailbox,"
+			       " uidvalidity, last_uid, uv_changes)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[DB_COPY_CHECK_READ] = "SELECT id, domain, at, worst, incomplete FROM checks"
+			       " WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[DB_COPY_CHECK_WRITE] = "INSERT INTO checks (id, domain, at, worst,"
+				" incomplete) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[DB_COPY_FINDING_READ] = "SELECT check_id, idx, level, code, subject, text,"
+				 " dnssec FROM check_findings"
+				 " WHERE check_id > ?1 AND check_id <= ?2"
+				 " ORDER BY check_id, idx",
+	[DB_COPY_FINDING_WRITE] = "INSERT INTO check_findings (check_id, idx,"
+				  " level, code, subject, text, dnssec)"
+				  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[DB_COPY_CDATA_READ] = "SELECT check_id, kind, name, value FROM check_data"
+			       " WHERE check_id > ?1 AND check_id <= ?2"
+			       " ORDER BY check_id, rowid",
+	[DB_COPY_CDATA_WRITE] = "INSERT INTO check_data (check_id, kind, name,"
+				" value) VALUES (?1, ?2, ?3, ?4)",
+	/* INTEGER PRIMARY KEY without AUTOINCREMENT: a new row gets
+	 * max(rowid) + 1 */
+	[DB_COPY_SEQUENCES] = "SELECT 1 WHERE 0",
 };
 
 static const char *
@@ -444,6 +552,13 @@ static int
 sq_begin(struct db *d, struct mxd_err *err)
 {
 	return exec(d, "BEGIN IMMEDIATE", err);
+}
+
+/* deferred: the first read takes the WAL snapshot, kept to the end */
+static int
+sq_snapshot(struct db *d, struct mxd_err *err)
+{
+	return exec(d, "BEGIN", err);
 }
 
 static int
@@ -1053,6 +1168,7 @@ const struct db_driver db_sqlite_driver = {
 	.open = sq_open,
 	.close = sq_close,
 	.begin = sq_begin,
+	.snapshot = sq_snapshot,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.get = sq_get,

@@ -408,4 +408,43 @@ int store_recompress(struct store *s, struct store_dict_stats *ds,
 		     struct mxd_err *err);
 int64_t store_dict_current(const struct store *s);
 
+/* ---- copying a store (store/copy.c) ----------------------------------- */
+
+/*
+ * store_copy() copies every row of `from` into `to` with its ids, as
+ * stored (raw copies are not recompressed, dictionaries and doubles are
+ * copied bit for bit), between any two backends: `to` then gives the
+ * same digests, quarantine and reparse, and fetch goes on where `from`
+ * was.  `to` must be empty (just opened for writing, no row in any table
+ * but meta): otherwise nothing is written and it fails with MXD_E_USAGE.
+ * `from` is read in one snapshot (other writers may go on), page by page
+ * in id order, and `to` written in transactions of a few thousand rows,
+ * so memory does not grow with the store.  fn (may be NULL) is called
+ * after each page; a non-zero return stops the copy (MXD_E_INTERRUPTED).
+ * On a failure the transaction under way is rolled back and st->committed
+ * says how many rows `to` holds: 0, it is still empty; else it is
+ * incomplete, and a second copy into it is refused.  The codec state of
+ * `to` is not refreshed: close it after.
+ */
+enum store_copy_table {
+	STORE_COPY_DICTS, STORE_COPY_MESSAGES, STORE_COPY_DKIM, STORE_COPY_TEXTS,
+	STORE_COPY_REPORTS, STORE_COPY_DOMAIN_COUNTS, STORE_COPY_FAILURE_COUNTS,
+	STORE_COPY_POLICIES, STORE_COPY_DETAILS, STORE_COPY_QUARANTINE,
+	STORE_COPY_IMAP_STATE, STORE_COPY_CHECKS, STORE_COPY_CHECK_FINDINGS,
+	STORE_COPY_CHECK_DATA,
+	STORE_COPY_TABLES
+};
+struct store_copy_stats {
+	uint64_t rows[STORE_COPY_TABLES];	/* copied, per table */
+	uint64_t total;		/* the sum */
+	uint64_t committed;	/* of them, committed in `to` */
+	uint64_t bytes;		/* stored bytes of raw copies and dictionaries */
+	enum store_copy_table table;	/* the table being copied */
+};
+/* The table's name in the schema ("messages"). */
+const char *store_copy_table_name(enum store_copy_table t);
+typedef int (*store_copy_fn)(const struct store_copy_stats *st, void *ctx);
+int store_copy(struct store *from, struct store *to, store_copy_fn fn,
+	       void *ctx, struct store_copy_stats *st, struct mxd_err *err);
+
 #endif

@@ -162,6 +162,10 @@ void cli_store_tidy(struct cli *c);
 /* Opens the store at cli->db_path; prints and returns an exit code on
  * failure, 0 on success. */
 int cli_open_store(struct cli *c, enum store_mode mode, struct store **out);
+/* The same for the store `where` names (store copy's FROM and TO); the
+ * password command is used when that is cli->db_path. */
+int cli_open_store_at(struct cli *c, const char *where, enum store_mode mode,
+		      struct store **out);
 /* For a command that writes, or (dry) only reads what exists: a dry run
  * gets the database read-only when there is one, else NULL. */
 int cli_open_store_for(struct cli *c, int dry, struct store **out);
@@ -184,7 +188,7 @@ unsigned cli_worker_threads(void);
 int cli_use_color(FILE *f, const char *mode);
 
 extern const struct cli_command cli_check, cli_fetch, cli_import, cli_quarantine,
-	cli_reparse, cli_report, cli_reverify;
+	cli_reparse, cli_report, cli_reverify, cli_store_cmd;
 /* Re-reads stored messages (reparse, quarantine retry) of a store opened
  * for writing. */
 int reparse_run(struct cli *c, struct store *s, int quarantine_only);

@@ -177,31 +177,46 @@ cli_parse_limits(const struct cli *c, struct parse_limits *lim)
 		lim->max_report = c->cfg.max_report_size;
 }
 
-/* database_password_command, once, for a PostgreSQL store */
+/*
+ * database_password_command, read once, for the PostgreSQL store that
+ * c->db_path names: set while that store opens, and only then (`store
+ * copy` opens another, which must not be sent its password).
+ */
 static int
-store_password(struct cli *c, struct mxd_err *err)
+store_password(struct cli *c, const char *where, struct mxd_err *err)
 {
 	static char *pw;
 
-	if (pw || !c->cfg.database_password_command || !store_is_remote(c->db_path))
+	store_pg_password = NULL;
+	if (!c->cfg.database_password_command || !store_is_remote(where) ||
+	    strcmp(where, c->db_path) != 0)
 		return 0;
-	if (secret_from_command("database_password_command",
-				c->cfg.database_password_command, &pw, err) < 0)
+	if (!pw && secret_from_command("database_password_command",
+				       c->cfg.database_password_command, &pw,
+				       err) < 0)
 		return -1;
-	store_pg_password = pw;	/* kept for the run */
+	store_pg_password = pw;
 	return 0;
+}
+
+int
+cli_open_store_at(struct cli *c, const char *where, enum store_mode mode,
+		  struct store **out)
+{
+	struct mxd_err err;
+	int rc;
+
+	mxd_err_clear(&err);
+	rc = store_password(c, where, &err) < 0 ||
+	     store_open(where, mode, 5000, out, &err) < 0;
+	store_pg_password = NULL;
+	return rc ? cli_fail(&err) : 0;
 }
 
 int
 cli_open_store(struct cli *c, enum store_mode mode, struct store **out)
 {
-	struct mxd_err err;
-
-	mxd_err_clear(&err);
-	if (store_password(c, &err) < 0 ||
-	    store_open(c->db_path, mode, 5000, out, &err) < 0)
-		return cli_fail(&err);
-	return 0;
+	return cli_open_store_at(c, c->db_path, mode, out);
 }
 
 int
@@ -215,9 +230,10 @@ cli_open_store_for(struct cli *c, int dry, struct store **out)
 	/* a dry run reads an existing database to tell what is stored */
 	mxd_err_clear(&err);
 	if ((store_is_remote(c->db_path) || access(c->db_path, F_OK) == 0) &&
-	    (store_password(c, &err) < 0 ||
+	    (store_password(c, c->db_path, &err) < 0 ||
 	     store_open(c->db_path, STORE_READ, 0, out, &err) < 0))
 		*out = NULL;
+	store_pg_password = NULL;
 	return 0;
 }
 

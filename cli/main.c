@@ -21,7 +21,7 @@ static volatile int interrupted;
 
 static const struct cli_command *const commands[] = {
 	&cli_check, &cli_fetch, &cli_import, &cli_quarantine, &cli_reparse,
-	&cli_report, &cli_reverify,
+	&cli_report, &cli_reverify, &cli_store_cmd,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -21,6 +21,7 @@ progress_init(struct progress *p, const char *what, int enabled)
 {
 	p->on = enabled && isatty(STDERR_FILENO);
 	p->what = what;
+	p->unit = "messages";
 	p->start = p->last = progress_now();
 	p->total = 0;
 	p->drawn = 0;
@@ -49,7 +50,7 @@ progress_update(struct progress *p, uint64_t done, uint64_t bytes)
 	fprintf(stderr, "\r\033[K%s: %s", p->what, str_thousands(done, n));
 	if (p->total)
 		fprintf(stderr, "/%s", str_thousands(p->total, t));
-	fprintf(stderr, " messages, %.1f MB, %.0f/s", (double)bytes / 1e6, rate);
+	fprintf(stderr, " %s, %.1f MB, %.0f/s", p->unit, (double)bytes / 1e6, rate);
 	if (p->total && rate > 0 && done < p->total)
 		fprintf(stderr, ", %.0f s left", (double)(p->total - done) / rate);
 	p->drawn = 1;

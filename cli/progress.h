@@ -10,6 +10,7 @@
 struct progress {
 	int on;
 	const char *what;
+	const char *unit;	/* what is counted: "messages" unless set */
 	double start, last;
 	uint64_t total;		/* 0 when unknown */
 	int drawn;

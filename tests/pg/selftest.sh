@@ -38,7 +38,7 @@ T=$(mktemp -d "$PARENT/mxd-pg-selftest.XXXXXX")
 T=$(cd "$T" && pwd -P)
 # Let the server's user (postgres, when root) reach A; B lies below a directory closed to it.
 chmod 755 "$T"
-A="$T/a" B="$T/closed/b" C="$T/c" W="$T/work"
+A="$T/a" B="$T/closed/b" C="$T/c" D="$T/d" W="$T/work"
 mkdir -p "$W" "$T/closed"
 chmod 700 "$T/closed"
 CHECKS=0
@@ -47,7 +47,7 @@ ALL_PIDS="" AUX_DIRS=""
 cleanup() {
 	local rc=$? d
 	trap - EXIT
-	for d in "$A" "$B" "$C"; do
+	for d in "$A" "$B" "$C" "$D"; do
 		"$PGSH" cleanup "$d" || rc=1
 	done
 	rm -rf "$T"
@@ -88,6 +88,7 @@ sql() {
 		-u PGOPTIONS -u PGPASSWORD PGCONNECT_TIMEOUT=5 \
 		timeout 30 "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"
 }
+canon_dir() { (cd "$1" && pwd -P); }
 # sql_sock DIR QUERY [DATABASE]: the same over DIR's Unix socket.
 sql_sock() {
 	sql "host=$(envget "$1" PGHOST) port=$(envget "$1" PGPORT) user=mxdigest dbname=${3:-mxdigest}" "$2"
@@ -237,6 +238,58 @@ grep -q "Address already in use" "$(envget "$C" MXD_PG_LOG)" || fail "C did not 
 expect "C answers" "$(sql "$(envget "$C" MXD_PG_URI)" "SELECT inet_server_port()")" "$C_PORT"
 run "pg.sh cleanup $C" "$PGSH" cleanup "$C"
 [ ! -e "$C" ] || fail "$C left after cleanup"
+ok
+
+# ---- D: MXD_PG_AUTH=scram (password on 127.0.0.1, the socket trust), with TLS when openssl is here --
+if command -v openssl >/dev/null 2>&1; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj /CN=localhost -keyout "$W/tls.key" -out "$W/tls.crt" >"$W/out" 2>&1 ||
+		fail "openssl req (a certificate for D)"
+	set -- MXD_PG_SSL_CERT="$W/tls.crt" MXD_PG_SSL_KEY="$W/tls.key"
+	D_SSL=on
+else
+	set --
+	D_SSL=off
+fi
+run "pg.sh start $D with MXD_PG_AUTH=scram" env MXD_PG_AUTH=scram "$@" "$PGSH" start "$D"
+remember "$D"
+D_PORT=$(envget "$D" PGPORT) D_PWF=$(envget "$D" MXD_PG_PASSWORD_FILE)
+expect "MXD_PG_AUTH of D" "$(envget "$D" MXD_PG_AUTH)" scram
+expect "MXD_PG_SSL of D" "$(envget "$D" MXD_PG_SSL)" "$D_SSL"
+expect "MXD_PG_PASSWORD_FILE" "$D_PWF" "$(canon_dir "$D")/password"
+expect "mode of the password file" "$(stat -c %a "$D_PWF")" 600
+D_PASS=$(cat "$D_PWF")
+D_TCP="host=127.0.0.1 port=$D_PORT user=mxdigest dbname=mxdigest"
+if PGPASSFILE=/dev/null sql "$D_TCP sslmode=prefer" "SELECT 1" >"$W/out" 2>&1; then
+	fail "D let a client in over TCP without a password"
+fi
+grep -q "no password supplied" "$W/out" || fail "D without a password: $(cat "$W/out")"
+ok
+if PGPASSFILE=/dev/null sql "$D_TCP password=wrong-$D_PASS" "SELECT 1" >"$W/out" 2>&1; then
+	fail "D let a client in with a wrong password"
+fi
+grep -q "password authentication failed" "$W/out" || fail "D with a wrong password: $(cat "$W/out")"
+ok
+expect "D with its password" "$(sql "$D_TCP password=$D_PASS" "SELECT current_setting('password_encryption') || ' ' || (SELECT rolpassword LIKE 'SCRAM-SHA-256\$%' FROM pg_authid WHERE rolname = 'mxdigest')")" \
+	"scram-sha-256 true"
+expect "D over its socket without a password" "$(sql_sock "$D" "SELECT inet_server_addr() IS NULL")" t
+if [ "$D_SSL" = on ]; then
+	expect "TLS on D" "$(sql "$D_TCP password=$D_PASS sslmode=require" "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")" t
+else
+	echo "pg selftest: note: no openssl, the TLS option was not checked" >&2
+fi
+expect "A has no TLS" "$(sql "$A_URI" "SELECT current_setting('ssl')")" off
+run "pg.sh stop $D" "$PGSH" stop "$D"
+run "pg.sh start $D (restart)" "$PGSH" start "$D"
+remember "$D"
+expect "D's password after a restart" "$(sql "$D_TCP password=$D_PASS" "SELECT 1")" 1
+expect "MXD_PG_AUTH of D after a restart" "$(envget "$D" MXD_PG_AUTH)" scram
+run "pg.sh cleanup $D" "$PGSH" cleanup "$D"
+rc=0
+MXD_PG_AUTH=md5 "$PGSH" start "$D" >"$W/out" 2>&1 || rc=$?
+[ $rc = 1 ] || fail "MXD_PG_AUTH=md5: exit $rc, want 1"
+grep -q "MXD_PG_AUTH=md5: trust or scram" "$W/out" || fail "MXD_PG_AUTH=md5: $(cat "$W/out")"
+run "pg.sh cleanup $D after the refused start" "$PGSH" cleanup "$D"
 ok
 
 # ---- stop A: the postmaster is gone within a few seconds; B is untouched -----------------------------

@@ -967,7 +967,7 @@ connect_error(PGconn *conn, const char *where, struct mxd_err *err)
 
 	if (st == MXD_E_AUTH && conn && PQconnectionNeedsPassword(conn))
 		mxd_err_set(err, st, "\"%s\": connect: %s (put the password in "
-			    "~/.pgpass or PGPASSFILE, or use password_command)",
+			    "~/.pgpass or PGPASSFILE, or use database_password_command)",
 			    where, line);
 	else if (st == MXD_E_TLS && strstr(m, "root certificate file"))
 		mxd_err_set(err, st, "\"%s\": connect: %s (give sslrootcert, e.g. "
@@ -992,9 +992,18 @@ pg_connect(const char *where, char **display, int *timeout_set,
 
 	*display = NULL;
 	if (!(o = PQconninfoParse(where, &perr))) {
+		char *q;
+
 		line = first_line(perr ? perr : "out of memory");
-		mxd_err_set(err, MXD_E_CONFIG, "the database connection string: %s",
-			    line);
+		/* libpq quotes the string, or a piece of it, and that may
+		 * hold a password: keep only what it says before */
+		if ((q = strchr(line, '"')))
+			*q = '\0';
+		q = line + strlen(line);
+		while (q > line && (q[-1] == ' ' || q[-1] == ':'))
+			*--q = '\0';
+		mxd_err_set(err, MXD_E_CONFIG, "the database connection string is "
+			    "malformed: %s", line);
 		free(line);
 		PQfreemem(perr);
 		return NULL;
@@ -1003,7 +1012,7 @@ pg_connect(const char *where, char **display, int *timeout_set,
 	if (opt(o, "password")) {
 		mxd_err_set(err, MXD_E_CONFIG, "\"%s\": a password in the connection "
 			    "string: put it in ~/.pgpass (or PGPASSFILE) or use "
-			    "password_command", *display);
+			    "database_password_command", *display);
 		PQconninfoFree(o);
 		return NULL;
 	}

@@ -1,23 +1,25 @@
 /*
- * store.h — the embedded SQLite store: every SQL statement of mxdigest.
+ * store.h — the store: SQLite (embedded, the default) or PostgreSQL.
  *
  * The store keeps the raw bytes of every message that carried a report or
  * was quarantined (compressed), the parsed reports with their policies and
  * failure details, the counted view of each report (docs/COUNTING.md) in
  * two tables indexed by report start time, the quarantine, and the IMAP sync
- * state.  Nothing else in the tree includes sqlite3.h; aggregate/ reads the
+ * state.  Only store/ knows a backend (store/db.h); aggregate/ reads the
  * store through the store_scan_*() functions below.  The write path that
  * parses messages into the store (ingest, reparse) is in store/ingest.h.
  *
  * Ownership: a struct store is opened with store_open() and freed with
  * store_close() (which accepts NULL).  Rows handed to scan callbacks point
- * into SQLite's buffers and are valid only during the callback.  Functions
+ * into the backend's buffers and are valid only during the callback.  Functions
  * return 0 on success and -1 with *err filled (MXD_E_STORE, MXD_E_LOCKED).
  *
- * Concurrency: one writer.  A store opened with STORE_WRITE holds an
- * exclusive lock on "<db>.lock" until it is closed; a second writer waits up
- * to lock_wait_ms and then fails with MXD_E_LOCKED.  Readers use WAL and
- * never wait for the writer.
+ * Concurrency: on SQLite one writer.  A store opened with STORE_WRITE holds
+ * an exclusive lock on "<db>.lock" until it is closed; a second writer waits
+ * up to lock_wait_ms and then fails with MXD_E_LOCKED.  Readers use WAL and
+ * never wait for the writer.  On PostgreSQL several writers share the
+ * store: store_lock() and the backend's per-identity lock keep them apart
+ * (store/db.h, store/db_pg.c).
  */
 #ifndef MXD_STORE_H
 #define MXD_STORE_H

@@ -62,7 +62,7 @@ usage(FILE *f)
 	      "$XDG_CONFIG_HOME/mxdigest/config)\n"
 	      "  -q, --quiet      print errors only\n"
 	      "  -v, --verbose    say more (repeat for more)\n"
-	      "  -D AREA          debug output for AREA: imap, mime, sql, all\n"
+	      "  -D AREA          debug output for AREA: imap, mime, sql, store, all\n"
 	      "  -h, --help       this help; `mxdigest COMMAND --help` for a command\n"
 	      "  --version        print the version\n"
 	      "\n"
@@ -73,7 +73,7 @@ static int
 bad_area(const char *a)
 {
 	fprintf(stderr, "mxdigest: unknown debug area \"%s\" (imap, mime, sql, "
-		"all)\n", a);
+		"store, all)\n", a);
 	return -1;
 }
 

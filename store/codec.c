@@ -689,8 +689,9 @@ dict_locked(struct store *s, int wait,
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
-		mxd_log(MXD_LOG_DEBUG, "store: another mxdigest is training a "
-			"dictionary: left to it");
+		if (mxd_log_area(MXD_AREA_STORE))
+			mxd_log(MXD_LOG_DEBUG, "store: another mxdigest is training "
+				"a dictionary: left to it");
 		return 0;
 	}
 	rc = newest_dict(s, err) < 0 ? -1 : fn(s, ds, err);

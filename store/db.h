@@ -44,7 +44,9 @@ enum db_stmt {
 	DB_MSG_FIND,		/* sha -> id */
 	DB_MSG_PUT,		/* sha, source, size, received, codec, data(blob),
 				 * truncated, dict(or NULL) -> id; no row when
-				 * another writer stored sha meanwhile */
+				 * another writer stored sha meanwhile (a backend
+				 * whose writers claim messages, store_claim(),
+				 * may fail instead: none can then) */
 	DB_MSG_GET,		/* id -> codec, data, source, size, truncated,
 				 * dict(or NULL) */
 	DB_MSG_REPORTS,		/* id -> count(*) of its reports */
@@ -66,7 +68,8 @@ enum db_stmt {
 				 * failed -> id */
 	DB_TEXT_FIND,		/* text -> id */
 	DB_TEXT_PUT,		/* text -> id (a new text); no row when another
-				 * writer stored it meanwhile */
+				 * writer stored it meanwhile (or fails, as
+				 * DB_MSG_PUT) */
 	DB_DET_PUT,		/* policy, result_type, sending_ip, receiving_mx,
 				 * receiving_helo, receiving_ip, count,
 				 * additional_info, reason_code; keeps their order */
@@ -251,7 +254,18 @@ enum db_lock {
 	DB_LOCK_MAILBOX,	/* one (account, mailbox) being fetched */
 	DB_LOCK_DICT,		/* training a dictionary, recompressing */
 	DB_LOCK_IDENT,		/* one report identity, until the commit */
+	DB_LOCK_MESSAGE,	/* one message (its SHA-256, in hex), the same */
+	DB_LOCK_TEXT,		/* one policy text, the same */
 };
+
+/* A lock of claim(): which kind, and its name. */
+struct db_key {
+	enum db_lock kind;
+	const char *key;
+};
+
+/* Statements a backend keeps apart per slot (get_slot()): 0 is get()'s. */
+#define DB_SLOTS 2
 
 struct db;			/* a backend's connection */
 struct dbq;			/* a statement of it */
@@ -301,6 +315,55 @@ struct db_driver {
 	int (*lock)(struct db *db, enum db_lock kind, const char *key, int wait,
 		    struct mxd_err *err);
 	void (*unlock)(struct db *db, enum db_lock kind, const char *key);
+
+	/*
+	 * The rest is optional (NULL: the store does without).
+	 *
+	 * claim: takes the n transaction locks (DB_LOCK_IDENT, _MESSAGE,
+	 * _TEXT) a writer needs before it stores one message, all in one go.
+	 * wait 0 tries each once and returns 0 when another writer holds any
+	 * of them (the ones taken stay taken); wait 1 waits for each, in an
+	 * order every writer shares, so two writers that only wait in a
+	 * transaction holding nothing else cannot deadlock.  1 all taken,
+	 * 0 (try) busy, -1 error.  Locks taken stay taken until the
+	 * transaction ends; lock() of one of them then costs nothing.
+	 * then: statements (bound) that run right after the locks, in the
+	 * same round trip; their rows are read by step() as usual (reset
+	 * them, unread, when the claim did not take everything).
+	 */
+	int (*claim)(struct db *db, const struct db_key *keys, size_t n,
+		     int wait, struct dbq *const *then, size_t n_then,
+		     struct mxd_err *err);
+	/*
+	 * run: executes q, whose rows the caller does not read: an INSERT,
+	 * UPDATE or DELETE.  With id, q is an INSERT ... -> id and *id gets
+	 * the new row's id.  In a transaction the backend may only queue q
+	 * and return at once: an error then fails a later step() or the
+	 * commit, and error() tells it with `what` (a string that lives as
+	 * long as the program).  0, or -1 with the error remembered.
+	 */
+	int (*run)(struct dbq *q, int64_t *id, const char *what);
+	/*
+	 * send: starts q (bound) now; its rows are read by step() as usual,
+	 * later.  Other statements may run meanwhile, but not q itself.
+	 */
+	void (*send)(struct dbq *q);
+	/*
+	 * get_slot: get() of another copy of the statement (slot 1; 0 is
+	 * get()'s), so that the lookups of the next message can be in
+	 * flight while this one's run.
+	 */
+	struct dbq *(*get_slot)(struct db *db, enum db_stmt id, int slot,
+				struct mxd_err *err);
+	/*
+	 * claim_send: the try of claim() and then[], sent without waiting for
+	 * the answer (slot: where it is kept); claim_read: that answer, as
+	 * claim() would return it.  Only in a transaction.
+	 */
+	int (*claim_send)(struct db *db, const struct db_key *keys, size_t n,
+			  struct dbq *const *then, size_t n_then, int slot,
+			  struct mxd_err *err);
+	int (*claim_read)(struct db *db, int slot, struct mxd_err *err);
 };
 
 struct dbq {

@@ -42,9 +42,22 @@
  * PGPASSFILE, PGPASSWORD.  sslmode defaults to verify-full for a server
  * that is not on this host.
  *
- * Locks (db.h's lock()) are advisory locks keyed by a 64-bit FNV-1a hash
- * of (kind, key); the schema lock uses the two-integer form, a key space
- * of its own.
+ * Locks (db.h's lock() and claim()) are advisory locks keyed by a 64-bit
+ * FNV-1a hash of (kind, key); the schema lock uses the two-integer form, a
+ * key space of its own.  A claim takes several in one statement; the
+ * transaction's locks are remembered (held[]), so that lock() of one
+ * already held asks nothing.
+ *
+ * A writer's transaction is a pipeline (libpq's pipeline mode): run() of a
+ * statement whose rows nobody reads only queues it; the queue goes out
+ * with the next statement whose rows are wanted (a flush request), and the
+ * answers are read in order (pend[]), a failure remembered with what the
+ * failed statement did.  The inserts that give an id (id_table[]) take it
+ * from a block of the table's sequence, so they too are queued.  At most
+ * PIPE_MAX statements are in flight.  Messages and texts have no ON
+ * CONFLICT: a writer claims them first (store_claim()), so another
+ * writer's copy cannot appear meanwhile, and a unique violation would be a
+ * bug, not a race.  A reader's statements run one at a time, as before.
  */
 #include "store/db.h"
 
@@ -56,6 +69,7 @@
 #include <time.h>
 
 #include "store/store_p.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -121,11 +135,8 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 	/* ---- messages ---- */
 	[DB_MSG_FIND] = "SELECT id FROM messages WHERE sha256 = $1",
 	[DB_MSG_PUT] = "INSERT INTO messages (sha256, source, size, received,"
-		       " codec, data, truncated, dict)"
-		       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-		       /* a writer on another host stored it meanwhile: no
-			* row (store_message_put() finds it) */
-		       " ON CONFLICT (sha256) DO NOTHING RETURNING id",
+		       " codec, data, truncated, dict"
+		       ", id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 	[DB_MSG_GET] = "SELECT codec, data, source, size, truncated, dict"
 		       " FROM messages WHERE id = $1",
 	[DB_MSG_REPORTS] = "SELECT count(*) FROM reports WHERE message_id = $1",
@@ -147,18 +158,14 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 	[DB_REP_BY_SHA] = "SELECT 1 FROM reports WHERE sha256 = $1 LIMIT 1",
 	[DB_REP_PUT] = "INSERT INTO reports (message_id, part, org, report_id,"
 		       " contact, start, end_, sha256, notes, successful, failed,"
-		       " imported, counts, digest) VALUES ($1, $2, $3, $4, $5,"
-		       " $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+		       " imported, counts, digest, id) VALUES ($1, $2, $3, $4,"
+		       " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
 	[DB_POL_PUT] = "INSERT INTO policies (report, idx, type, domain,"
-		       " domain_source, strings_id, mx_id, successful, failed)"
-		       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+		       " domain_source, strings_id, mx_id, successful, failed,"
+		       " id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
 	[DB_TEXT_FIND] = "SELECT id FROM texts WHERE mxd_text_key(text) ="
 			 " mxd_text_key($1::text) AND text = $1",
-	/* a text that another host stored since DB_TEXT_FIND: its id (the
-	 * no-op update waits for that host's commit, then returns it) */
-	[DB_TEXT_PUT] = "INSERT INTO texts (text) VALUES ($1)"
-			" ON CONFLICT (mxd_text_key(text)) DO UPDATE"
-			" SET text = excluded.text RETURNING id",
+	[DB_TEXT_PUT] = "INSERT INTO texts (text, id) VALUES ($1, $2)",
 	[DB_DET_PUT] = "INSERT INTO details (policy, result_type, sending_ip,"
 		       " receiving_mx, receiving_helo, receiving_ip, count,"
 		       " additional_info, reason_code)"
@@ -617,13 +624,32 @@ static const struct migration {
 
 /* ---- the connection and its statements ------------------------------- */
 
+/*
+ * The inserts whose ids the client takes (from the table's identity
+ * sequence, a block at a time): their SQL has the id as its last
+ * parameter and returns nothing, so that run() can queue them.
+ */
+static const char *const id_table[DB_STMT_COUNT] = {
+	[DB_MSG_PUT] = "messages",
+	[DB_REP_PUT] = "reports",
+	[DB_POL_PUT] = "policies",
+	[DB_TEXT_PUT] = "texts",
+};
+
+#define IDS_FIRST	16	/* ids taken at the first use of a table */
+#define IDS_MOST	1024	/* ... doubling up to this */
+#define PIPE_MAX	512	/* statements in flight before results are read */
+
 struct pgq {
 	struct dbq base;		/* first: db.h's wrappers */
 	struct db *db;
 	enum db_stmt id;
 	int nparams;
-	int prepared;
 	int bad;			/* a parameter out of range */
+	int inflight;			/* sent, its result not read yet */
+	int fresh;			/* res came, step() has not seen it */
+	int failed;			/* its result was an error */
+	uint64_t seq;			/* its place in the pipeline */
 	const char *val[PGQ_MAX_PARAMS];
 	int len[PGQ_MAX_PARAMS];
 	int fmt[PGQ_MAX_PARAMS];
@@ -634,13 +660,59 @@ struct pgq {
 	int nctext;
 };
 
+/* What one statement in flight is, for reading its result in turn. */
+enum pend_kind {
+	P_CMD,		/* rows not wanted; a failure names `what` */
+	P_QUERY,	/* a statement's rows: into q->res */
+	P_PREPARE,	/* q's PREPARE */
+	P_RAW,		/* an unprepared query: into *out */
+	P_COMMIT,	/* the COMMIT: "ROLLBACK" says it failed */
+	P_SYNC,		/* the end of the pipeline */
+};
+
+struct pend {
+	enum pend_kind kind;
+	uint64_t seq;
+	struct pgq *q;
+	PGresult **out;
+	const char *what;
+};
+
+/* Ids taken from a table's sequence and not used yet. */
+struct idblock {
+	int64_t *v;
+	size_t n, at, want;
+};
+
 struct db {
 	PGconn *conn;
 	char *where;			/* as shown: no password */
-	struct pgq *q[DB_STMT_COUNT];
+	enum store_mode mode;
+	struct pgq *q[DB_SLOTS][DB_STMT_COUNT];
+	char prepared[DB_STMT_COUNT];	/* "mxd<N>" exists on the server */
+	struct {			/* claim_send()'s answer, per slot */
+		PGresult *res;
+		uint64_t seq;
+		int sent;
+	} claim[DB_SLOTS];
 	char state[6];			/* SQLSTATE of the last error, or "" */
 	char *msg;			/* its message, one line */
+	const char *what;		/* a queued statement that failed */
 	int lost;			/* the connection is gone */
+	/*
+	 * A writer's transaction runs in libpq's pipeline mode: statements
+	 * whose rows nobody reads are queued, and go with the next one whose
+	 * rows are wanted; their results are read in order (pend[]).
+	 */
+	int pipe;
+	struct pend pend[PIPE_MAX];
+	size_t p_head, p_n;
+	uint64_t p_seq;			/* of the last statement sent */
+	uint64_t flushed;		/* the last one the server was told to
+					 * answer for */
+	int64_t *held;			/* transaction locks taken, sorted */
+	size_t n_held, cap_held;
+	struct idblock ids[DB_STMT_COUNT];
 };
 
 extern const struct db_driver db_pg_driver;
@@ -667,7 +739,10 @@ set_error(struct db *db, const char *state, const char *msg)
 	free(db->msg);
 	db->msg = first_line(msg);
 	snprintf(db->state, sizeof(db->state), "%s", state ? state : "");
-	if (PQstatus(db->conn) == CONNECTION_BAD)
+	/* the server ends the session (57P0x: shut down, 08xxx: connection
+	 * failures) before libpq may have seen the connection close */
+	if (PQstatus(db->conn) == CONNECTION_BAD ||
+	    strncmp(db->state, "57P0", 4) == 0 || strncmp(db->state, "08", 2) == 0)
 		db->lost = 1;
 }
 
@@ -693,12 +768,15 @@ forget(struct db *db)
 {
 	free(db->msg);
 	db->msg = NULL;
+	db->what = NULL;
 	db->state[0] = '\0';
 }
 
 static int
 pg_error(struct db *db, struct mxd_err *err, const char *what)
 {
+	if (db->what)
+		what = db->what;	/* the statement that really failed */
 	if (db->lost || PQstatus(db->conn) == CONNECTION_BAD)
 		return mxd_err_set(err, MXD_E_NET, "\"%s\": %s: connection to the "
 				   "database lost", db->where, what);
@@ -710,14 +788,301 @@ pg_error(struct db *db, struct mxd_err *err, const char *what)
 			   db->msg ? db->msg : "unknown error");
 }
 
+/* ---- the pipeline ----------------------------------------------------- */
+
+/* The connection broke: nothing in flight will answer. */
+static void
+pipe_lost(struct db *db)
+{
+	size_t i;
+
+	if (!db->msg || !db->lost)
+		set_error(db, NULL, PQerrorMessage(db->conn));
+	db->lost = 1;
+	for (i = 0; i < db->p_n; i++) {
+		struct pend *e = &db->pend[(db->p_head + i) % PIPE_MAX];
+
+		if (e->kind == P_QUERY && e->q) {
+			e->q->inflight = 0;
+			e->q->failed = 1;
+		} else if (e->kind == P_PREPARE && e->q) {
+			db->prepared[e->q->id] = 0;
+		}
+	}
+	db->p_n = 0;
+}
+
+/* A failure of a statement in flight.  One aborted because an earlier
+ * one failed says nothing new. */
+static void
+pipe_failed(struct db *db, const struct pend *e, PGresult *res)
+{
+	if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED) {
+		if (!db->msg)
+			set_error(db, NULL, "the transaction was aborted");
+		return;
+	}
+	if (!db->what && e->what)
+		db->what = e->what;
+	remember(db, res);
+}
+
+/*
+ * Reads the result of the oldest statement in flight: 0, -1 when that
+ * statement failed (remembered), -2 when the connection is gone (and with
+ * it everything in flight).
+ */
+static int
+pipe_take(struct db *db)
+{
+	struct pend e = db->pend[db->p_head];
+	PGresult *res, *more;
+	ExecStatusType st;
+	int rc = 0;
+
+	res = PQgetResult(db->conn);
+	if (!res || PQstatus(db->conn) == CONNECTION_BAD) {
+		PQclear(res);
+		pipe_lost(db);
+		return -2;
+	}
+	db->p_head = (db->p_head + 1) % PIPE_MAX;
+	db->p_n--;
+	st = PQresultStatus(res);
+	if (e.kind == P_SYNC) {
+		/* the one result that no NULL follows */
+		PQclear(res);
+		return st == PGRES_PIPELINE_SYNC ? 0 : -1;
+	}
+	while ((more = PQgetResult(db->conn)))
+		PQclear(more);
+	switch (e.kind) {
+	case P_QUERY:
+		e.q->inflight = 0;
+		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+			e.q->res = res;
+			e.q->fresh = 1;
+			return 0;
+		}
+		e.q->failed = 1;
+		break;
+	case P_RAW:
+		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+			*e.out = res;
+			return 0;
+		}
+		break;
+	case P_COMMIT:
+		if (st == PGRES_COMMAND_OK &&
+		    strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+			if (!db->msg)
+				set_error(db, NULL, "the transaction was rolled back");
+			rc = -1;
+		} else if (st != PGRES_COMMAND_OK) {
+			pipe_failed(db, &e, res);
+			rc = -1;
+		}
+		PQclear(res);
+		return rc;
+	case P_PREPARE:
+		if (st != PGRES_COMMAND_OK)
+			db->prepared[e.q->id] = 0;
+		/* FALLTHROUGH */
+	case P_CMD:
+	case P_SYNC:
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			PQclear(res);
+			return 0;
+		}
+		break;
+	}
+	pipe_failed(db, &e, res);
+	PQclear(res);
+	return -1;
+}
+
+/*
+ * Reads results until statement seq's is read (UINT64_MAX: all of them).
+ * 0, or -1 when seq failed, or when the connection went.
+ */
+static int
+pipe_wait(struct db *db, uint64_t seq)
+{
+	int rc = 0, r;
+
+	if (!db->p_n)
+		return 0;
+	if (db->flushed < (seq == UINT64_MAX ? db->p_seq : seq)) {
+		/* the server sends what it has (a sync point did already) */
+		if (mxd_log_area(MXD_AREA_SQL))
+			mxd_log(MXD_LOG_DEBUG, "sql: (round trip: %zu in flight)",
+				db->p_n);
+		if ((db->pend[(db->p_head + db->p_n - 1) % PIPE_MAX].kind !=
+		     P_SYNC && PQsendFlushRequest(db->conn) != 1) ||
+		    PQflush(db->conn) != 0) {
+			pipe_lost(db);
+			return -1;
+		}
+		db->flushed = db->p_seq;
+	}
+	while (db->p_n && db->pend[db->p_head].seq <= seq) {
+		uint64_t at = db->pend[db->p_head].seq;
+
+		r = pipe_take(db);
+		if (r == -2)
+			return -1;
+		if (at == seq || seq == UINT64_MAX)
+			rc = r < 0 ? -1 : rc;
+	}
+	return rc;
+}
+
+/* Puts what was just sent in line: its seq, or 0 when the send failed. */
+static uint64_t
+pipe_push(struct db *db, int sent, enum pend_kind kind, struct pgq *q,
+	  PGresult **out, const char *what)
+{
+	struct pend *e;
+
+	if (!sent) {
+		set_error(db, NULL, PQerrorMessage(db->conn));
+		if (PQstatus(db->conn) == CONNECTION_BAD)
+			pipe_lost(db);
+		return 0;
+	}
+	e = &db->pend[(db->p_head + db->p_n) % PIPE_MAX];
+	e->kind = kind;
+	e->seq = ++db->p_seq;
+	e->q = q;
+	e->out = out;
+	e->what = what;
+	db->p_n++;
+	if (db->p_n == PIPE_MAX)
+		/* bounded: read what has come back (errors stay remembered) */
+		(void)pipe_wait(db, db->pend[(db->p_head + db->p_n - 2) %
+					     PIPE_MAX].seq);
+	return e->seq;
+}
+
+static void
+claims_drop(struct db *db)
+{
+	size_t k;
+
+	/* after the pipeline's end: nothing of theirs in flight */
+	for (k = 0; k < DB_SLOTS; k++) {
+		PQclear(db->claim[k].res);
+		db->claim[k].res = NULL;
+		db->claim[k].sent = 0;
+	}
+}
+
+/* Ends the pipeline: everything in flight read, out of pipeline mode.
+ * 0, or -1 when something in it failed. */
+static int
+pipe_end(struct db *db)
+{
+	int rc = 0;
+
+	if (!db->pipe)
+		return 0;
+	db->pipe = 0;
+	db->n_held = 0;
+	if (db->lost ||
+	    !pipe_push(db, PQpipelineSync(db->conn), P_SYNC, NULL, NULL, NULL)) {
+		claims_drop(db);
+		return -1;
+	}
+	rc = pipe_wait(db, UINT64_MAX);
+	claims_drop(db);
+	if (!db->lost && PQexitPipelineMode(db->conn) != 1) {
+		set_error(db, NULL, PQerrorMessage(db->conn));
+		rc = -1;
+	}
+	return rc;
+}
+
+/*
+ * The driver's own statements, prepared when a writer connects (a name
+ * after "@"): the claim of db.h (tried and waited for) and a block of ids.
+ */
+static const struct {
+	const char *name, *sql;
+} own_sql[] = {
+	{ "mxdtry", "SELECT k, pg_try_advisory_xact_lock(k)"
+		    " FROM unnest($1::bigint[]) AS k" },
+	{ "mxdwait", "SELECT k, true FROM unnest($1::bigint[]) AS k,"
+		     " pg_advisory_xact_lock(k) AS l" },
+	{ "mxdids", "SELECT nextval(pg_get_serial_sequence($1, 'id'))"
+		    " FROM generate_series(1, $2::int)" },
+};
+#define SQL_TRY		"@mxdtry"
+#define SQL_WAIT	"@mxdwait"
+#define SQL_IDS		"@mxdids"
+
+static int
+sql_is_prepared(const char *sql)
+{
+	return sql[0] == '@';
+}
+
+/* Sends sql (or "@name", prepared) with text parameters, results in text. */
+static int
+send_sql(struct db *db, const char *sql, int n, const char *const *v)
+{
+	if (sql_is_prepared(sql))
+		return PQsendQueryPrepared(db->conn, sql + 1, n, v, NULL, NULL, 0);
+	return PQsendQueryParams(db->conn, sql, n, NULL, v, NULL, NULL, 0);
+}
+
+/*
+ * Runs sql (or "@name") with text parameters now, in the pipeline or not:
+ * its result (text rows), or NULL with the error remembered.
+ */
+static PGresult *
+query_now(struct db *db, const char *sql, int n, const char *const *v)
+{
+	PGresult *res = NULL;
+	ExecStatusType st;
+	uint64_t seq;
+
+	if (db->pipe) {
+		seq = pipe_push(db, send_sql(db, sql, n, v), P_RAW, NULL, &res,
+				NULL);
+		if (!seq || pipe_wait(db, seq) < 0) {
+			PQclear(res);
+			return NULL;
+		}
+		return res;
+	}
+	res = sql_is_prepared(sql)
+		? PQexecPrepared(db->conn, sql + 1, n, v, NULL, NULL, 0)
+		: PQexecParams(db->conn, sql, n, NULL, v, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		remember(db, res);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
 /* Runs sql (no parameters, no rows wanted): 0, or -1 with the error
  * remembered. */
 static int
 exec_cmd(struct db *db, const char *sql)
 {
-	PGresult *res = PQexec(db->conn, sql);
-	ExecStatusType st = PQresultStatus(res);
+	PGresult *res;
+	ExecStatusType st;
 
+	if (db->pipe) {
+		/* one command: the extended protocol of the pipeline */
+		res = query_now(db, sql, 0, NULL);
+		PQclear(res);
+		return res ? 0 : -1;
+	}
+	res = PQexec(db->conn, sql);	/* may hold several commands */
+	st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		remember(db, res);
 		PQclear(res);
@@ -1167,6 +1532,9 @@ static void pg_close(struct db *db);
 static int
 session_setup(struct db *db, enum store_mode mode, int timeout_set)
 {
+	PGresult *res;
+	size_t i;
+
 	if (!timeout_set && exec_cmd(db, "SET statement_timeout = 300000") < 0)
 		return -1;
 	if (exec_cmd(db, "SET client_min_messages = warning") < 0)
@@ -1174,6 +1542,21 @@ session_setup(struct db *db, enum store_mode mode, int timeout_set)
 	if (mode == STORE_READ &&
 	    exec_cmd(db, "SET default_transaction_read_only = on") < 0)
 		return -1;
+	/* a writer's statements look up and insert by keys: the generic plan
+	 * is the right one, and planning again for each call is time lost */
+	if (mode == STORE_WRITE &&
+	    exec_cmd(db, "SET plan_cache_mode = force_generic_plan") < 0)
+		return -1;
+	for (i = 0; mode == STORE_WRITE && i < sizeof(own_sql) / sizeof(own_sql[0]);
+	     i++) {
+		res = PQprepare(db->conn, own_sql[i].name, own_sql[i].sql, 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			remember(db, res);
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
+	}
 	return 0;
 }
 
@@ -1200,6 +1583,7 @@ pg_open(struct store *s, const char *where, enum store_mode mode,
 	db = xcalloc(1, sizeof(*db));
 	db->conn = conn;
 	db->where = display;
+	db->mode = mode;
 	PQsetNoticeProcessor(conn, notice, db);
 	if (session_setup(db, mode, timeout_set) < 0) {
 		pg_error(db, err, "connect");
@@ -1219,6 +1603,9 @@ pg_open(struct store *s, const char *where, enum store_mode mode,
 static void
 q_clear(struct pgq *q)
 {
+	if (q->inflight)
+		(void)pipe_wait(q->db, q->seq);	/* its rows go unread */
+	q->inflight = q->failed = q->fresh = 0;
 	PQclear(q->res);
 	q->res = NULL;
 	q->row = q->nrows = 0;
@@ -1234,15 +1621,23 @@ q_clear(struct pgq *q)
 static void
 pg_close(struct db *db)
 {
-	size_t i;
+	size_t i, k;
 
 	if (!db)
 		return;
 	for (i = 0; i < DB_STMT_COUNT; i++) {
-		if (db->q[i])
-			q_clear(db->q[i]);
-		free(db->q[i]);
+		for (k = 0; k < DB_SLOTS; k++) {
+			if (db->q[k][i]) {
+				db->q[k][i]->inflight = 0;
+				q_clear(db->q[k][i]);
+			}
+			free(db->q[k][i]);
+		}
+		free(db->ids[i].v);
 	}
+	for (k = 0; k < DB_SLOTS; k++)
+		PQclear(db->claim[k].res);
+	free(db->held);
 	PQfinish(db->conn);
 	free(db->msg);
 	free(db->where);
@@ -1251,10 +1646,27 @@ pg_close(struct db *db)
 
 /* ---- transactions ---------------------------------------------------- */
 
+/*
+ * A writer's transaction is a pipeline: BEGIN goes out with the first
+ * statement whose rows are wanted.  A reader's is not (it waits for every
+ * answer anyway).
+ */
 static int
 pg_begin(struct db *db, struct mxd_err *err)
 {
 	forget(db);
+	db->n_held = 0;
+	if (db->mode == STORE_WRITE && !db->lost &&
+	    PQenterPipelineMode(db->conn) == 1) {
+		db->pipe = 1;
+		if (!pipe_push(db, PQsendQueryParams(db->conn, "BEGIN", 0, NULL,
+						     NULL, NULL, NULL, 0),
+			       P_CMD, NULL, NULL, "begin")) {
+			(void)pipe_end(db);
+			return pg_error(db, err, "begin");
+		}
+		return 0;
+	}
 	if (exec_cmd(db, "BEGIN") < 0)
 		return pg_error(db, err, "begin");
 	return 0;
@@ -1269,13 +1681,38 @@ pg_snapshot(struct db *db, struct mxd_err *err)
 	return 0;
 }
 
+/* After a failed COMMIT, or a pipeline that failed: the server may still
+ * be in the (aborted) transaction. */
+static void
+end_tx(struct db *db)
+{
+	PGresult *res;
+
+	if (db->lost || PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return;
+	res = PQexec(db->conn, "ROLLBACK");
+	PQclear(res);
+}
+
 /* A transaction that failed answers COMMIT with ROLLBACK: that is a
  * failure too, told by the error that aborted it. */
 static int
 pg_commit(struct db *db, struct mxd_err *err)
 {
-	PGresult *res = PQexec(db->conn, "COMMIT");
+	PGresult *res;
+	int rc;
 
+	if (db->pipe) {
+		rc = pipe_push(db, PQsendQueryParams(db->conn, "COMMIT", 0, NULL,
+						     NULL, NULL, NULL, 0),
+			       P_COMMIT, NULL, NULL, NULL) ? 0 : -1;
+		if (pipe_end(db) < 0 || rc < 0) {
+			end_tx(db);
+			return pg_error(db, err, "commit");
+		}
+		return 0;
+	}
+	res = PQexec(db->conn, "COMMIT");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		remember(db, res);
 		PQclear(res);
@@ -1294,9 +1731,9 @@ pg_commit(struct db *db, struct mxd_err *err)
 static void
 pg_rollback(struct db *db)
 {
-	PGresult *res = PQexec(db->conn, "ROLLBACK");
-
-	PQclear(res);
+	(void)pipe_end(db);
+	db->n_held = 0;
+	end_tx(db);
 }
 
 /* ---- statements ------------------------------------------------------ */
@@ -1318,19 +1755,20 @@ count_params(const char *sql)
 }
 
 static struct dbq *
-pg_get(struct db *db, enum db_stmt id, struct mxd_err *err)
+pg_get_slot(struct db *db, enum db_stmt id, int slot, struct mxd_err *err)
 {
 	struct pgq *q;
 	PGresult *res;
 	char name[16];
 
-	if ((int)id < 0 || id >= DB_STMT_COUNT || !db_pg_sql[id]) {
+	if ((int)id < 0 || id >= DB_STMT_COUNT || !db_pg_sql[id] || slot < 0 ||
+	    slot >= DB_SLOTS) {
 		mxd_err_set(err, MXD_E_INTERNAL, "\"%s\": no statement %d",
 			    db->where, (int)id);
 		return NULL;
 	}
-	if (!(q = db->q[id])) {
-		q = db->q[id] = xcalloc(1, sizeof(*q));
+	if (!(q = db->q[slot][id])) {
+		q = db->q[slot][id] = xcalloc(1, sizeof(*q));
 		q->base.drv = &db_pg_driver;
 		q->db = db;
 		q->id = id;
@@ -1342,7 +1780,18 @@ pg_get(struct db *db, enum db_stmt id, struct mxd_err *err)
 			    "parameters", db->where, (int)id, q->nparams);
 		return NULL;
 	}
-	if (!q->prepared) {
+	if (!db->prepared[id] && db->pipe) {
+		snprintf(name, sizeof(name), "mxd%d", (int)id);
+		db->prepared[id] = 1;
+		if (!pipe_push(db, PQsendPrepare(db->conn, name, db_pg_sql[id],
+						 q->nparams, NULL),
+			       P_PREPARE, q, NULL, NULL)) {
+			db->prepared[id] = 0;
+			pg_error(db, err, "prepare");
+			return NULL;
+		}
+	}
+	if (!db->prepared[id]) {
 		snprintf(name, sizeof(name), "mxd%d", (int)id);
 		res = PQprepare(db->conn, name, db_pg_sql[id], q->nparams, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -1352,9 +1801,15 @@ pg_get(struct db *db, enum db_stmt id, struct mxd_err *err)
 			return NULL;
 		}
 		PQclear(res);
-		q->prepared = 1;
+		db->prepared[id] = 1;
 	}
 	return &q->base;
+}
+
+static struct dbq *
+pg_get(struct db *db, enum db_stmt id, struct mxd_err *err)
+{
+	return pg_get_slot(db, id, 0, err);
 }
 
 /* Parameter i (from 1) of q, or NULL (and q refuses to run). */
@@ -1433,6 +1888,43 @@ pg_bind_null(struct dbq *dq, int i)
 	q->fmt[i - 1] = 0;
 }
 
+static int64_t pg_col_int(struct dbq *dq, int i);
+
+/* Sends q in the pipeline: 0, or -1 (remembered). */
+static int
+send_q(struct pgq *q, enum pend_kind kind, const char *what)
+{
+	struct db *db = q->db;
+	char name[16];
+	uint64_t seq;
+
+	snprintf(name, sizeof(name), "mxd%d", (int)q->id);
+	if (mxd_log_area(MXD_AREA_SQL))
+		mxd_log(MXD_LOG_DEBUG, "sql: %s%s", kind == P_QUERY ? "" : "(queued) ",
+			db_pg_sql[q->id]);
+	seq = pipe_push(db, PQsendQueryPrepared(db->conn, name, q->nparams,
+						q->val, q->len, q->fmt, 1),
+			kind, kind == P_QUERY ? q : NULL, NULL, what);
+	if (!seq)
+		return -1;
+	if (kind == P_QUERY) {
+		q->inflight = 1;
+		q->seq = seq;
+	}
+	return 0;
+}
+
+static int
+bad_param(struct pgq *q)
+{
+	char *m = xasprintf("statement %d: parameter %d out of range",
+			    (int)q->id, q->bad);
+
+	set_error(q->db, NULL, m);
+	free(m);
+	return -1;
+}
+
 static int
 execute(struct pgq *q)
 {
@@ -1440,26 +1932,36 @@ execute(struct pgq *q)
 	char name[16];
 	ExecStatusType st;
 
-	if (q->bad) {
-		char *m = xasprintf("statement %d: parameter %d out of range",
-				    (int)q->id, q->bad);
-
-		set_error(db, NULL, m);
-		free(m);
+	if (q->bad)
+		return bad_param(q);
+	if (q->failed)
 		return -1;
+	if (q->fresh) {
+		/* its result came while another statement's was waited for */
+	} else if (db->pipe || q->inflight) {
+		if (!q->inflight && send_q(q, P_QUERY, NULL) < 0)
+			return -1;
+		(void)pipe_wait(db, q->seq);
+		if (q->inflight || q->failed || !q->res) {
+			q->inflight = 0;
+			return -1;
+		}
+	} else {
+		snprintf(name, sizeof(name), "mxd%d", (int)q->id);
+		if (mxd_log_area(MXD_AREA_SQL))
+			mxd_log(MXD_LOG_DEBUG, "sql: %s", db_pg_sql[q->id]);
+		q->res = PQexecPrepared(db->conn, name, q->nparams, q->val,
+					q->len, q->fmt, 1);
+		st = PQresultStatus(q->res);
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+			remember(db, q->res);
+			PQclear(q->res);
+			q->res = NULL;
+			return -1;
+		}
 	}
-	snprintf(name, sizeof(name), "mxd%d", (int)q->id);
-	if (mxd_log_area(MXD_AREA_SQL))
-		mxd_log(MXD_LOG_DEBUG, "sql: %s", db_pg_sql[q->id]);
-	q->res = PQexecPrepared(db->conn, name, q->nparams, q->val, q->len,
-				q->fmt, 1);
+	q->fresh = 0;
 	st = PQresultStatus(q->res);
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		remember(db, q->res);
-		PQclear(q->res);
-		q->res = NULL;
-		return -1;
-	}
 	q->nrows = st == PGRES_TUPLES_OK ? PQntuples(q->res) : 0;
 	q->row = 0;
 	return q->nrows > 0;
@@ -1470,11 +1972,91 @@ pg_step(struct dbq *dq)
 {
 	struct pgq *q = (struct pgq *)dq;
 
-	if (!q->res)
+	if (!q->res || q->fresh || q->failed)
 		return execute(q);
 	if (q->row < q->nrows)
 		q->row++;
 	return q->row < q->nrows;
+}
+
+static void
+pg_send(struct dbq *dq)
+{
+	struct pgq *q = (struct pgq *)dq;
+
+	/* outside a pipeline, or with a bad parameter, step() runs it */
+	if (q->db->pipe && !q->bad && !q->res && !q->inflight)
+		(void)send_q(q, P_QUERY, NULL);
+}
+
+/* The next id of the table of statement id: 0, or -1 (remembered). */
+static int
+next_id(struct db *db, enum db_stmt id, int64_t *out)
+{
+	struct idblock *b = &db->ids[id];
+	char want[PGQ_NUM_LEN];
+	const char *v[2] = { id_table[id], want };
+	PGresult *res;
+	size_t cap = 0;
+	int i, n;
+
+	if (b->at == b->n) {
+		b->want = b->want ? b->want * 2 : IDS_FIRST;
+		if (b->want > IDS_MOST)
+			b->want = IDS_MOST;
+		snprintf(want, sizeof(want), "%zu", b->want);
+		res = query_now(db, SQL_IDS, 2, v);
+		if (!res)
+			return -1;
+		n = PQntuples(res);
+		free(b->v);
+		b->v = xgrow(NULL, &cap, (size_t)n + 1, sizeof(*b->v));
+		for (i = 0; i < n; i++)
+			b->v[i] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		PQclear(res);
+		b->n = (size_t)n;
+		b->at = 0;
+		if (!n) {
+			set_error(db, NULL, "the sequence gave no ids");
+			return -1;
+		}
+	}
+	*out = b->v[b->at++];
+	return 0;
+}
+
+static int
+pg_run(struct dbq *dq, int64_t *id, const char *what)
+{
+	struct pgq *q = (struct pgq *)dq;
+	struct db *db = q->db;
+	int64_t v = 0;
+	int rc;
+
+	if (id_table[q->id]) {
+		/* the id: ours, as the last parameter */
+		if (!id || next_id(db, q->id, &v) < 0) {
+			if (!id)
+				set_error(db, NULL, "an insert without its id");
+			q_clear(q);
+			return -1;
+		}
+		snprintf(q->num[q->nparams - 1], PGQ_NUM_LEN, "%lld",
+			 (long long)v);
+		q->val[q->nparams - 1] = q->num[q->nparams - 1];
+		q->fmt[q->nparams - 1] = 0;
+		*id = v;
+	}
+	if (db->pipe && (id_table[q->id] || !id)) {
+		rc = q->bad ? bad_param(q) : send_q(q, P_CMD, what);
+		q_clear(q);
+		return rc;
+	}
+	rc = execute(q);
+	if (id && !id_table[q->id])
+		*id = rc == 1 ? pg_col_int(dq, 0) : 0;
+	q_clear(q);
+	return rc < 0 ? -1 : 0;
 }
 
 /* Column i of the current row, or NULL when there is none or it is NULL. */
@@ -1641,6 +2223,53 @@ lock_key(enum db_lock kind, const char *key)
 	return r;
 }
 
+/* Where k is, or goes, in the sorted db->held. */
+static size_t
+held_at(const struct db *db, int64_t k)
+{
+	size_t lo = 0, hi = db->n_held;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (db->held[mid] < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+is_held(const struct db *db, int64_t k)
+{
+	size_t i = held_at(db, k);
+
+	return i < db->n_held && db->held[i] == k;
+}
+
+static void
+hold(struct db *db, int64_t k)
+{
+	size_t i = held_at(db, k);
+
+	if (i < db->n_held && db->held[i] == k)
+		return;
+	db->held = xgrow(db->held, &db->cap_held, db->n_held + 1,
+			 sizeof(*db->held));
+	memmove(db->held + i + 1, db->held + i,
+		(db->n_held - i) * sizeof(*db->held));
+	db->held[i] = k;
+	db->n_held++;
+}
+
+static int
+is_xact(enum db_lock kind)
+{
+	return kind == DB_LOCK_IDENT || kind == DB_LOCK_MESSAGE ||
+	       kind == DB_LOCK_TEXT;
+}
+
 /* Runs a lock function on the key of (kind, key): 0 and *taken (a try
  * that found it held gives "f"), or -1 with the error remembered. */
 static int
@@ -1652,9 +2281,10 @@ lock_call(struct db *db, const char *sql, enum db_lock kind, const char *key,
 	PGresult *res;
 
 	snprintf(num, sizeof(num), "%lld", (long long)lock_key(kind, key));
-	res = PQexecParams(db->conn, sql, 1, NULL, v, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		remember(db, res);
+	res = query_now(db, sql, 1, v);
+	if (!res || PQntuples(res) != 1) {
+		if (res)
+			set_error(db, NULL, "a lock gave no answer");
 		PQclear(res);
 		return -1;
 	}
@@ -1663,7 +2293,8 @@ lock_call(struct db *db, const char *sql, enum db_lock kind, const char *key,
 	return 0;
 }
 
-/* DB_LOCK_IDENT until the transaction ends, the others for the session. */
+/* The transaction locks until the transaction ends, the others for the
+ * session. */
 static int
 pg_lock(struct db *db, enum db_lock kind, const char *key, int wait,
 	struct mxd_err *err)
@@ -1675,11 +2306,14 @@ pg_lock(struct db *db, enum db_lock kind, const char *key, int wait,
 		{ "SELECT pg_try_advisory_xact_lock($1::bigint)",
 		  "SELECT pg_advisory_xact_lock($1::bigint)" },
 	};
-	int taken = 0;
+	int taken = 0, xact = is_xact(kind);
 
-	if (lock_call(db, sql[kind == DB_LOCK_IDENT][wait != 0], kind, key,
-		      &taken) < 0)
+	if (xact && is_held(db, lock_key(kind, key)))
+		return 1;
+	if (lock_call(db, sql[xact][wait != 0], kind, key, &taken) < 0)
 		return pg_error(db, err, "lock");
+	if (taken && xact)
+		hold(db, lock_key(kind, key));
 	return taken;
 }
 
@@ -1688,12 +2322,174 @@ pg_unlock(struct db *db, enum db_lock kind, const char *key)
 {
 	int taken;
 
-	if (kind == DB_LOCK_IDENT)
+	if (is_xact(kind))
 		return;		/* the transaction's end releases it */
 	if (lock_call(db, "SELECT pg_advisory_unlock($1::bigint)", kind, key,
 		      &taken) < 0)
 		mxd_log(MXD_LOG_WARN, "\"%s\": unlock: %s", db->where,
 			db->msg ? db->msg : "unknown error");
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The keys of keys[] not held yet, sorted, without repeats, as an array
+ * literal in arr: how many. */
+static size_t
+claim_keys(struct db *db, const struct db_key *keys, size_t n, struct buf *arr)
+{
+	int64_t *k = xcalloc(n ? n : 1, sizeof(*k));
+	size_t i, m = 0, out = 0;
+
+	for (i = 0; i < n; i++) {
+		int64_t h = lock_key(keys[i].kind, keys[i].key);
+
+		if (!is_held(db, h))
+			k[m++] = h;
+	}
+	qsort(k, m, sizeof(*k), cmp_key);
+	buf_addc(arr, '{');
+	for (i = 0; i < m; i++) {
+		if (i && k[i] == k[i - 1])
+			continue;
+		buf_printf(arr, "%s%lld", out++ ? "," : "", (long long)k[i]);
+	}
+	buf_addc(arr, '}');
+	free(k);
+	return out;
+}
+
+/* The answer of a claim: 1 every lock taken (now held), 0 some not. */
+static int
+claim_taken(struct db *db, const PGresult *res)
+{
+	int i, rc = 1;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		if (strcmp(PQgetvalue(res, i, 1), "t") == 0)
+			hold(db, strtoll(PQgetvalue(res, i, 0), NULL, 10));
+		else
+			rc = 0;
+	}
+	return rc;
+}
+
+/*
+ * Sends a try of the locks not held yet, then[] after it, and asks the
+ * server to answer now; claim_read() reads the answer (in a pipeline;
+ * outside one nothing is sent and claim_read() does it all).
+ */
+static int
+pg_claim_send(struct db *db, const struct db_key *keys, size_t n,
+	      struct dbq *const *then, size_t n_then, int slot,
+	      struct mxd_err *err)
+{
+	struct buf arr;
+	const char *v[1];
+	size_t i;
+	int rc = 0;
+
+	PQclear(db->claim[slot].res);
+	db->claim[slot].res = NULL;
+	db->claim[slot].sent = 0;
+	if (!db->pipe)
+		return mxd_err_set(err, MXD_E_INTERNAL, "\"%s\": a claim outside "
+				   "a transaction", db->where);
+	buf_init(&arr, BUF_NOCAP);
+	if (claim_keys(db, keys, n, &arr)) {
+		v[0] = buf_cstr(&arr);
+		db->claim[slot].seq = pipe_push(db, send_sql(db, SQL_TRY, 1, v),
+						P_RAW, NULL,
+						&db->claim[slot].res, NULL);
+		if (!db->claim[slot].seq)
+			rc = pg_error(db, err, "lock");
+		else
+			db->claim[slot].sent = 1;
+	}
+	buf_release(&arr);
+	for (i = 0; rc == 0 && i < n_then; i++)
+		pg_send(then[i]);
+	if (rc == 0 && db->p_n && db->flushed < db->p_seq) {
+		if (PQsendFlushRequest(db->conn) != 1 || PQflush(db->conn) != 0) {
+			pipe_lost(db);
+			return pg_error(db, err, "lock");
+		}
+		db->flushed = db->p_seq;
+	}
+	return rc;
+}
+
+/* claim_send()'s answer: 1 taken, 0 another writer holds one, -1. */
+static int
+pg_claim_read(struct db *db, int slot, struct mxd_err *err)
+{
+	int rc;
+
+	if (!db->claim[slot].sent)
+		return 1;	/* every lock was held already */
+	db->claim[slot].sent = 0;
+	(void)pipe_wait(db, db->claim[slot].seq);
+	if (!db->claim[slot].res)
+		return pg_error(db, err, "lock");
+	rc = claim_taken(db, db->claim[slot].res);
+	PQclear(db->claim[slot].res);
+	db->claim[slot].res = NULL;
+	return rc;
+}
+
+/*
+ * The locks not held yet in one statement: tried one by one, or waited
+ * for in the order of their keys (every writer's order).
+ */
+static int
+pg_claim(struct db *db, const struct db_key *keys, size_t n, int wait,
+	 struct dbq *const *then, size_t n_then, struct mxd_err *err)
+{
+	struct buf arr;
+	const char *v[1];
+	PGresult *res = NULL;
+	uint64_t seq;
+	size_t i, m;
+	int rc;
+
+	if (!wait && db->pipe) {
+		if (pg_claim_send(db, keys, n, then, n_then, 0, err) < 0)
+			return -1;
+		return pg_claim_read(db, 0, err);
+	}
+	buf_init(&arr, BUF_NOCAP);
+	m = claim_keys(db, keys, n, &arr);
+	v[0] = buf_cstr(&arr);
+	if (!m) {
+		res = NULL;
+	} else if (db->pipe) {
+		seq = pipe_push(db, send_sql(db, wait ? SQL_WAIT : SQL_TRY, 1, v),
+				P_RAW, NULL, &res, NULL);
+		for (i = 0; seq && i < n_then; i++)
+			pg_send(then[i]);
+		if (!seq || pipe_wait(db, seq) < 0) {
+			PQclear(res);
+			res = NULL;
+		}
+	} else {
+		res = query_now(db, wait ? SQL_WAIT : SQL_TRY, 1, v);
+	}
+	buf_release(&arr);
+	if (!m) {
+		for (i = 0; i < n_then; i++)
+			pg_send(then[i]);
+		return 1;
+	}
+	if (!res)
+		return pg_error(db, err, "lock");
+	rc = claim_taken(db, res);
+	PQclear(res);
+	return rc;
 }
 
 const struct db_driver db_pg_driver = {
@@ -1720,4 +2516,10 @@ const struct db_driver db_pg_driver = {
 	.error = pg_error,
 	.lock = pg_lock,
 	.unlock = pg_unlock,
+	.claim = pg_claim,
+	.run = pg_run,
+	.send = pg_send,
+	.get_slot = pg_get_slot,
+	.claim_send = pg_claim_send,
+	.claim_read = pg_claim_read,
 };

@@ -498,6 +498,76 @@ conflict_event(struct ingest *g, const char *label, const struct tlsrpt *r,
 	free(text);
 }
 
+static int flush_batch(struct ingest *g, struct mxd_err *err);
+
+/*
+ * The locks of a shared store for job j (store_claim()).  When another
+ * writer holds one, the batch so far is committed first, so that this
+ * writer waits holding nothing: two writers never wait for each other.
+ */
+static const struct tlsrpt **
+job_reports(const struct job *j, size_t *n)
+{
+	const struct tlsrpt **r = xcalloc(j->res.n_parts + 1, sizeof(*r));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < j->res.n_parts; i++)
+		if (j->res.parts[i].report)
+			r[(*n)++] = j->res.parts[i].report;
+	return r;
+}
+
+/* The next job's claim goes out now when it is ready (parsed): its
+ * lookups then run on the server while this job's rows are written. */
+static int
+claim_next(struct ingest *g, struct mxd_err *err)
+{
+	const struct tlsrpt **r;
+	struct job *next = NULL;
+	size_t n;
+	int rc;
+
+	pthread_mutex_lock(&g->mu);
+	if (g->count && g->ring[g->head] &&
+	    g->ring[g->head]->state == JOB_DONE)
+		next = g->ring[g->head];
+	pthread_mutex_unlock(&g->mu);
+	if (!next)
+		return 0;
+	r = job_reports(next, &n);
+	rc = store_claim_ahead(g->s, next->sha, r, n, err);
+	free(r);
+	return rc;
+}
+
+static int
+claim_job(struct ingest *g, struct job *j, struct mxd_err *err)
+{
+	const struct tlsrpt **r;
+	size_t n;
+	int rc;
+
+	r = job_reports(j, &n);
+	rc = store_claim(g->s, j->sha, r, n, 0, err);
+	if (rc == 0) {
+		if (mxd_log_area(MXD_AREA_STORE))
+			mxd_log(MXD_LOG_DEBUG, "store: %s: another writer holds a "
+				"lock of this message: committing, then waiting",
+				j->source);
+		if (flush_batch(g, err) < 0 || open_batch(g, err) < 0)
+			rc = -1;
+		else if ((rc = store_claim(g->s, j->sha, r, n, 1, err)) == 0)
+			rc = mxd_err_set(err, MXD_E_LOCKED, "\"%s\": cannot take "
+					 "the locks of a message",
+					 store_path(g->s));
+	}
+	free(r);
+	if (rc == 1)
+		rc = claim_next(g, err);
+	return rc < 0 ? -1 : 0;
+}
+
 /* The store part of one job, in input order, on the calling thread. */
 static int
 job_store(struct ingest *g, struct job *j, struct mxd_err *err)
@@ -509,7 +579,7 @@ job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 	char label[512];
 	int known, rc = 0;
 
-	if (open_batch(g, err) < 0)
+	if (open_batch(g, err) < 0 || claim_job(g, j, err) < 0)
 		return -1;
 	known = store_message_find(g->s, j->sha, &msg_id, err);
 	if (known < 0)
@@ -605,8 +675,6 @@ job_store(struct ingest *g, struct job *j, struct mxd_err *err)
 	free(q.first);
 	return rc;
 }
-
-static int flush_batch(struct ingest *g, struct mxd_err *err);
 
 /* Takes the oldest job once it is done (running it here if no worker
  * has), stores it, and commits when the batch is full. */

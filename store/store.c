@@ -98,10 +98,19 @@ db_get(struct store *s, enum db_stmt id, struct mxd_err *err)
 }
 
 int
-db_run(struct store *s, struct dbq *q, struct mxd_err *err, const char *what)
+db_insert(struct store *s, struct dbq *q, int64_t *id, struct mxd_err *err,
+	  const char *what)
 {
-	int rc = db_step(q);
+	int rc;
 
+	if (s->drv->run) {
+		/* the backend may queue it: see db.h */
+		rc = s->drv->run(q, id, what) < 0 ? -1 : 0;
+	} else {
+		rc = db_step(q);
+		if (id)
+			*id = rc == 1 ? db_col_int(q, 0) : 0;
+	}
 	db_reset(q);
 	if (rc < 0)
 		return store_db_error(s, err, what);
@@ -109,16 +118,9 @@ db_run(struct store *s, struct dbq *q, struct mxd_err *err, const char *what)
 }
 
 int
-db_insert(struct store *s, struct dbq *q, int64_t *id, struct mxd_err *err,
-	  const char *what)
+db_run(struct store *s, struct dbq *q, struct mxd_err *err, const char *what)
 {
-	int rc = db_step(q);
-
-	*id = rc == 1 ? db_col_int(q, 0) : 0;
-	db_reset(q);
-	if (rc < 0)
-		return store_db_error(s, err, what);
-	return 0;
+	return db_insert(s, q, NULL, err, what);
 }
 
 char *
@@ -175,6 +177,8 @@ store_open(const char *where, enum store_mode mode, int lock_wait_ms,
 	return 0;
 }
 
+static void texts_clear(struct store *s);
+
 void
 store_close(struct store *s)
 {
@@ -182,6 +186,7 @@ store_close(struct store *s)
 		return;
 	if (s->in_tx)
 		store_rollback(s);
+	texts_clear(s);
 	codec_close(s);
 	if (s->db)
 		s->drv->close(s->db);
@@ -201,9 +206,171 @@ store_backend(const struct store *s)
 	return s->drv->name;
 }
 
+/* ---- what a writer remembers (store_p.h) ---------------------------- */
+
+#define TEXTS_MOST 8192		/* texts remembered, then forgotten at once */
+
+struct textcache {
+	struct text_ent {
+		char *t;
+		uint64_t h;
+		int64_t id;
+	} *v;
+	size_t cap, n;		/* cap: a power of two */
+};
+
+static uint64_t
+text_hash(const char *t)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (; *t; t++)
+		h = (h ^ (unsigned char)*t) * UINT64_C(1099511628211);
+	return h;
+}
+
+static void
+texts_clear(struct store *s)
+{
+	struct textcache *c = s->texts;
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->cap; i++)
+		free(c->v[i].t);
+	free(c->v);
+	free(c);
+	s->texts = NULL;
+}
+
+/* The slot of t in c: its entry, or the empty one where it goes. */
+static struct text_ent *
+texts_slot(struct textcache *c, const char *t, uint64_t h)
+{
+	size_t i = (size_t)h & (c->cap - 1);
+
+	while (c->v[i].t && (c->v[i].h != h || strcmp(c->v[i].t, t) != 0))
+		i = (i + 1) & (c->cap - 1);
+	return &c->v[i];
+}
+
+static int64_t
+texts_get(struct store *s, const char *t)
+{
+	struct text_ent *e;
+
+	if (!s->texts)
+		return 0;
+	e = texts_slot(s->texts, t, text_hash(t));
+	return e->t ? e->id : 0;
+}
+
+static void
+texts_put(struct store *s, const char *t, int64_t id)
+{
+	struct textcache *c;
+	struct text_ent *e;
+	uint64_t h = text_hash(t);
+
+	if (s->texts && s->texts->n >= TEXTS_MOST)
+		texts_clear(s);
+	if (!(c = s->texts)) {
+		c = s->texts = xcalloc(1, sizeof(*c));
+		c->cap = 2 * TEXTS_MOST;
+		c->v = xcalloc(c->cap, sizeof(*c->v));
+	}
+	e = texts_slot(c, t, h);
+	if (e->t)
+		return;
+	e->t = xstrdup(t);
+	e->h = h;
+	e->id = id;
+	c->n++;
+}
+
+static void
+pre_reset(struct dbq **q)
+{
+	if (*q)
+		db_reset(*q);		/* its rows go unread */
+	*q = NULL;
+}
+
+static void
+pre_drop_slot(struct store *s, int k)
+{
+	struct store_pre *p = &s->pre[k];
+	struct mxd_err e = { 0 };
+
+	if (p->pending)		/* the answer must not land in a later claim */
+		(void)s->drv->claim_read(s->db, k, &e);
+	pre_reset(&p->msg);
+	pre_reset(&p->ident);
+	pre_reset(&p->bysha);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+pre_drop(struct store *s)
+{
+	int k;
+
+	for (k = 0; k < DB_SLOTS; k++)
+		if (s->pre[k].used)
+			pre_drop_slot(s, k);
+}
+
+/* Same identity. */
+static int
+same_ident(const struct tlsrpt *a, const char *org, const char *report_id,
+	   int64_t start)
+{
+	return a->start == start && strcmp(a->org, org) == 0 &&
+	       strcmp(a->report_id, report_id) == 0;
+}
+
+/* A write that may change the answer of lookups in flight: they are
+ * asked again when wanted.  sha: a message stored; r: a report stored;
+ * org...: an identity settled. */
+static void
+pre_stale(struct store *s, const unsigned char *sha, const struct tlsrpt *r,
+	  const char *org, const char *report_id, int64_t start)
+{
+	int k;
+
+	for (k = 0; k < DB_SLOTS; k++) {
+		struct store_pre *p = &s->pre[k];
+
+		if (!p->used)
+			continue;
+		if (sha && p->msg && memcmp(p->sha, sha, SHA256_LEN) == 0)
+			pre_reset(&p->msg);
+		if (!p->r)
+			continue;
+		if ((r && (same_ident(p->r, r->org, r->report_id, r->start) ||
+			   memcmp(p->r->hash, r->hash, SHA256_LEN) == 0)) ||
+		    (org && same_ident(p->r, org, report_id, start))) {
+			pre_reset(&p->ident);
+			pre_reset(&p->bysha);
+			p->r = NULL;
+		}
+	}
+}
+
+/* A transaction ends or begins: what it knew may no longer hold. */
+static void
+tx_forget(struct store *s)
+{
+	pre_drop(s);
+	s->known.r = NULL;
+	s->verdict.id = 0;
+}
+
 int
 store_begin(struct store *s, struct mxd_err *err)
 {
+	tx_forget(s);
 	if (s->drv->begin(s->db, err) < 0)
 		return -1;
 	s->in_tx = 1;
@@ -213,6 +380,7 @@ store_begin(struct store *s, struct mxd_err *err)
 int
 store_commit(struct store *s, struct mxd_err *err)
 {
+	tx_forget(s);
 	if (s->drv->commit(s->db, err) < 0)
 		return -1;
 	s->in_tx = 0;
@@ -224,6 +392,8 @@ store_rollback(struct store *s)
 {
 	if (!s->in_tx)
 		return;
+	tx_forget(s);
+	texts_clear(s);		/* ids of texts stored in it are gone */
 	s->drv->rollback(s->db);
 	s->in_tx = 0;
 }
@@ -251,12 +421,25 @@ int
 store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
 		   int64_t *id, struct mxd_err *err)
 {
-	struct dbq *st = db_get(s, DB_MSG_FIND, err);
+	struct dbq *st;
 	int rc;
 
-	if (!st)
-		return -1;
-	db_bind_blob(st, 1, sha, SHA256_LEN);
+	s->known.r = NULL;		/* a new message: an older answer is stale */
+	st = NULL;
+	for (rc = 0; rc < DB_SLOTS && !st; rc++) {
+		struct store_pre *p = &s->pre[rc];
+
+		if (p->used && !p->pending && p->msg &&
+		    memcmp(p->sha, sha, SHA256_LEN) == 0) {
+			st = p->msg;	/* sent by store_claim() */
+			p->msg = NULL;
+		}
+	}
+	if (!st) {
+		if (!(st = db_get(s, DB_MSG_FIND, err)))
+			return -1;
+		db_bind_blob(st, 1, sha, SHA256_LEN);
+	}
 	rc = db_step(st);
 	if (rc == 1) {
 		*id = db_col_int(st, 0);
@@ -323,8 +506,11 @@ store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
 		return found == 1 ? 1 : -1;
 	}
 	codec_stored(s);
+	pre_stale(s, sha, NULL, NULL, NULL, 0);
 	if (auth && auth->result >= 0 && put_auth(s, *id, auth, err) < 0)
 		return -1;
+	s->verdict.id = *id;
+	s->verdict.pass = auth && auth->result == DKIMV_PASS;
 	return 0;
 }
 
@@ -422,6 +608,8 @@ int
 store_message_set_auth(struct store *s, int64_t id, const struct store_auth *a,
 		       struct mxd_err *err)
 {
+	if (s->verdict.id == id)
+		s->verdict.id = 0;
 	if (put_auth(s, id, a, err) < 0)
 		return -1;
 	return store_message_settle(s, id, err);
@@ -441,18 +629,49 @@ store_message_outcome(struct store *s, int64_t id, unsigned *reports,
 	return 0;
 }
 
+static int lookup_known(struct store *s, const struct tlsrpt *r, int verified,
+			struct mxd_err *err);
+
 int
 store_report_known(struct store *s, const struct tlsrpt *r, int verified,
 		   struct mxd_err *err)
 {
-	struct dbq *st = db_get(s, DB_REP_BY_IDENT, err);
+	int rc = lookup_known(s, r, verified, err);
+
+	if (rc >= 0) {
+		s->known.r = r;
+		s->known.verified = verified;
+		s->known.result = rc;
+	}
+	return rc;
+}
+
+static int
+lookup_known(struct store *s, const struct tlsrpt *r, int verified,
+	     struct mxd_err *err)
+{
+	struct dbq *st, *bysha = NULL;
 	int rc, copies = 0, same = 0, any_verified = 0;
 
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, r->org);
-	db_bind_text(st, 2, r->report_id);
-	db_bind_int(st, 3, r->start);
+	st = NULL;
+	for (rc = 0; rc < DB_SLOTS && !st; rc++) {
+		struct store_pre *p = &s->pre[rc];
+
+		if (p->used && !p->pending && p->r == r && p->ident &&
+		    p->bysha) {
+			st = p->ident;	/* sent by store_claim() */
+			bysha = p->bysha;
+			p->ident = p->bysha = NULL;
+			p->r = NULL;
+		}
+	}
+	if (!st) {
+		if (!(st = db_get(s, DB_REP_BY_IDENT, err)))
+			return -1;
+		db_bind_text(st, 1, r->org);
+		db_bind_text(st, 2, r->report_id);
+		db_bind_int(st, 3, r->start);
+	}
 	while ((rc = db_step(st)) == 1) {
 		copies++;
 		if (db_col_int(st, 3) == STORE_COUNTS_VERIFIED)
@@ -471,8 +690,12 @@ store_report_known(struct store *s, const struct tlsrpt *r, int verified,
 		}
 	}
 	db_reset(st);
-	if (rc != 0)
-		return store_db_error(s, err, "find report");
+	if (rc != 0 || same || copies) {
+		if (bysha)
+			db_reset(bysha);
+		if (rc != 0)
+			return store_db_error(s, err, "find report");
+	}
 	if (same)
 		return verified && !any_verified ? STORE_REPORT_VERIFIED_COPY
 						 : STORE_REPORT_DUPLICATE;
@@ -480,9 +703,11 @@ store_report_known(struct store *s, const struct tlsrpt *r, int verified,
 		return STORE_REPORT_CONFLICT;
 	/* the same bytes under another identity (one taken from a header or
 	 * a file name) are the same report */
-	if (!(st = db_get(s, DB_REP_BY_SHA, err)))
-		return -1;
-	db_bind_blob(st, 1, r->hash, SHA256_LEN);
+	if (!(st = bysha)) {
+		if (!(st = db_get(s, DB_REP_BY_SHA, err)))
+			return -1;
+		db_bind_blob(st, 1, r->hash, SHA256_LEN);
+	}
 	rc = db_step(st);
 	db_reset(st);
 	if (rc == 1)
@@ -514,6 +739,8 @@ settle(struct store *s, const char *org, const char *report_id, int64_t start,
 	int verified, rc;
 	size_t i;
 
+	s->known.r = NULL;
+	pre_stale(s, NULL, NULL, org, report_id, start);
 	if (!st)
 		return -1;
 	bind_ident(st, org, report_id, start);
@@ -584,10 +811,12 @@ store_message_settle(struct store *s, int64_t message_id, struct mxd_err *err)
 static int
 message_verified(struct store *s, int64_t id, struct mxd_err *err)
 {
-	struct dbq *st = db_get(s, DB_AUTH_GET, err);
+	struct dbq *st;
 	int rc, pass = 0;
 
-	if (!st)
+	if (s->verdict.id == id)
+		return s->verdict.pass;
+	if (!(st = db_get(s, DB_AUTH_GET, err)))
 		return -1;
 	db_bind_int(st, 1, id);
 	rc = db_step(st);
@@ -642,6 +871,181 @@ join_lines(const char **v, size_t n)
 	return (char *)buf_detach(&b, NULL);
 }
 
+/* The name of a report identity's lock. */
+static char *
+ident_key(const struct tlsrpt *r)
+{
+	return xasprintf("%s\x1f%s\x1f%lld", r->org, r->report_id,
+			 (long long)r->start);
+}
+
+/* The locks of one message (store_claim()). */
+struct claimset {
+	struct db_key *k;
+	char **own;
+	size_t nk, no;
+	char hex[2 * SHA256_LEN + 1];
+};
+
+static void
+claimset_make(struct store *s, struct claimset *c,
+	      const unsigned char sha[SHA256_LEN], const struct tlsrpt *const *r,
+	      size_t n)
+{
+	static const char hexdig[] = "0123456789abcdef";
+	size_t cap = 1, i, j;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < n; i++)
+		cap += 1 + 2 * r[i]->n_policies;
+	c->k = xcalloc(cap, sizeof(*c->k));
+	c->own = xcalloc(cap, sizeof(*c->own));
+	for (i = 0; i < SHA256_LEN; i++) {
+		c->hex[2 * i] = hexdig[sha[i] >> 4];
+		c->hex[2 * i + 1] = hexdig[sha[i] & 15];
+	}
+	c->k[c->nk].kind = DB_LOCK_MESSAGE;
+	c->k[c->nk++].key = c->hex;
+	for (i = 0; i < n; i++) {
+		c->k[c->nk].kind = DB_LOCK_IDENT;
+		c->k[c->nk++].key = c->own[c->no++] = ident_key(r[i]);
+		for (j = 0; j < r[i]->n_policies; j++) {
+			const struct tlsrpt_policy *p = &r[i]->policies[j];
+			char *t[2];
+			size_t m;
+
+			t[0] = join_lines(p->strings, p->n_strings);
+			t[1] = join_lines(p->mx_hosts, p->n_mx_hosts);
+			for (m = 0; m < 2; m++) {
+				if (!t[m])
+					continue;
+				c->own[c->no++] = t[m];
+				if (texts_get(s, t[m]))
+					continue;	/* stored: nothing to race for */
+				c->k[c->nk].kind = DB_LOCK_TEXT;
+				c->k[c->nk++].key = t[m];
+			}
+		}
+	}
+}
+
+static void
+claimset_free(struct claimset *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->no; i++)
+		free(c->own[i]);
+	free(c->own);
+	free(c->k);
+}
+
+/* Binds the first lookups of a message in slot k, into then[]: how many,
+ * or -1. */
+static int
+pre_fill(struct store *s, int k, const unsigned char sha[SHA256_LEN],
+	 const struct tlsrpt *const *r, size_t n, struct dbq **then,
+	 struct mxd_err *err)
+{
+	struct store_pre *p = &s->pre[k];
+	int nthen = 0;
+
+	p->used = 1;
+	if (!(p->msg = s->drv->get_slot(s->db, DB_MSG_FIND, k, err)))
+		return -1;
+	memcpy(p->sha, sha, SHA256_LEN);
+	db_bind_blob(p->msg, 1, p->sha, SHA256_LEN);
+	then[nthen++] = p->msg;
+	if (!n)
+		return nthen;
+	if (!(p->ident = s->drv->get_slot(s->db, DB_REP_BY_IDENT, k, err)))
+		return -1;
+	db_bind_text(p->ident, 1, r[0]->org);
+	db_bind_text(p->ident, 2, r[0]->report_id);
+	db_bind_int(p->ident, 3, r[0]->start);
+	then[nthen++] = p->ident;
+	if (!(p->bysha = s->drv->get_slot(s->db, DB_REP_BY_SHA, k, err)))
+		return -1;
+	db_bind_blob(p->bysha, 1, r[0]->hash, SHA256_LEN);
+	then[nthen++] = p->bysha;
+	p->r = r[0];
+	return nthen;
+}
+
+int
+store_claim(struct store *s, const unsigned char sha[SHA256_LEN],
+	    const struct tlsrpt *const *r, size_t n, int wait,
+	    struct mxd_err *err)
+{
+	struct claimset c;
+	struct dbq *then[3];
+	int k, nthen = 0, rc = -1;
+
+	s->known.r = NULL;
+	if (!s->drv->claim)
+		return 1;	/* one writer at a time: nothing to take */
+	for (k = 0; k < DB_SLOTS && !wait; k++) {
+		struct store_pre *p = &s->pre[k];
+		int o;
+
+		if (!p->used || !p->pending || memcmp(p->sha, sha, SHA256_LEN))
+			continue;
+		/* claimed ahead (store_claim_ahead()): its answer */
+		for (o = 0; o < DB_SLOTS; o++)
+			if (o != k && s->pre[o].used)
+				pre_drop_slot(s, o);
+		p->pending = 0;
+		rc = s->drv->claim_read(s->db, k, err);
+		if (rc != 1)
+			pre_drop_slot(s, k);
+		return rc;
+	}
+	pre_drop(s);
+	claimset_make(s, &c, sha, r, n);
+	/* the lookups the message needs first go in the same round trip,
+	 * after the locks */
+	if (s->drv->send && s->drv->get_slot &&
+	    (nthen = pre_fill(s, 0, sha, r, n, then, err)) < 0)
+		goto out;
+	rc = s->drv->claim(s->db, c.k, c.nk, wait, then, (size_t)nthen, err);
+out:
+	if (rc != 1)
+		pre_drop(s);
+	claimset_free(&c);
+	return rc;
+}
+
+int
+store_claim_ahead(struct store *s, const unsigned char sha[SHA256_LEN],
+		  const struct tlsrpt *const *r, size_t n, struct mxd_err *err)
+{
+	struct claimset c;
+	struct dbq *then[3];
+	int k, nthen, rc;
+
+	if (!s->drv->claim_send || !s->drv->get_slot || !s->drv->send)
+		return 0;
+	for (k = 0; k < DB_SLOTS; k++) {
+		if (s->pre[k].used && memcmp(s->pre[k].sha, sha, SHA256_LEN) == 0)
+			return 0;	/* the same message: already asked */
+	}
+	for (k = 0; k < DB_SLOTS && s->pre[k].used; k++)
+		;
+	if (k == DB_SLOTS)
+		return 0;
+	claimset_make(s, &c, sha, r, n);
+	rc = nthen = pre_fill(s, k, sha, r, n, then, err);
+	if (rc >= 0)
+		rc = s->drv->claim_send(s->db, c.k, c.nk, then, (size_t)nthen, k,
+					err);
+	if (rc < 0)
+		pre_drop_slot(s, k);
+	else
+		s->pre[k].pending = 1;
+	claimset_free(&c);
+	return rc < 0 ? -1 : 0;
+}
+
 /* The id of text t in `texts`, stored now if new; 0 for NULL. */
 static int
 text_id(struct store *s, const char *t, int64_t *id, struct mxd_err *err)
@@ -652,6 +1056,8 @@ text_id(struct store *s, const char *t, int64_t *id, struct mxd_err *err)
 	*id = 0;
 	if (!t)
 		return 0;
+	if ((*id = texts_get(s, t)))
+		return 0;
 	if (!(st = db_get(s, DB_TEXT_FIND, err)))
 		return -1;
 	db_bind_text(st, 1, t);
@@ -659,8 +1065,10 @@ text_id(struct store *s, const char *t, int64_t *id, struct mxd_err *err)
 	if (rc == 1)
 		*id = db_col_int(st, 0);
 	db_reset(st);
-	if (rc == 1)
+	if (rc == 1) {
+		texts_put(s, t, *id);
 		return 0;
+	}
 	if (rc != 0)
 		return store_db_error(s, err, "find a policy text");
 	if (!(st = db_get(s, DB_TEXT_PUT, err)))
@@ -668,8 +1076,10 @@ text_id(struct store *s, const char *t, int64_t *id, struct mxd_err *err)
 	db_bind_text(st, 1, t);
 	if (db_insert(s, st, id, err, "store a policy text") < 0)
 		return -1;
-	if (*id)
+	if (*id) {
+		texts_put(s, t, *id);
 		return 0;
+	}
 	/* stored meanwhile by another writer (PostgreSQL) */
 	if (!(st = db_get(s, DB_TEXT_FIND, err)))
 		return -1;
@@ -746,16 +1156,20 @@ store_report_put(struct store *s, int64_t message_id, unsigned part,
 
 	memset(info, 0, sizeof(*info));
 	/* writers on other hosts decide about one identity one at a time,
-	 * until the commit (PostgreSQL; SQLite has one writer) */
-	key = xasprintf("%s\x1f%s\x1f%lld", r->org, r->report_id,
-			(long long)r->start);
+	 * until the commit (PostgreSQL; SQLite has one writer); a writer
+	 * that claimed it (store_claim()) holds it already */
+	key = ident_key(r);
 	rc = s->drv->lock(s->db, DB_LOCK_IDENT, key, 1, err);
 	free(key);
 	if (rc < 0)
 		return -1;
 	if ((verified = message_verified(s, message_id, err)) < 0)
 		return -1;
-	known = store_report_known(s, r, verified, err);
+	if (s->known.r == r && s->known.verified == verified)
+		known = s->known.result;	/* asked just before */
+	else
+		known = store_report_known(s, r, verified, err);
+	s->known.r = NULL;
 	if (known < 0 || known == STORE_REPORT_DUPLICATE)
 		return known;
 	if (known == STORE_REPORT_NEW)
@@ -784,6 +1198,7 @@ store_report_put(struct store *s, int64_t message_id, unsigned part,
 	buf_release(&notes);
 	if (rc < 0)
 		return -1;
+	pre_stale(s, NULL, r, NULL, NULL, 0);
 	for (i = 0; i < r->n_policies; i++)
 		if (put_policy(s, rid, i, &r->policies[i], err) < 0)
 			return -1;

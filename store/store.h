@@ -163,6 +163,26 @@ enum {
 	STORE_COUNTS_COUNTED,	/* counts; its mail did not verify */
 	STORE_COUNTS_VERIFIED,	/* counts; its mail verified */
 };
+/*
+ * Before a writer stores a message (sha) with reports r[0..n-1] in its
+ * transaction: takes the locks that keep other writers of a shared store
+ * (PostgreSQL) from storing the same message, report identity or policy
+ * text at the same time, and starts the message's first lookups with
+ * them.  wait 0 tries: 0 means another writer holds one of them, and the
+ * caller commits what it has, begins again and claims with wait 1, which
+ * waits in an order every writer shares (so no two writers deadlock).
+ * 1 claimed, -1 error.  SQLite has one writer at a time: always 1.
+ */
+int store_claim(struct store *s, const unsigned char sha[SHA256_LEN],
+		const struct tlsrpt *const *r, size_t n, int wait,
+		struct mxd_err *err);
+/* The same for the message that comes next, without waiting for the
+ * answer: store_claim() of it reads it, and finds its lookups done (they
+ * run while this message's rows are written).  0 (also when the backend
+ * has nothing to claim), -1 error. */
+int store_claim_ahead(struct store *s, const unsigned char sha[SHA256_LEN],
+		      const struct tlsrpt *const *r, size_t n,
+		      struct mxd_err *err);
 /* Which of the four a report would be, from a mail that verified or not
  * (nothing is written). */
 int store_report_known(struct store *s, const struct tlsrpt *r, int verified,

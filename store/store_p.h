@@ -9,12 +9,44 @@
 #include "store/db.h"
 #include "store/store.h"
 
+struct textcache;
+
 struct store {
 	const struct db_driver *drv;
 	struct db *db;
 	char *where;		/* the path or connection, as shown */
 	int in_tx;
 	struct codec *codec;	/* codec.c: the dictionary in use */
+	/*
+	 * What a writer knows without asking the database again, each
+	 * forgotten when its transaction ends (store.c):
+	 *  pre      the lookups store_claim() started for one message: the
+	 *           message by its hash, its first report by identity and by
+	 *           hash (sent with the locks, read by the functions that
+	 *           would have asked)
+	 *  known    store_report_known()'s answer, for store_report_put() of
+	 *           the same report right after
+	 *  verdict  whether the message just stored verified
+	 *  texts    the ids of policy texts seen (kept over commits: a text
+	 *           is never deleted; dropped by a rollback)
+	 */
+	struct store_pre {
+		int used;
+		int pending;	/* claim_send() done, claim_read() not yet */
+		unsigned char sha[32];
+		const struct tlsrpt *r;
+		struct dbq *msg, *ident, *bysha;
+	} pre[DB_SLOTS];	/* [1]: the next message's, while this one's
+				 * rows go out (store_claim_ahead()) */
+	struct {
+		const struct tlsrpt *r;
+		int verified, result;
+	} known;
+	struct {
+		int64_t id;
+		int pass;
+	} verdict;
+	struct textcache *texts;
 };
 
 /* Codecs of messages.data */
@@ -40,7 +72,9 @@ int db_run(struct store *s, struct dbq *q, struct mxd_err *err,
 /* A window scan (db.h) with the filters of f bound. */
 struct dbq *db_scan(struct store *s, enum db_stmt id, const struct store_filter *f,
 		    struct mxd_err *err);
-/* Steps q, an INSERT ... RETURNING id: *id, or 0 when it inserted nothing. */
+/* Steps q, an INSERT ... RETURNING id: *id, or 0 when it inserted nothing
+ * (id NULL: db_run()).  Through the backend's run() when it has one, which
+ * may only queue q (its error then comes later, told with `what`). */
 int db_insert(struct store *s, struct dbq *q, int64_t *id, struct mxd_err *err,
 	      const char *what);
 

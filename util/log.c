@@ -56,7 +56,10 @@ mxd_log_area_parse(const char *name)
 		return MXD_AREA_MIME;
 	if (strcmp(name, "sql") == 0)
 		return MXD_AREA_SQL;
+	if (strcmp(name, "store") == 0)
+		return MXD_AREA_STORE;
 	if (strcmp(name, "all") == 0)
-		return MXD_AREA_IMAP | MXD_AREA_MIME | MXD_AREA_SQL;
+		return MXD_AREA_IMAP | MXD_AREA_MIME | MXD_AREA_SQL |
+		       MXD_AREA_STORE;
 	return 0;
 }

@@ -14,7 +14,7 @@ set -u
 : "${SRCDIR:?SRCDIR must name the source tree}"
 SAMPLES="$SRCDIR/samples"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mxdtest.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${MXD_KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 if [ -n "${MXD_TEST_PG_DIR:-}" ]; then
 	BACKEND=pg
 	PGSH="$SRCDIR/tests/pg/pg.sh"

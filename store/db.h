@@ -264,7 +264,8 @@ struct db_key {
 	const char *key;
 };
 
-/* Statements a backend keeps apart per slot (get_slot()): 0 is get()'s. */
+/* Copies of a statement a backend keeps per slot (get_slot()), apart from
+ * get()'s. */
 #define DB_SLOTS 2
 
 struct db;			/* a backend's connection */
@@ -349,9 +350,10 @@ struct db_driver {
 	 */
 	void (*send)(struct dbq *q);
 	/*
-	 * get_slot: get() of another copy of the statement (slot 1; 0 is
-	 * get()'s), so that the lookups of the next message can be in
-	 * flight while this one's run.
+	 * get_slot: get() of a copy of the statement that is slot's own
+	 * (0 .. DB_SLOTS - 1), never the one get() returns, so that the
+	 * lookups of the next message can be in flight while this one's run
+	 * (and its statements reuse get()'s freely).
 	 */
 	struct dbq *(*get_slot)(struct db *db, enum db_stmt id, int slot,
 				struct mxd_err *err);

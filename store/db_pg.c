@@ -688,7 +688,7 @@ struct db {
 	PGconn *conn;
 	char *where;			/* as shown: no password */
 	enum store_mode mode;
-	struct pgq *q[DB_SLOTS][DB_STMT_COUNT];
+	struct pgq *q[DB_SLOTS + 1][DB_STMT_COUNT];	/* [0]: get()'s */
 	char prepared[DB_STMT_COUNT];	/* "mxd<N>" exists on the server */
 	struct {			/* claim_send()'s answer, per slot */
 		PGresult *res;
@@ -1626,7 +1626,7 @@ pg_close(struct db *db)
 	if (!db)
 		return;
 	for (i = 0; i < DB_STMT_COUNT; i++) {
-		for (k = 0; k < DB_SLOTS; k++) {
+		for (k = 0; k <= DB_SLOTS; k++) {
 			if (db->q[k][i]) {
 				db->q[k][i]->inflight = 0;
 				q_clear(db->q[k][i]);
@@ -1754,15 +1754,16 @@ count_params(const char *sql)
 	return n;
 }
 
+/* Copy k of statement id: 0 is get()'s, k > 0 get_slot()'s slot k - 1. */
 static struct dbq *
-pg_get_slot(struct db *db, enum db_stmt id, int slot, struct mxd_err *err)
+get_copy(struct db *db, enum db_stmt id, int slot, struct mxd_err *err)
 {
 	struct pgq *q;
 	PGresult *res;
 	char name[16];
 
 	if ((int)id < 0 || id >= DB_STMT_COUNT || !db_pg_sql[id] || slot < 0 ||
-	    slot >= DB_SLOTS) {
+	    slot > DB_SLOTS) {
 		mxd_err_set(err, MXD_E_INTERNAL, "\"%s\": no statement %d",
 			    db->where, (int)id);
 		return NULL;
@@ -1807,9 +1808,20 @@ pg_get_slot(struct db *db, enum db_stmt id, int slot, struct mxd_err *err)
 }
 
 static struct dbq *
+pg_get_slot(struct db *db, enum db_stmt id, int slot, struct mxd_err *err)
+{
+	if (slot < 0 || slot >= DB_SLOTS) {
+		mxd_err_set(err, MXD_E_INTERNAL, "\"%s\": no slot %d", db->where,
+			    slot);
+		return NULL;
+	}
+	return get_copy(db, id, slot + 1, err);
+}
+
+static struct dbq *
 pg_get(struct db *db, enum db_stmt id, struct mxd_err *err)
 {
-	return pg_get_slot(db, id, 0, err);
+	return get_copy(db, id, 0, err);
 }
 
 /* Parameter i (from 1) of q, or NULL (and q refuses to run). */

@@ -101,6 +101,13 @@ enum {
 	"  = lower($5::text COLLATE \"C\"))"				\
 	" AND r.counts >= $6"
 
+/* After start, the order of reports that start at once: by what they are
+ * (organization, report-id; compared as bytes, as SQLite compares), not by
+ * the order they were stored in; the id only splits copies of an identity,
+ * which a scan of counted copies does not hold twice. */
+#define BY_IDENT(r)							\
+	r ".org COLLATE \"C\", " r ".report_id COLLATE \"C\", " r ".id"
+
 #define QITEM_SELECT							\
 	"SELECT q.id, q.message_id, q.part, q.name, m.source, q.status,"	\
 	" q.reason, q.created, m.size FROM quarantine q"		\
@@ -218,7 +225,7 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 		" AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM domain_counts d"
 		"  WHERE d.report = r.id AND d.domain = $3))"
 		F_MX_FAIL("r.id")
-		" ORDER BY r.start, r.id",
+		" ORDER BY r.start, " BY_IDENT("r"),
 	[DB_SCAN_DOMAINS] =
 		"SELECT d.report, d.org, d.start, d.domain, d.types,"
 		" d.successful, d.failed FROM domain_counts d"
@@ -247,7 +254,7 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 		" x.receiving_ip, x.count, x.reason_code, x.additional_info,"
 		" k.result, k.domain"
 		DETAIL_FROM_WHERE
-		" ORDER BY r.start, r.id, p.id, x.id",
+		" ORDER BY r.start, " BY_IDENT("r") ", p.idx, x.id",
 	[DB_COUNT_DETAILS] = "SELECT count(*)" DETAIL_FROM_WHERE,
 	[DB_HAS_BEFORE] = "SELECT 1 FROM reports WHERE start < $1 LIMIT 1",
 
@@ -284,7 +291,7 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 			      " AND lower(p.domain COLLATE \"C\")"
 			      " = lower($3::text COLLATE \"C\")"
 			      " AND p.type = 'sts' AND r.counts >= 1"
-			      " ORDER BY r.start",
+			      " ORDER BY r.start, " BY_IDENT("r") ", p.idx",
 
 	/* ---- IMAP sync state ---- */
 	[DB_SYNC_GET] = "SELECT uidvalidity, last_uid FROM imap_state"

@@ -648,11 +648,14 @@ struct db {
 	char state[6];			/* SQLSTATE of the last error, or "" */
 	char *msg;			/* its message, one line */
 	int lost;			/* the connection is gone */
+	char *gone;			/* why, as first seen: the one reason
+					 * every later error tells */
 };
 
 extern const struct db_driver db_pg_driver;
 
-/* The first line of libpq's text, without "ERROR:  " and the newline. */
+/* The first line of libpq's text, without its severity ("ERROR:  ", or
+ * the FATAL of a session the server ended) and the newline. */
 static char *
 first_line(const char *t)
 {
@@ -660,12 +663,23 @@ first_line(const char *t)
 
 	if (!t || !*t)
 		return xstrdup("unknown error");
-	if (strncmp(t, "ERROR:  ", 8) == 0)
+	if (strncmp(t, "ERROR:  ", 8) == 0 || strncmp(t, "FATAL:  ", 8) == 0 ||
+	    strncmp(t, "PANIC:  ", 8) == 0)
 		t += 8;
 	n = strcspn(t, "\n");
 	while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\r'))
 		n--;
 	return xstrndup(t, n);
+}
+
+/* The session ended: nothing more will run on it.  The first reason
+ * stays; later statements only find the connection closed. */
+static void
+session_gone(struct db *db, const char *why)
+{
+	db->lost = 1;
+	if (!db->gone)
+		db->gone = first_line(why);
 }
 
 static void
@@ -674,8 +688,11 @@ set_error(struct db *db, const char *state, const char *msg)
 	free(db->msg);
 	db->msg = first_line(msg);
 	snprintf(db->state, sizeof(db->state), "%s", state ? state : "");
-	if (PQstatus(db->conn) == CONNECTION_BAD)
-		db->lost = 1;
+	/* 57P0x (the server shuts down, the database was dropped) and 08xxx
+	 * end the session, even before libpq has seen the socket close */
+	if (PQstatus(db->conn) == CONNECTION_BAD ||
+	    strncmp(db->state, "57P0", 4) == 0 || strncmp(db->state, "08", 2) == 0)
+		session_gone(db, db->msg);
 }
 
 /*
@@ -706,9 +723,12 @@ forget(struct db *db)
 static int
 pg_error(struct db *db, struct mxd_err *err, const char *what)
 {
-	if (db->lost || PQstatus(db->conn) == CONNECTION_BAD)
+	if (db->lost || PQstatus(db->conn) == CONNECTION_BAD) {
+		if (!db->gone)
+			session_gone(db, PQerrorMessage(db->conn));
 		return mxd_err_set(err, MXD_E_NET, "\"%s\": %s: connection to the "
-				   "database lost", db->where, what);
+				   "database lost (%s)", db->where, what, db->gone);
+	}
 	if (strcmp(db->state, "55P03") == 0 || strcmp(db->state, "40P01") == 0 ||
 	    strcmp(db->state, "40001") == 0)
 		return mxd_err_set(err, MXD_E_LOCKED, "\"%s\": %s: %s", db->where,
@@ -734,13 +754,25 @@ exec_cmd(struct db *db, const char *sql)
 	return 0;
 }
 
-/* The server's notices (client_min_messages = warning) go to the log. */
+/*
+ * The server's notices (client_min_messages = warning) go to the log.  A
+ * FATAL or PANIC one comes when the server ends the session between
+ * statements (a shutdown, an administrator's pg_terminate_backend): it is
+ * the reason the next statement fails, and told by that error, once.
+ */
 static void
-notice(void *arg, const char *message)
+notice(void *arg, const PGresult *res)
 {
 	struct db *db = arg;
-	char *line = first_line(message);
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *why = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	char *line;
 
+	if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0)) {
+		session_gone(db, why ? why : PQresultErrorMessage(res));
+		return;
+	}
+	line = first_line(PQresultErrorMessage(res));
 	mxd_log(MXD_LOG_WARN, "\"%s\": %s", db->where, line);
 	free(line);
 }
@@ -1207,7 +1239,7 @@ pg_open(struct store *s, const char *where, enum store_mode mode,
 	db = xcalloc(1, sizeof(*db));
 	db->conn = conn;
 	db->where = display;
-	PQsetNoticeProcessor(conn, notice, db);
+	PQsetNoticeReceiver(conn, notice, db);
 	if (session_setup(db, mode, timeout_set) < 0) {
 		pg_error(db, err, "connect");
 		pg_close(db);
@@ -1252,6 +1284,7 @@ pg_close(struct db *db)
 	}
 	PQfinish(db->conn);
 	free(db->msg);
+	free(db->gone);
 	free(db->where);
 	free(db);
 }
@@ -1695,10 +1728,13 @@ pg_unlock(struct db *db, enum db_lock kind, const char *key)
 {
 	int taken;
 
-	if (kind == DB_LOCK_IDENT)
-		return;		/* the transaction's end releases it */
+	/* the transaction's end releases an ident lock, and the end of the
+	 * session all of them: a lost connection has nothing left to free
+	 * (and its error is told where it was found) */
+	if (kind == DB_LOCK_IDENT || db->lost)
+		return;
 	if (lock_call(db, "SELECT pg_advisory_unlock($1::bigint)", kind, key,
-		      &taken) < 0)
+		      &taken) < 0 && !db->lost)
 		mxd_log(MXD_LOG_WARN, "\"%s\": unlock: %s", db->where,
 			db->msg ? db->msg : "unknown error");
 }

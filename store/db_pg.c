@@ -40,7 +40,10 @@
  * refused (it would show in `ps`, the config and error messages): it comes
  * from store_pg_password (password_command) or libpq's own ~/.pgpass,
  * PGPASSFILE, PGPASSWORD.  sslmode defaults to verify-full for a server
- * that is not on this host.
+ * that is not on this host.  Over TCP a dead server ends the run in about
+ * 30 to 40 s: keepalives and tcp_user_timeout (a host or network that
+ * died), and a watchdog thread for a server that stopped while its host
+ * still answers (see "a server that stops answering").
  *
  * Locks (db.h's lock()) are advisory locks keyed by a 64-bit FNV-1a hash
  * of (kind, key); the schema lock uses the two-integer form, a key space
@@ -49,10 +52,16 @@
 #include "store/db.h"
 
 #include <libpq-fe.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "store/store_p.h"
@@ -650,6 +659,7 @@ struct db {
 	int lost;			/* the connection is gone */
 	char *gone;			/* why, as first seen: the one reason
 					 * every later error tells */
+	struct watch *watch;		/* of a TCP connection, or NULL */
 };
 
 extern const struct db_driver db_pg_driver;
@@ -672,14 +682,17 @@ first_line(const char *t)
 	return xstrndup(t, n);
 }
 
+static const char *watch_why(const struct db *db);
+
 /* The session ended: nothing more will run on it.  The first reason
- * stays; later statements only find the connection closed. */
+ * stays (the watchdog's, when it ended it); later statements only find
+ * the connection closed. */
 static void
 session_gone(struct db *db, const char *why)
 {
 	db->lost = 1;
 	if (!db->gone)
-		db->gone = first_line(why);
+		db->gone = first_line(watch_why(db) ? watch_why(db) : why);
 }
 
 static void
@@ -966,8 +979,8 @@ params_make(struct params *p, const PQconninfoOption *o)
 
 	for (i = o; i->keyword; i++)
 		n++;
-	p->key = xcalloc(n + 8, sizeof(*p->key));
-	p->val = xcalloc(n + 8, sizeof(*p->val));
+	p->key = xcalloc(n + 16, sizeof(*p->key));
+	p->val = xcalloc(n + 16, sizeof(*p->val));
 	p->n = 0;
 	for (i = o; i->keyword; i++)
 		if (i->val && *i->val && strcmp(i->keyword, "password") != 0)
@@ -981,6 +994,23 @@ params_make(struct params *p, const PQconninfoOption *o)
 	/* raw mail and reports are UTF-8 whatever the locale */
 	if (!opt(o, "client_encoding"))
 		param_add(p, "client_encoding", "UTF8");
+	/* a host or network that dies: TCP keepalives ask after 20 s of
+	 * silence and give up after 4 probes 5 s apart, and data that the
+	 * server's host does not acknowledge for 40 s ends the connection
+	 * (libpq ignores these on a Unix socket; a service file may set
+	 * them) */
+	if (!opt_env(o, "service")) {
+		if (!opt(o, "keepalives"))
+			param_add(p, "keepalives", "1");
+		if (!opt(o, "keepalives_idle"))
+			param_add(p, "keepalives_idle", "20");
+		if (!opt(o, "keepalives_interval"))
+			param_add(p, "keepalives_interval", "5");
+		if (!opt(o, "keepalives_count"))
+			param_add(p, "keepalives_count", "4");
+		if (!opt(o, "tcp_user_timeout"))
+			param_add(p, "tcp_user_timeout", "40000");
+	}
 	/* a server elsewhere: verified TLS, unless the string, PGSSLMODE
 	 * or a service file says otherwise */
 	if (!opt_env(o, "sslmode") && !opt_env(o, "service") &&
@@ -1069,6 +1099,227 @@ pg_connect(const char *where, char **display, int *timeout_set,
 		return NULL;
 	}
 	return conn;
+}
+
+/* ---- a server that stops answering ---------------------------------- */
+
+/*
+ * TCP keepalives and tcp_user_timeout end a connection to a host that no
+ * longer answers.  They do not see a server that stopped while its host
+ * runs (SIGSTOP, a process that hangs): the host's kernel acknowledges
+ * every byte and every probe, and statement_timeout is the server's own.
+ * The watchdog of a TCP connection sees it from the socket (TCP_INFO):
+ * nothing received for WATCH_WAIT_MS, and nothing received since the last
+ * data sent.  It then asks the server on a connection of its own whether
+ * it answers at all (PQping, at most WATCH_PING_S); when nothing answers,
+ * it shuts the socket down, and the statement that waits on it fails at
+ * once with "connection to the database lost (the server has not
+ * answered for N s)".  A server that answers the ping is asked again only
+ * when the socket has sent or received since, or WATCH_AGAIN_MS later: a
+ * statement that runs long is left to statement_timeout, and a session
+ * that is idle (fetch --watch between mails) costs one ping, not one a
+ * second.  The watchdog only reads the socket's state and sets its own
+ * flag; it never touches the session.
+ */
+#define WATCH_WAIT_MS	20000
+#define WATCH_PING_S	"10"
+#define WATCH_AGAIN_MS	300000
+
+struct watch {
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;			/* pg_close() asks it to end */
+	int fd;				/* the session's socket */
+	PQconninfoOption *o;		/* the ping's options ... */
+	struct params p;		/* ... as PQpingParams() takes them */
+	atomic_int fired;		/* the socket was shut down: why */
+	char why[96];
+};
+
+/* A silence of the socket: since when nothing came, and when data was
+ * last sent (monotonic ms); which silence it is, for asking once. */
+struct silence {
+	int64_t recv_at, sent_at;
+	unsigned ms;
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* 1 when nothing came for WATCH_WAIT_MS and nothing came since the last
+ * data sent (in the same millisecond counts: on this host an answer
+ * often does), with *q; else 0. */
+static int
+silent(int fd, struct silence *q)
+{
+	struct tcp_info ti;
+	socklen_t n = sizeof(ti);
+	int64_t now = mono_ms();
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &n) < 0 ||
+	    ti.tcpi_last_data_recv < WATCH_WAIT_MS ||
+	    ti.tcpi_last_data_sent > ti.tcpi_last_data_recv)
+		return 0;
+	q->recv_at = now - ti.tcpi_last_data_recv;
+	q->sent_at = now - ti.tcpi_last_data_sent;
+	q->ms = ti.tcpi_last_data_recv;
+	return 1;
+}
+
+/* The same silence (the times move by a clock tick between readings). */
+static int
+same_silence(const struct silence *a, const struct silence *b)
+{
+	return llabs(a->recv_at - b->recv_at) < 500 &&
+	       llabs(a->sent_at - b->sent_at) < 500;
+}
+
+static void
+watch_sleep(struct watch *w, long ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	while (!w->stop &&
+	       pthread_cond_timedwait(&w->cv, &w->mu, &t) == 0)
+		;
+}
+
+static void *
+watch_run(void *arg)
+{
+	struct watch *w = arg;
+	struct silence q, again, asked = { 0, 0, 0 };
+	int64_t asked_at = 0;
+	int answers;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		watch_sleep(w, 1000);
+		if (w->stop || !silent(w->fd, &q))
+			continue;
+		if (asked_at && same_silence(&q, &asked) &&
+		    mono_ms() - asked_at < WATCH_AGAIN_MS)
+			continue;
+		pthread_mutex_unlock(&w->mu);
+		answers = PQpingParams(w->p.key, w->p.val, 0) !=
+			  PQPING_NO_RESPONSE;
+		pthread_mutex_lock(&w->mu);
+		if (w->stop)
+			break;
+		if (answers) {
+			asked = q;
+			asked_at = mono_ms();
+			continue;
+		}
+		/* an answer may have come while the ping waited */
+		if (!silent(w->fd, &again) || !same_silence(&q, &again))
+			continue;
+		snprintf(w->why, sizeof(w->why), "the server has not answered "
+			 "for %u s", again.ms / 1000);
+		atomic_store(&w->fired, 1);
+		shutdown(w->fd, SHUT_RDWR);
+		break;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Starts the watchdog of a connection over TCP (nothing for a socket);
+ * `where` gives the ping its options, without a password. */
+static void
+watch_start(struct db *db, const char *where)
+{
+	struct sockaddr_storage sa;
+	socklen_t n = sizeof(sa);
+	struct watch *w;
+	sigset_t all, old;
+	size_t i, k;
+	int fd = PQsocket(db->conn);
+	pthread_condattr_t ca;
+
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &n) < 0 ||
+	    (sa.ss_family != AF_INET && sa.ss_family != AF_INET6))
+		return;
+	w = xcalloc(1, sizeof(*w));
+	if (!(w->o = PQconninfoParse(where, NULL))) {
+		free(w);
+		return;
+	}
+	params_make(&w->p, w->o);
+	/* no password (a ping needs none), its own bound */
+	for (i = k = 0; i < w->p.n; i++) {
+		if (strcmp(w->p.key[i], "password") == 0 ||
+		    strcmp(w->p.key[i], "connect_timeout") == 0)
+			continue;
+		w->p.key[k] = w->p.key[i];
+		w->p.val[k++] = w->p.val[i];
+	}
+	w->p.n = k;
+	param_add(&w->p, "connect_timeout", WATCH_PING_S);
+	w->fd = fd;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	/* signals are for the thread that runs the command */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&w->tid, NULL, watch_run, w) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		params_free(&w->p);
+		PQconninfoFree(w->o);
+		free(w);
+		return;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	db->watch = w;
+}
+
+/* Why the watchdog shut the session's socket down, or NULL. */
+static const char *
+watch_why(const struct db *db)
+{
+	return db->watch && atomic_load(&db->watch->fired) ? db->watch->why
+							   : NULL;
+}
+
+/* Before the socket closes: a ping under way is waited for. */
+static void
+watch_stop(struct db *db)
+{
+	struct watch *w = db->watch;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->tid, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	params_free(&w->p);
+	PQconninfoFree(w->o);
+	free(w);
+	db->watch = NULL;
 }
 
 /* ---- schema ---------------------------------------------------------- */
@@ -1240,6 +1491,7 @@ pg_open(struct store *s, const char *where, enum store_mode mode,
 	db->conn = conn;
 	db->where = display;
 	PQsetNoticeReceiver(conn, notice, db);
+	watch_start(db, where);
 	if (session_setup(db, mode, timeout_set) < 0) {
 		pg_error(db, err, "connect");
 		pg_close(db);
@@ -1282,6 +1534,7 @@ pg_close(struct db *db)
 			q_clear(db->q[i]);
 		free(db->q[i]);
 	}
+	watch_stop(db);
 	PQfinish(db->conn);
 	free(db->msg);
 	free(db->gone);

@@ -660,6 +660,9 @@ struct db {
 	char *gone;			/* why, as first seen: the one reason
 					 * every later error tells */
 	struct watch *watch;		/* of a TCP connection, or NULL */
+	int lock_wait_ms;		/* store_open()'s: see bound_wait() */
+	int lock_own;			/* lock_timeout: 0 not asked yet, 1 ours
+					 * to set, -1 the session has one */
 };
 
 extern const struct db_driver db_pg_driver;
@@ -1322,6 +1325,67 @@ watch_stop(struct db *db)
 	db->watch = NULL;
 }
 
+/* ---- waits for another mxdigest ------------------------------------- */
+
+/*
+ * lock_wait_ms (store_open()) is how long a writer waits for another
+ * mxdigest that holds what it needs for longer than a transaction of its
+ * own: on SQLite the writer's lock; here the schema lock, while another
+ * host creates or upgrades the schema, and a session lock that is waited
+ * for (the dictionary, while another host trains one: reparse
+ * --recompress).  Those waits get lock_timeout = lock_wait_ms, and end
+ * with MXD_E_LOCKED, unless the session has a lock_timeout of its own (the
+ * string's options, PGOPTIONS, ALTER ROLE or DATABASE ... SET), which then
+ * bounds them as it bounds every wait.  The transaction locks of writers
+ * (a report identity, and the rows an ON CONFLICT waits for) are not
+ * bounded by it: they wait for another writer's batch to commit, which
+ * takes as long as that batch (seconds, more over a slow link), and a
+ * bound of seconds would fail writers that merely meet; they wait up to
+ * statement_timeout, and PostgreSQL breaks deadlocks (MXD_E_LOCKED).  The
+ * mailbox lock of fetch is only ever tried (--watch tries again every
+ * 30 s), so nothing bounds it, and nothing needs to.
+ */
+
+/* SET [LOCAL] lock_timeout = lock_wait_ms when the session has no
+ * lock_timeout of its own: 1 set, 0 left alone, -1 error. */
+static int
+bound_wait(struct db *db, int local)
+{
+	PGresult *res;
+	char sql[64];
+
+	if (!db->lock_own) {
+		res = PQexec(db->conn, "SHOW lock_timeout");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+			remember(db, res);
+			PQclear(res);
+			return -1;
+		}
+		db->lock_own = strcmp(PQgetvalue(res, 0, 0), "0") == 0 ? 1 : -1;
+		PQclear(res);
+	}
+	if (db->lock_own < 0)
+		return 0;
+	/* 0 is "no timeout" to PostgreSQL, "try once" to store_open() */
+	snprintf(sql, sizeof(sql), "SET %slock_timeout = %d", local ? "LOCAL " : "",
+		 db->lock_wait_ms > 0 ? db->lock_wait_ms : 1);
+	return exec_cmd(db, sql) < 0 ? -1 : 1;
+}
+
+/* The error of a wait that bound_wait() bounded ("what": the lock). */
+static int
+wait_error(struct db *db, struct mxd_err *err, const char *what)
+{
+	if (strcmp(db->state, "55P03") != 0 || db->lost)
+		return pg_error(db, err, what);
+	if (db->lock_own > 0)
+		return mxd_err_set(err, MXD_E_LOCKED, "\"%s\": %s: held by another "
+				   "mxdigest (waited %d ms); try again", db->where,
+				   what, db->lock_wait_ms);
+	return mxd_err_set(err, MXD_E_LOCKED, "\"%s\": %s: held by another "
+			   "mxdigest (%s); try again", db->where, what, db->msg);
+}
+
 /* ---- schema ---------------------------------------------------------- */
 
 /* The schema version of the database, 0 when it has none. */
@@ -1423,9 +1487,16 @@ migrate(struct db *db, enum store_mode mode, struct mxd_err *err)
 	if (mode != STORE_WRITE)
 		return mxd_err_set(err, MXD_E_STORE, "\"%s\": empty database: import "
 				   "or fetch reports first", db->where);
-	/* one host makes it: the others wait here, then find it made */
-	if (exec_cmd(db, "BEGIN") < 0 || exec_cmd(db, SCHEMA_LOCK_SQL) < 0 ||
-	    schema_version(db, &v) < 0)
+	/* one host makes it: the others wait here (lock_wait_ms), then find
+	 * it made */
+	if (exec_cmd(db, "BEGIN") < 0 || bound_wait(db, 1) < 0)
+		goto fail;
+	if (exec_cmd(db, SCHEMA_LOCK_SQL) < 0) {
+		wait_error(db, err, "the schema lock");
+		exec_cmd(db, "ROLLBACK");
+		return -1;
+	}
+	if (schema_version(db, &v) < 0)
 		goto fail;
 	if (v > STORE_SCHEMA_VERSION) {
 		exec_cmd(db, "ROLLBACK");
@@ -1467,11 +1538,7 @@ session_setup(struct db *db, enum store_mode mode, int timeout_set)
 	return 0;
 }
 
-/*
- * lock_wait_ms is not used: writers do not exclude each other here, the
- * locks they share wait (bounded by statement_timeout), and PostgreSQL
- * breaks deadlocks (MXD_E_LOCKED).
- */
+/* lock_wait_ms bounds the waits of bound_wait(), not every lock. */
 static int
 pg_open(struct store *s, const char *where, enum store_mode mode,
 	int lock_wait_ms, struct mxd_err *err)
@@ -1481,7 +1548,6 @@ pg_open(struct store *s, const char *where, enum store_mode mode,
 	char *display;
 	int timeout_set = 0, rc;
 
-	(void)lock_wait_ms;
 	s->db = NULL;
 	if (!(conn = pg_connect(where, &display, &timeout_set, err))) {
 		free(display);
@@ -1490,6 +1556,7 @@ pg_open(struct store *s, const char *where, enum store_mode mode,
 	db = xcalloc(1, sizeof(*db));
 	db->conn = conn;
 	db->where = display;
+	db->lock_wait_ms = lock_wait_ms;
 	PQsetNoticeReceiver(conn, notice, db);
 	watch_start(db, where);
 	if (session_setup(db, mode, timeout_set) < 0) {
@@ -1956,6 +2023,28 @@ lock_call(struct db *db, const char *sql, enum db_lock kind, const char *key,
 	return 0;
 }
 
+/* A wait for a session lock, bounded by lock_wait_ms (bound_wait()). */
+static int
+session_lock_wait(struct db *db, enum db_lock kind, const char *key,
+		  struct mxd_err *err)
+{
+	int bound, taken = 0, rc;
+
+	if ((bound = bound_wait(db, 0)) < 0)
+		return pg_error(db, err, "lock");
+	rc = lock_call(db, "SELECT pg_advisory_lock($1::bigint)", kind, key,
+		       &taken);
+	/* back to none (bound_wait() only sets one where there was none);
+	 * in a transaction that the failure aborted, its rollback does it */
+	if (bound && exec_cmd(db, "SET lock_timeout = 0") < 0 && rc == 0)
+		return pg_error(db, err, "lock");
+	if (rc < 0)
+		return wait_error(db, err, kind == DB_LOCK_DICT ? "the dictionary "
+				  "lock" : kind == DB_LOCK_MAILBOX ? "the mailbox lock"
+				  : "a lock");
+	return 1;
+}
+
 /* DB_LOCK_IDENT until the transaction ends, the others for the session. */
 static int
 pg_lock(struct db *db, enum db_lock kind, const char *key, int wait,
@@ -1970,6 +2059,8 @@ pg_lock(struct db *db, enum db_lock kind, const char *key, int wait,
 	};
 	int taken = 0;
 
+	if (wait && kind != DB_LOCK_IDENT)
+		return session_lock_wait(db, kind, key, err);
 	if (lock_call(db, sql[kind == DB_LOCK_IDENT][wait != 0], kind, key,
 		      &taken) < 0)
 		return pg_error(db, err, "lock");

@@ -78,6 +78,32 @@ on_fail(const struct store_fail_row *row, void *ctx)
 }
 
 static int
+cmp_mxstat(const void *x, const void *y)
+{
+	const struct mxstat *a = *(const struct mxstat *const *)x;
+	const struct mxstat *b = *(const struct mxstat *const *)y;
+
+	return strcmp(a->host, b->host);
+}
+
+/* The hosts of the map, sorted: the findings come in the same order
+ * whatever order the rows were stored in (the map's own order follows
+ * the order of insertion where keys collide). */
+static struct mxstat **
+sorted_hosts(const struct hmap *m, size_t *n)
+{
+	struct mxstat **v = xcalloc(m->count ? m->count : 1, sizeof(*v));
+	struct hmap_entry *e;
+	size_t pos = 0;
+
+	*n = 0;
+	while ((e = hmap_next(m, &pos)))
+		v[(*n)++] = e->value;
+	qsort(v, *n, sizeof(*v), cmp_mxstat);
+	return v;
+}
+
+static int
 on_policy(const struct store_policy_row *row, void *ctx)
 {
 	struct scan *sc = ctx;
@@ -155,7 +181,8 @@ agg_reconcile(struct store *s, struct check_result *r, int64_t now,
 	struct sts_policy pol;
 	struct rec_problems pr;
 	struct hmap_entry *e;
-	size_t pos = 0, i;
+	struct mxstat **hosts;
+	size_t pos = 0, i, k, n_hosts;
 	char a[16], b[16], n1[32];
 	int rc = -1, have_pol = 0;
 
@@ -190,8 +217,9 @@ agg_reconcile(struct store *s, struct check_result *r, int64_t now,
 			  "its TLS-RPT record is in place: is the reporting mailbox "
 			  "fetched, and do big senders deliver to it?", r->domain,
 			  RECON_QUIET_DAYS);
-	while ((e = hmap_next(&sc.mx, &pos))) {
-		struct mxstat *m = e->value;
+	hosts = sorted_hosts(&sc.mx, &n_hosts);
+	for (k = 0; k < n_hosts; k++) {
+		struct mxstat *m = hosts[k];
 
 		if ((r->n_mx || r->n_policy_mx) && !known_mx(r, m->host))
 			check_add(r, CHECK_WARNING, "recon.mx-unknown",
@@ -229,6 +257,7 @@ agg_reconcile(struct store *s, struct check_result *r, int64_t now,
 			}
 		}
 	}
+	free(hosts);
 	for (i = 0; i < r->n_mx; i++)
 		if (!hmap_get(&sc.mx, r->mx[i].host) && sc.reports_quiet)
 			check_add(r, CHECK_OK, "recon.mx-quiet", CHECK_DNSSEC_NONE,

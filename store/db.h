@@ -103,11 +103,19 @@ enum db_stmt {
 	/* ---- window scans (store.c, query.c) ----
 	 * Every scan takes ?1 from, ?2 to (start in [from, to)), ?3 policy
 	 * domain, ?4 organization, ?5 MX host (each text or NULL: any), ?6
-	 * the least `counts` that counts. */
+	 * the least `counts` that counts.
+	 * A scan whose order reaches the digest as a list (reports, details,
+	 * policy strings) orders reports that start at once by identity:
+	 * org, then report_id, compared as bytes; the same reports stored in
+	 * another order give the same rows in the same order.  The counted
+	 * view's scans (domains, policies, failures) only keep the rows of
+	 * one report together, in start order: aggregate/ sums them and sorts
+	 * what it shows. */
 	DB_SCAN_REPORTS,	/* -> id, org, report_id, start, end, dkim result
 				 * (or NULL), dkim domain, dkim detail, distinct
 				 * contents of the identity; counted copies only
-				 * (counts >= 1, ?6 unused), by start, id */
+				 * (counts >= 1, ?6 unused), by start, org,
+				 * report_id */
 	DB_SCAN_DOMAINS,	/* -> report, org, start, domain, types,
 				 * successful, failed; by start, report */
 	DB_SCAN_POLICIES,	/* -> report, org, start, domain, type,
@@ -120,7 +128,8 @@ enum db_stmt {
 				 * receiving_mx, receiving_helo, receiving_ip,
 				 * count, reason_code, additional_info, dkim result
 				 * (or NULL), dkim domain; MX compared without
-				 * case; by start, report, policy, detail order */
+				 * case; by start, org, report_id, then policy
+				 * idx, then the order of the report's details */
 	DB_COUNT_DETAILS,	/* -> count(*) of the rows DB_SCAN_DETAILS gives */
 	DB_HAS_BEFORE,		/* t -> 1 when some report starts before t */
 
@@ -141,7 +150,7 @@ enum db_stmt {
 				 * counted reports, sorted */
 	DB_POLICY_STRINGS,	/* from, to, domain -> org, start, policy strings
 				 * of each counted sts policy of the domain (no
-				 * case), by start */
+				 * case), by start, org, report_id, policy idx */
 
 	/* ---- IMAP sync state (sync.c) ---- */
 	DB_SYNC_GET,		/* account, mailbox -> uidvalidity, last_uid */

@@ -40,7 +40,10 @@
  * refused (it would show in `ps`, the config and error messages): it comes
  * from store_pg_password (password_command) or libpq's own ~/.pgpass,
  * PGPASSFILE, PGPASSWORD.  sslmode defaults to verify-full for a server
- * that is not on this host.
+ * that is not on this host.  Over TCP a dead server ends the run in about
+ * 30 to 40 s: keepalives and tcp_user_timeout (a host or network that
+ * died), and a watchdog thread for a server that stopped while its host
+ * still answers (see "a server that stops answering").
  *
  * Locks (db.h's lock() and claim()) are advisory locks keyed by a 64-bit
  * FNV-1a hash of (kind, key); the schema lock uses the two-integer form, a
@@ -62,10 +65,16 @@
 #include "store/db.h"
 
 #include <libpq-fe.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "store/store_p.h"
@@ -114,6 +123,13 @@ enum {
 	" AND ($5::text IS NULL OR lower(" MX_OF("x") " COLLATE \"C\")"	\
 	"  = lower($5::text COLLATE \"C\"))"				\
 	" AND r.counts >= $6"
+
+/* After start, the order of reports that start at once: by what they are
+ * (organization, report-id; compared as bytes, as SQLite compares), not by
+ * the order they were stored in; the id only splits copies of an identity,
+ * which a scan of counted copies does not hold twice. */
+#define BY_IDENT(r)							\
+	r ".org COLLATE \"C\", " r ".report_id COLLATE \"C\", " r ".id"
 
 #define QITEM_SELECT							\
 	"SELECT q.id, q.message_id, q.part, q.name, m.source, q.status,"	\
@@ -225,7 +241,7 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 		" AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM domain_counts d"
 		"  WHERE d.report = r.id AND d.domain = $3))"
 		F_MX_FAIL("r.id")
-		" ORDER BY r.start, r.id",
+		" ORDER BY r.start, " BY_IDENT("r"),
 	[DB_SCAN_DOMAINS] =
 		"SELECT d.report, d.org, d.start, d.domain, d.types,"
 		" d.successful, d.failed FROM domain_counts d"
@@ -254,7 +270,7 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 		" x.receiving_ip, x.count, x.reason_code, x.additional_info,"
 		" k.result, k.domain"
 		DETAIL_FROM_WHERE
-		" ORDER BY r.start, r.id, p.id, x.id",
+		" ORDER BY r.start, " BY_IDENT("r") ", p.idx, x.id",
 	[DB_COUNT_DETAILS] = "SELECT count(*)" DETAIL_FROM_WHERE,
 	[DB_HAS_BEFORE] = "SELECT 1 FROM reports WHERE start < $1 LIMIT 1",
 
@@ -291,7 +307,7 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 			      " AND lower(p.domain COLLATE \"C\")"
 			      " = lower($3::text COLLATE \"C\")"
 			      " AND p.type = 'sts' AND r.counts >= 1"
-			      " ORDER BY r.start",
+			      " ORDER BY r.start, " BY_IDENT("r") ", p.idx",
 
 	/* ---- IMAP sync state ---- */
 	[DB_SYNC_GET] = "SELECT uidvalidity, last_uid FROM imap_state"
@@ -713,11 +729,18 @@ struct db {
 	int64_t *held;			/* transaction locks taken, sorted */
 	size_t n_held, cap_held;
 	struct idblock ids[DB_STMT_COUNT];
+	char *gone;			/* why, as first seen: the one reason
+					 * every later error tells */
+	struct watch *watch;		/* of a TCP connection, or NULL */
+	int lock_wait_ms;		/* store_open()'s: see bound_wait() */
+	int lock_own;			/* lock_timeout: 0 not asked yet, 1 ours
+					 * to set, -1 the session has one */
 };
 
 extern const struct db_driver db_pg_driver;
 
-/* The first line of libpq's text, without "ERROR:  " and the newline. */
+/* The first line of libpq's text, without its severity ("ERROR:  ", or
+ * the FATAL of a session the server ended) and the newline. */
 static char *
 first_line(const char *t)
 {
@@ -725,12 +748,26 @@ first_line(const char *t)
 
 	if (!t || !*t)
 		return xstrdup("unknown error");
-	if (strncmp(t, "ERROR:  ", 8) == 0)
+	if (strncmp(t, "ERROR:  ", 8) == 0 || strncmp(t, "FATAL:  ", 8) == 0 ||
+	    strncmp(t, "PANIC:  ", 8) == 0)
 		t += 8;
 	n = strcspn(t, "\n");
 	while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\r'))
 		n--;
 	return xstrndup(t, n);
+}
+
+static const char *watch_why(const struct db *db);
+
+/* The session ended: nothing more will run on it.  The first reason
+ * stays (the watchdog's, when it ended it); later statements only find
+ * the connection closed. */
+static void
+session_gone(struct db *db, const char *why)
+{
+	db->lost = 1;
+	if (!db->gone)
+		db->gone = first_line(watch_why(db) ? watch_why(db) : why);
 }
 
 static void
@@ -739,11 +776,11 @@ set_error(struct db *db, const char *state, const char *msg)
 	free(db->msg);
 	db->msg = first_line(msg);
 	snprintf(db->state, sizeof(db->state), "%s", state ? state : "");
-	/* the server ends the session (57P0x: shut down, 08xxx: connection
-	 * failures) before libpq may have seen the connection close */
+	/* 57P0x (the server shuts down, the database was dropped) and 08xxx
+	 * end the session, even before libpq has seen the socket close */
 	if (PQstatus(db->conn) == CONNECTION_BAD ||
 	    strncmp(db->state, "57P0", 4) == 0 || strncmp(db->state, "08", 2) == 0)
-		db->lost = 1;
+		session_gone(db, db->msg);
 }
 
 /*
@@ -777,9 +814,12 @@ pg_error(struct db *db, struct mxd_err *err, const char *what)
 {
 	if (db->what)
 		what = db->what;	/* the statement that really failed */
-	if (db->lost || PQstatus(db->conn) == CONNECTION_BAD)
+	if (db->lost || PQstatus(db->conn) == CONNECTION_BAD) {
+		if (!db->gone)
+			session_gone(db, PQerrorMessage(db->conn));
 		return mxd_err_set(err, MXD_E_NET, "\"%s\": %s: connection to the "
-				   "database lost", db->where, what);
+				   "database lost (%s)", db->where, what, db->gone);
+	}
 	if (strcmp(db->state, "55P03") == 0 || strcmp(db->state, "40P01") == 0 ||
 	    strcmp(db->state, "40001") == 0)
 		return mxd_err_set(err, MXD_E_LOCKED, "\"%s\": %s: %s", db->where,
@@ -1092,13 +1132,25 @@ exec_cmd(struct db *db, const char *sql)
 	return 0;
 }
 
-/* The server's notices (client_min_messages = warning) go to the log. */
+/*
+ * The server's notices (client_min_messages = warning) go to the log.  A
+ * FATAL or PANIC one comes when the server ends the session between
+ * statements (a shutdown, an administrator's pg_terminate_backend): it is
+ * the reason the next statement fails, and told by that error, once.
+ */
 static void
-notice(void *arg, const char *message)
+notice(void *arg, const PGresult *res)
 {
 	struct db *db = arg;
-	char *line = first_line(message);
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *why = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	char *line;
 
+	if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0)) {
+		session_gone(db, why ? why : PQresultErrorMessage(res));
+		return;
+	}
+	line = first_line(PQresultErrorMessage(res));
 	mxd_log(MXD_LOG_WARN, "\"%s\": %s", db->where, line);
 	free(line);
 }
@@ -1292,8 +1344,8 @@ params_make(struct params *p, const PQconninfoOption *o)
 
 	for (i = o; i->keyword; i++)
 		n++;
-	p->key = xcalloc(n + 8, sizeof(*p->key));
-	p->val = xcalloc(n + 8, sizeof(*p->val));
+	p->key = xcalloc(n + 16, sizeof(*p->key));
+	p->val = xcalloc(n + 16, sizeof(*p->val));
 	p->n = 0;
 	for (i = o; i->keyword; i++)
 		if (i->val && *i->val && strcmp(i->keyword, "password") != 0)
@@ -1307,6 +1359,23 @@ params_make(struct params *p, const PQconninfoOption *o)
 	/* raw mail and reports are UTF-8 whatever the locale */
 	if (!opt(o, "client_encoding"))
 		param_add(p, "client_encoding", "UTF8");
+	/* a host or network that dies: TCP keepalives ask after 20 s of
+	 * silence and give up after 4 probes 5 s apart, and data that the
+	 * server's host does not acknowledge for 40 s ends the connection
+	 * (libpq ignores these on a Unix socket; a service file may set
+	 * them) */
+	if (!opt_env(o, "service")) {
+		if (!opt(o, "keepalives"))
+			param_add(p, "keepalives", "1");
+		if (!opt(o, "keepalives_idle"))
+			param_add(p, "keepalives_idle", "20");
+		if (!opt(o, "keepalives_interval"))
+			param_add(p, "keepalives_interval", "5");
+		if (!opt(o, "keepalives_count"))
+			param_add(p, "keepalives_count", "4");
+		if (!opt(o, "tcp_user_timeout"))
+			param_add(p, "tcp_user_timeout", "40000");
+	}
 	/* a server elsewhere: verified TLS, unless the string, PGSSLMODE
 	 * or a service file says otherwise */
 	if (!opt_env(o, "sslmode") && !opt_env(o, "service") &&
@@ -1395,6 +1464,289 @@ pg_connect(const char *where, char **display, int *timeout_set,
 		return NULL;
 	}
 	return conn;
+}
+
+/* ---- a server that stops answering ---------------------------------- */
+
+/*
+ * TCP keepalives and tcp_user_timeout end a connection to a host that no
+ * longer answers.  They do not see a server that stopped while its host
+ * runs (SIGSTOP, a process that hangs): the host's kernel acknowledges
+ * every byte and every probe, and statement_timeout is the server's own.
+ * The watchdog of a TCP connection sees it from the socket (TCP_INFO):
+ * nothing received for WATCH_WAIT_MS, and nothing received since the last
+ * data sent.  It then asks the server on a connection of its own whether
+ * it answers at all (PQping, at most WATCH_PING_S); when nothing answers,
+ * it shuts the socket down, and the statement that waits on it fails at
+ * once with "connection to the database lost (the server has not
+ * answered for N s)".  A server that answers the ping is asked again only
+ * when the socket has sent or received since, or WATCH_AGAIN_MS later: a
+ * statement that runs long is left to statement_timeout, and a session
+ * that is idle (fetch --watch between mails) costs one ping, not one a
+ * second.  The watchdog only reads the socket's state and sets its own
+ * flag; it never touches the session.
+ */
+#define WATCH_WAIT_MS	20000
+#define WATCH_PING_S	"10"
+#define WATCH_AGAIN_MS	300000
+
+struct watch {
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;			/* pg_close() asks it to end */
+	int fd;				/* the session's socket */
+	PQconninfoOption *o;		/* the ping's options ... */
+	struct params p;		/* ... as PQpingParams() takes them */
+	atomic_int fired;		/* the socket was shut down: why */
+	char why[96];
+};
+
+/* A silence of the socket: since when nothing came, and when data was
+ * last sent (monotonic ms); which silence it is, for asking once. */
+struct silence {
+	int64_t recv_at, sent_at;
+	unsigned ms;
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* 1 when nothing came for WATCH_WAIT_MS and nothing came since the last
+ * data sent (in the same millisecond counts: on this host an answer
+ * often does), with *q; else 0. */
+static int
+silent(int fd, struct silence *q)
+{
+	struct tcp_info ti;
+	socklen_t n = sizeof(ti);
+	int64_t now = mono_ms();
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &n) < 0 ||
+	    ti.tcpi_last_data_recv < WATCH_WAIT_MS ||
+	    ti.tcpi_last_data_sent > ti.tcpi_last_data_recv)
+		return 0;
+	q->recv_at = now - ti.tcpi_last_data_recv;
+	q->sent_at = now - ti.tcpi_last_data_sent;
+	q->ms = ti.tcpi_last_data_recv;
+	return 1;
+}
+
+/* The same silence (the times move by a clock tick between readings). */
+static int
+same_silence(const struct silence *a, const struct silence *b)
+{
+	return llabs(a->recv_at - b->recv_at) < 500 &&
+	       llabs(a->sent_at - b->sent_at) < 500;
+}
+
+static void
+watch_sleep(struct watch *w, long ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	while (!w->stop &&
+	       pthread_cond_timedwait(&w->cv, &w->mu, &t) == 0)
+		;
+}
+
+static void *
+watch_run(void *arg)
+{
+	struct watch *w = arg;
+	struct silence q, again, asked = { 0, 0, 0 };
+	int64_t asked_at = 0;
+	int answers;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		watch_sleep(w, 1000);
+		if (w->stop || !silent(w->fd, &q))
+			continue;
+		if (asked_at && same_silence(&q, &asked) &&
+		    mono_ms() - asked_at < WATCH_AGAIN_MS)
+			continue;
+		pthread_mutex_unlock(&w->mu);
+		answers = PQpingParams(w->p.key, w->p.val, 0) !=
+			  PQPING_NO_RESPONSE;
+		pthread_mutex_lock(&w->mu);
+		if (w->stop)
+			break;
+		if (answers) {
+			asked = q;
+			asked_at = mono_ms();
+			continue;
+		}
+		/* an answer may have come while the ping waited */
+		if (!silent(w->fd, &again) || !same_silence(&q, &again))
+			continue;
+		snprintf(w->why, sizeof(w->why), "the server has not answered "
+			 "for %u s", again.ms / 1000);
+		atomic_store(&w->fired, 1);
+		shutdown(w->fd, SHUT_RDWR);
+		break;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Starts the watchdog of a connection over TCP (nothing for a socket);
+ * `where` gives the ping its options, without a password. */
+static void
+watch_start(struct db *db, const char *where)
+{
+	struct sockaddr_storage sa;
+	socklen_t n = sizeof(sa);
+	struct watch *w;
+	sigset_t all, old;
+	size_t i, k;
+	int fd = PQsocket(db->conn);
+	pthread_condattr_t ca;
+
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &n) < 0 ||
+	    (sa.ss_family != AF_INET && sa.ss_family != AF_INET6))
+		return;
+	w = xcalloc(1, sizeof(*w));
+	if (!(w->o = PQconninfoParse(where, NULL))) {
+		free(w);
+		return;
+	}
+	params_make(&w->p, w->o);
+	/* no password (a ping needs none), its own bound */
+	for (i = k = 0; i < w->p.n; i++) {
+		if (strcmp(w->p.key[i], "password") == 0 ||
+		    strcmp(w->p.key[i], "connect_timeout") == 0)
+			continue;
+		w->p.key[k] = w->p.key[i];
+		w->p.val[k++] = w->p.val[i];
+	}
+	w->p.n = k;
+	param_add(&w->p, "connect_timeout", WATCH_PING_S);
+	w->fd = fd;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	/* signals are for the thread that runs the command */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&w->tid, NULL, watch_run, w) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		params_free(&w->p);
+		PQconninfoFree(w->o);
+		free(w);
+		return;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	db->watch = w;
+}
+
+/* Why the watchdog shut the session's socket down, or NULL. */
+static const char *
+watch_why(const struct db *db)
+{
+	return db->watch && atomic_load(&db->watch->fired) ? db->watch->why
+							   : NULL;
+}
+
+/* Before the socket closes: a ping under way is waited for. */
+static void
+watch_stop(struct db *db)
+{
+	struct watch *w = db->watch;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->tid, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	params_free(&w->p);
+	PQconninfoFree(w->o);
+	free(w);
+	db->watch = NULL;
+}
+
+/* ---- waits for another mxdigest ------------------------------------- */
+
+/*
+ * lock_wait_ms (store_open()) is how long a writer waits for another
+ * mxdigest that holds what it needs for longer than a transaction of its
+ * own: on SQLite the writer's lock; here the schema lock, while another
+ * host creates or upgrades the schema, and a session lock that is waited
+ * for (the dictionary, while another host trains one: reparse
+ * --recompress).  Those waits get lock_timeout = lock_wait_ms, and end
+ * with MXD_E_LOCKED, unless the session has a lock_timeout of its own (the
+ * string's options, PGOPTIONS, ALTER ROLE or DATABASE ... SET), which then
+ * bounds them as it bounds every wait.  The transaction locks of writers
+ * (a report identity, and the rows an ON CONFLICT waits for) are not
+ * bounded by it: they wait for another writer's batch to commit, which
+ * takes as long as that batch (seconds, more over a slow link), and a
+ * bound of seconds would fail writers that merely meet; they wait up to
+ * statement_timeout, and PostgreSQL breaks deadlocks (MXD_E_LOCKED).  The
+ * mailbox lock of fetch is only ever tried (--watch tries again every
+ * 30 s), so nothing bounds it, and nothing needs to.
+ */
+
+/* SET [LOCAL] lock_timeout = lock_wait_ms when the session has no
+ * lock_timeout of its own: 1 set, 0 left alone, -1 error. */
+static int
+bound_wait(struct db *db, int local)
+{
+	PGresult *res;
+	char sql[64];
+
+	if (!db->lock_own) {
+		res = query_now(db, "SHOW lock_timeout", 0, NULL);
+		if (!res || PQntuples(res) != 1) {
+			if (res)
+				set_error(db, NULL, "SHOW lock_timeout gave no answer");
+			PQclear(res);
+			return -1;
+		}
+		db->lock_own = strcmp(PQgetvalue(res, 0, 0), "0") == 0 ? 1 : -1;
+		PQclear(res);
+	}
+	if (db->lock_own < 0)
+		return 0;
+	/* 0 is "no timeout" to PostgreSQL, "try once" to store_open() */
+	snprintf(sql, sizeof(sql), "SET %slock_timeout = %d", local ? "LOCAL " : "",
+		 db->lock_wait_ms > 0 ? db->lock_wait_ms : 1);
+	return exec_cmd(db, sql) < 0 ? -1 : 1;
+}
+
+/* The error of a wait that bound_wait() bounded ("what": the lock). */
+static int
+wait_error(struct db *db, struct mxd_err *err, const char *what)
+{
+	if (strcmp(db->state, "55P03") != 0 || db->lost)
+		return pg_error(db, err, what);
+	if (db->lock_own > 0)
+		return mxd_err_set(err, MXD_E_LOCKED, "\"%s\": %s: held by another "
+				   "mxdigest (waited %d ms); try again", db->where,
+				   what, db->lock_wait_ms);
+	return mxd_err_set(err, MXD_E_LOCKED, "\"%s\": %s: held by another "
+			   "mxdigest (%s); try again", db->where, what, db->msg);
 }
 
 /* ---- schema ---------------------------------------------------------- */
@@ -1498,9 +1850,16 @@ migrate(struct db *db, enum store_mode mode, struct mxd_err *err)
 	if (mode != STORE_WRITE)
 		return mxd_err_set(err, MXD_E_STORE, "\"%s\": empty database: import "
 				   "or fetch reports first", db->where);
-	/* one host makes it: the others wait here, then find it made */
-	if (exec_cmd(db, "BEGIN") < 0 || exec_cmd(db, SCHEMA_LOCK_SQL) < 0 ||
-	    schema_version(db, &v) < 0)
+	/* one host makes it: the others wait here (lock_wait_ms), then find
+	 * it made */
+	if (exec_cmd(db, "BEGIN") < 0 || bound_wait(db, 1) < 0)
+		goto fail;
+	if (exec_cmd(db, SCHEMA_LOCK_SQL) < 0) {
+		wait_error(db, err, "the schema lock");
+		exec_cmd(db, "ROLLBACK");
+		return -1;
+	}
+	if (schema_version(db, &v) < 0)
 		goto fail;
 	if (v > STORE_SCHEMA_VERSION) {
 		exec_cmd(db, "ROLLBACK");
@@ -1560,11 +1919,7 @@ session_setup(struct db *db, enum store_mode mode, int timeout_set)
 	return 0;
 }
 
-/*
- * lock_wait_ms is not used: writers do not exclude each other here, the
- * locks they share wait (bounded by statement_timeout), and PostgreSQL
- * breaks deadlocks (MXD_E_LOCKED).
- */
+/* lock_wait_ms bounds the waits of bound_wait(), not every lock. */
 static int
 pg_open(struct store *s, const char *where, enum store_mode mode,
 	int lock_wait_ms, struct mxd_err *err)
@@ -1574,7 +1929,6 @@ pg_open(struct store *s, const char *where, enum store_mode mode,
 	char *display;
 	int timeout_set = 0, rc;
 
-	(void)lock_wait_ms;
 	s->db = NULL;
 	if (!(conn = pg_connect(where, &display, &timeout_set, err))) {
 		free(display);
@@ -1584,7 +1938,9 @@ pg_open(struct store *s, const char *where, enum store_mode mode,
 	db->conn = conn;
 	db->where = display;
 	db->mode = mode;
-	PQsetNoticeProcessor(conn, notice, db);
+	db->lock_wait_ms = lock_wait_ms;
+	PQsetNoticeReceiver(conn, notice, db);
+	watch_start(db, where);
 	if (session_setup(db, mode, timeout_set) < 0) {
 		pg_error(db, err, "connect");
 		pg_close(db);
@@ -1638,8 +1994,10 @@ pg_close(struct db *db)
 	for (k = 0; k < DB_SLOTS; k++)
 		PQclear(db->claim[k].res);
 	free(db->held);
+	watch_stop(db);
 	PQfinish(db->conn);
 	free(db->msg);
+	free(db->gone);
 	free(db->where);
 	free(db);
 }
@@ -2305,6 +2663,28 @@ lock_call(struct db *db, const char *sql, enum db_lock kind, const char *key,
 	return 0;
 }
 
+/* A wait for a session lock, bounded by lock_wait_ms (bound_wait()). */
+static int
+session_lock_wait(struct db *db, enum db_lock kind, const char *key,
+		  struct mxd_err *err)
+{
+	int bound, taken = 0, rc;
+
+	if ((bound = bound_wait(db, 0)) < 0)
+		return pg_error(db, err, "lock");
+	rc = lock_call(db, "SELECT pg_advisory_lock($1::bigint)", kind, key,
+		       &taken);
+	/* back to none (bound_wait() only sets one where there was none);
+	 * in a transaction that the failure aborted, its rollback does it */
+	if (bound && exec_cmd(db, "SET lock_timeout = 0") < 0 && rc == 0)
+		return pg_error(db, err, "lock");
+	if (rc < 0)
+		return wait_error(db, err, kind == DB_LOCK_DICT ? "the dictionary "
+				  "lock" : kind == DB_LOCK_MAILBOX ? "the mailbox lock"
+				  : "a lock");
+	return 1;
+}
+
 /* The transaction locks until the transaction ends, the others for the
  * session. */
 static int
@@ -2320,6 +2700,8 @@ pg_lock(struct db *db, enum db_lock kind, const char *key, int wait,
 	};
 	int taken = 0, xact = is_xact(kind);
 
+	if (wait && !xact)
+		return session_lock_wait(db, kind, key, err);
 	if (xact && is_held(db, lock_key(kind, key)))
 		return 1;
 	if (lock_call(db, sql[xact][wait != 0], kind, key, &taken) < 0)
@@ -2334,10 +2716,13 @@ pg_unlock(struct db *db, enum db_lock kind, const char *key)
 {
 	int taken;
 
-	if (is_xact(kind))
-		return;		/* the transaction's end releases it */
+	/* the transaction's end releases a transaction lock, and the end of
+	 * the session all of them: a lost connection has nothing left to
+	 * free (and its error is told where it was found) */
+	if (is_xact(kind) || db->lost)
+		return;
 	if (lock_call(db, "SELECT pg_advisory_unlock($1::bigint)", kind, key,
-		      &taken) < 0)
+		      &taken) < 0 && !db->lost)
 		mxd_log(MXD_LOG_WARN, "\"%s\": unlock: %s", db->where,
 			db->msg ? db->msg : "unknown error");
 }

@@ -172,7 +172,7 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM failure_counts x"
 		"  WHERE x.report = r.id AND coalesce(x.receiving_mx,"
 		"  x.receiving_ip) = ?5))"
-		" ORDER BY r.start, r.id",
+		" ORDER BY r.start, r.org, r.report_id, r.id",
 	[DB_SCAN_DOMAINS] =
 		"SELECT d.report, d.org, d.start, d.domain, d.types, d.successful,"
 		" d.failed FROM domain_counts d"
@@ -199,16 +199,17 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 		" AND (?3 IS NULL OR x.domain = ?3) AND (?4 IS NULL OR x.org = ?4)"
 		" AND (?5 IS NULL OR coalesce(x.receiving_mx, x.receiving_ip) = ?5)"
 		" ORDER BY x.start, x.report",
-	/* (start, id) is unique per report and policies/details are read
-	 * through their (report)/(policy) indexes, in insertion order: the
-	 * rows stream without a sort */
+	/* the start index gives the order of start; the rest is sorted
+	 * within each start ("temp b-tree for right part of ORDER BY"), so
+	 * memory follows the reports of one start, not the window; a
+	 * policy's details keep the order of the report (rowid) */
 	[DB_SCAN_DETAILS] =
 		"SELECT r.report_id, r.org, r.start, r.end_, p.domain, p.type,"
 		" x.result_type, x.sending_ip, x.receiving_mx, x.receiving_helo,"
 		" x.receiving_ip, x.count, x.reason_code, x.additional_info,"
 		" k.result, k.domain"
 		DETAIL_FROM_WHERE
-		" ORDER BY r.start, r.id, p.id, x.rowid",
+		" ORDER BY r.start, r.org, r.report_id, r.id, p.idx, x.rowid",
 	[DB_COUNT_DETAILS] = "SELECT count(*)" DETAIL_FROM_WHERE,
 	[DB_HAS_BEFORE] = "SELECT 1 FROM reports WHERE start < ?1 LIMIT 1",
 
@@ -240,7 +241,8 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 			      " JOIN texts t ON t.id = p.strings_id"
 			      " WHERE r.start >= ?1 AND r.start < ?2 AND"
 			      " lower(p.domain) = lower(?3) AND p.type = 'sts' AND"
-			      " r.counts >= 1 ORDER BY r.start",
+			      " r.counts >= 1"
+			      " ORDER BY r.start, r.org, r.report_id, r.id, p.idx",
 
 	[DB_SYNC_GET] = "SELECT uidvalidity, last_uid FROM imap_state"
 			" WHERE account = ?1 AND mailbox = ?2",

@@ -732,8 +732,10 @@ flush_batch(struct ingest *g, struct mxd_err *err)
 		return -1;
 	}
 	/* the store's first dictionary, as soon as there is enough mail to
-	 * train it; without one the raw copies are only larger */
-	if (store_dict_due(g->s, &e) < 0)
+	 * train it; without one the raw copies are only larger.  A lost
+	 * connection is not a warning: the next statement fails on it and
+	 * that error ends the run */
+	if (store_dict_due(g->s, &e) < 0 && e.code != MXD_E_NET)
 		mxd_log(MXD_LOG_WARN, "cannot make a compression dictionary: %s",
 			e.text);
 	return 0;

@@ -46,7 +46,11 @@ char *store_default_path(void);
  * connection, a postgresql:// (postgres://) URI or a libpq keyword string
  * ("host=db.example dbname=mxdigest"; store_is_remote() tells).  A
  * PostgreSQL store takes no lock of its own: several writers on several
- * hosts share it (store_lock()).
+ * hosts share it (store_lock()).  lock_wait_ms is how long a writer waits
+ * for another that holds what it needs beyond a transaction: SQLite's
+ * writer lock; on PostgreSQL the schema lock (another host creating or
+ * upgrading it) and a store_lock() that waits (lock_timeout), not the
+ * locks writers meet within their batches (store/db_pg.c, bound_wait()).
  */
 int store_open(const char *where, enum store_mode mode, int lock_wait_ms,
 	       struct store **out, struct mxd_err *err);

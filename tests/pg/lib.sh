@@ -244,9 +244,8 @@ wait_rows() {
 
 # known CHECK ARGS...: runs a check whose failure is a known, open bug of
 # the PostgreSQL store (issue 13: a deadlock between writers of different
-# mailboxes, the digest's order following insertion order on ties, several
-# lines when the server goes away).  A failure is printed as KNOWN BUG and
-# not counted, so that these stay visible until they are fixed.
+# mailboxes).  A failure is printed as KNOWN BUG and not counted, so that
+# it stays visible until it is fixed.
 known() {
 	local before=$failures
 	"$@"

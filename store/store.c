@@ -619,7 +619,7 @@ int
 store_message_outcome(struct store *s, int64_t id, unsigned *reports,
 		      unsigned *quarantined, struct mxd_err *err)
 {
-	int64_t r, q;
+	int64_t r = 0, q = 0;
 
 	if (count_query(s, DB_MSG_REPORTS, id, &r, err) < 0 ||
 	    count_query(s, DB_MSG_QUARANTINED, id, &q, err) < 0)
@@ -1344,7 +1344,7 @@ store_quarantine_get(struct store *s, int64_t id, struct store_qitem *q,
 int64_t
 store_quarantine_count(struct store *s, struct mxd_err *err)
 {
-	int64_t n;
+	int64_t n = 0;
 
 	if (count_query(s, DB_QUA_COUNT, 0, &n, err) < 0)
 		return -1;

@@ -37,19 +37,25 @@ hmap_release(struct hmap *m)
 	m->cap = m->count = 0;
 }
 
+/* The slot of key in a table that has slots: its entry or the empty one
+ * where it goes. */
 static struct hmap_entry *
-find(const struct hmap *m, const char *key, uint64_t h)
+probe(const struct hmap *m, const char *key, uint64_t h)
 {
 	size_t i;
 
-	if (!m->cap)
-		return NULL;
 	for (i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
 		struct hmap_entry *e = &m->slots[i];
 
 		if (!e->key || (e->hash == h && strcmp(e->key, key) == 0))
 			return e;
 	}
+}
+
+static struct hmap_entry *
+find(const struct hmap *m, const char *key, uint64_t h)
+{
+	return m->cap ? probe(m, key, h) : NULL;
 }
 
 static void
@@ -62,7 +68,7 @@ grow(struct hmap *m)
 	m->slots = xcalloc(m->cap, sizeof(*m->slots));
 	for (i = 0; i < oldcap; i++) {
 		if (old[i].key) {
-			struct hmap_entry *e = find(m, old[i].key, old[i].hash);
+			struct hmap_entry *e = probe(m, old[i].key, old[i].hash);
 			*e = old[i];
 		}
 	}
@@ -87,7 +93,7 @@ hmap_slot(struct hmap *m, const char *key, int *created)
 		*created = 0;
 	if ((m->count + 1) * 4 > m->cap * 3)
 		grow(m);
-	e = find(m, key, h);
+	e = probe(m, key, h);	/* grow() made room */
 	if (!e->key) {
 		e->key = arena_strdup(&m->keys, key);
 		e->hash = h;

@@ -241,16 +241,3 @@ wait_rows() {
 	wait_for "$4" sh -c '[ "$("$0" -XAtq -d "$1" -c "SELECT count(*) FROM $2" 2>/dev/null || echo 0)" -ge "$3" ]' \
 		"$PGBIN/psql" "$1" "$2" "$3"
 }
-
-# known CHECK ARGS...: runs a check whose failure is a known, open bug of
-# the PostgreSQL store (issue 13: a deadlock between writers of different
-# mailboxes).  A failure is printed as KNOWN BUG and not counted, so that
-# it stays visible until it is fixed.
-known() {
-	local before=$failures
-	"$@"
-	if [ "$failures" -gt "$before" ]; then
-		echo "KNOWN BUG (issue 13, not counted): $*"
-		failures=$before
-	fi
-}

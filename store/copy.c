@@ -42,6 +42,7 @@ enum copy_how {
 struct copy_table {
 	enum store_copy_table id;
 	const char *name;
+	const char *what;		/* "copy: writing NAME" */
 	enum db_stmt read, write;
 	/* a letter per column of the read (the parameters of the write): i
 	 * integer, d double, t text, b blob */
@@ -54,55 +55,70 @@ struct copy_table {
 /* In the order of the foreign keys: a row is written after what it names. */
 static const struct copy_table tables[] = {
 	/* id created samples ratio data: a dictionary is ~100 KB */
-	{ STORE_COPY_DICTS, "dicts", DB_COPY_DICT_READ, DB_COPY_DICT_WRITE,
-	  "iiidb", COPY_KEYED, 16, 0 },
+	{ STORE_COPY_DICTS, "dicts", "copy: writing dicts",
+	  DB_COPY_DICT_READ, DB_COPY_DICT_WRITE, "iiidb",
+	  COPY_KEYED, 16, 0 },
 	/* id sha256 source size received codec data truncated dict; pages
 	 * cut by DB_COPY_MSG_SIZES too */
-	{ STORE_COPY_MESSAGES, "messages", DB_COPY_MSG_READ, DB_COPY_MSG_WRITE,
-	  "ibtiiibii", COPY_KEYED, COPY_PAGE, 0 },
+	{ STORE_COPY_MESSAGES, "messages", "copy: writing messages",
+	  DB_COPY_MSG_READ, DB_COPY_MSG_WRITE, "ibtiiibii",
+	  COPY_KEYED, COPY_PAGE, 0 },
 	/* message_id result domain selector detail at */
-	{ STORE_COPY_DKIM, "dkim", DB_COPY_DKIM_READ, DB_COPY_DKIM_WRITE,
-	  "iittti", COPY_KEYED, COPY_PAGE, 0 },
+	{ STORE_COPY_DKIM, "dkim", "copy: writing dkim",
+	  DB_COPY_DKIM_READ, DB_COPY_DKIM_WRITE, "iittti",
+	  COPY_KEYED, COPY_PAGE, 0 },
 	/* id text */
-	{ STORE_COPY_TEXTS, "texts", DB_COPY_TEXT_READ, DB_COPY_TEXT_WRITE,
-	  "it", COPY_KEYED, COPY_PAGE, 0 },
+	{ STORE_COPY_TEXTS, "texts", "copy: writing texts",
+	  DB_COPY_TEXT_READ, DB_COPY_TEXT_WRITE, "it",
+	  COPY_KEYED, COPY_PAGE, 0 },
 	/* id message_id part org report_id contact start end sha256 notes
 	 * successful failed imported counts digest; a page of reports comes
 	 * with its counted rows, a few to hundreds each */
-	{ STORE_COPY_REPORTS, "reports", DB_COPY_REP_READ, DB_COPY_REP_WRITE,
-	  "iiitttiibtiiiib", COPY_KEYED, 500, 0 },
+	{ STORE_COPY_REPORTS, "reports", "copy: writing reports",
+	  DB_COPY_REP_READ, DB_COPY_REP_WRITE, "iiitttiibtiiiib",
+	  COPY_KEYED, 500, 0 },
 	/* report start org domain types successful failed counts */
-	{ STORE_COPY_DOMAIN_COUNTS, "domain_counts", DB_COPY_DOM_READ,
-	  DB_COPY_DOM_WRITE, "iitttiii", COPY_BY_PARENT, 0, STORE_COPY_REPORTS },
+	{ STORE_COPY_DOMAIN_COUNTS, "domain_counts",
+	  "copy: writing domain_counts",
+	  DB_COPY_DOM_READ, DB_COPY_DOM_WRITE, "iitttiii",
+	  COPY_BY_PARENT, 0, STORE_COPY_REPORTS },
 	/* report start org domain result_type sending_ip receiving_mx
 	 * receiving_ip count counts */
-	{ STORE_COPY_FAILURE_COUNTS, "failure_counts", DB_COPY_FAIL_READ,
-	  DB_COPY_FAIL_WRITE, "iittttttii", COPY_BY_PARENT, 0,
-	  STORE_COPY_REPORTS },
+	{ STORE_COPY_FAILURE_COUNTS, "failure_counts",
+	  "copy: writing failure_counts",
+	  DB_COPY_FAIL_READ, DB_COPY_FAIL_WRITE, "iittttttii",
+	  COPY_BY_PARENT, 0, STORE_COPY_REPORTS },
 	/* id report idx type domain domain_source strings_id mx_id
 	 * successful failed */
-	{ STORE_COPY_POLICIES, "policies", DB_COPY_POL_READ, DB_COPY_POL_WRITE,
-	  "iiittiiiii", COPY_KEYED, COPY_PAGE, 0 },
+	{ STORE_COPY_POLICIES, "policies", "copy: writing policies",
+	  DB_COPY_POL_READ, DB_COPY_POL_WRITE, "iiittiiiii",
+	  COPY_KEYED, COPY_PAGE, 0 },
 	/* key policy result_type sending_ip receiving_mx receiving_helo
 	 * receiving_ip count additional_info reason_code */
-	{ STORE_COPY_DETAILS, "details", DB_COPY_DET_READ, DB_COPY_DET_WRITE,
-	  "iitttttitt", COPY_KEYED, COPY_PAGE, 0 },
+	{ STORE_COPY_DETAILS, "details", "copy: writing details",
+	  DB_COPY_DET_READ, DB_COPY_DET_WRITE, "iitttttitt",
+	  COPY_KEYED, COPY_PAGE, 0 },
 	/* id message_id part name status reason created */
-	{ STORE_COPY_QUARANTINE, "quarantine", DB_COPY_QUA_READ,
-	  DB_COPY_QUA_WRITE, "iiititi", COPY_KEYED, COPY_PAGE, 0 },
+	{ STORE_COPY_QUARANTINE, "quarantine", "copy: writing quarantine",
+	  DB_COPY_QUA_READ, DB_COPY_QUA_WRITE, "iiititi",
+	  COPY_KEYED, COPY_PAGE, 0 },
 	/* account mailbox uidvalidity last_uid uv_changes */
-	{ STORE_COPY_IMAP_STATE, "imap_state", DB_COPY_SYNC_READ,
-	  DB_COPY_SYNC_WRITE, "ttiii", COPY_WHOLE, 0, 0 },
+	{ STORE_COPY_IMAP_STATE, "imap_state", "copy: writing imap_state",
+	  DB_COPY_SYNC_READ, DB_COPY_SYNC_WRITE, "ttiii",
+	  COPY_WHOLE, 0, 0 },
 	/* id domain at worst incomplete; findings and data come with them */
-	{ STORE_COPY_CHECKS, "checks", DB_COPY_CHECK_READ, DB_COPY_CHECK_WRITE,
-	  "itiii", COPY_KEYED, 500, 0 },
+	{ STORE_COPY_CHECKS, "checks", "copy: writing checks",
+	  DB_COPY_CHECK_READ, DB_COPY_CHECK_WRITE, "itiii",
+	  COPY_KEYED, 500, 0 },
 	/* check_id idx level code subject text dnssec */
-	{ STORE_COPY_CHECK_FINDINGS, "check_findings", DB_COPY_FINDING_READ,
-	  DB_COPY_FINDING_WRITE, "iiittti", COPY_BY_PARENT, 0,
-	  STORE_COPY_CHECKS },
+	{ STORE_COPY_CHECK_FINDINGS, "check_findings",
+	  "copy: writing check_findings",
+	  DB_COPY_FINDING_READ, DB_COPY_FINDING_WRITE, "iiittti",
+	  COPY_BY_PARENT, 0, STORE_COPY_CHECKS },
 	/* check_id kind name value */
-	{ STORE_COPY_CHECK_DATA, "check_data", DB_COPY_CDATA_READ,
-	  DB_COPY_CDATA_WRITE, "ittt", COPY_BY_PARENT, 0, STORE_COPY_CHECKS },
+	{ STORE_COPY_CHECK_DATA, "check_data", "copy: writing check_data",
+	  DB_COPY_CDATA_READ, DB_COPY_CDATA_WRITE, "ittt",
+	  COPY_BY_PARENT, 0, STORE_COPY_CHECKS },
 };
 
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
@@ -135,15 +151,6 @@ read_error(struct copy *c, const struct copy_table *t, struct mxd_err *err)
 	return store_db_error(c->from, err, what);
 }
 
-static int
-write_error(struct copy *c, const struct copy_table *t, struct mxd_err *err)
-{
-	char what[64];
-
-	snprintf(what, sizeof(what), "copy: writing %s", t->name);
-	return store_db_error(c->to, err, what);
-}
-
 /* Writes the row q is on to the target, each column as it came. */
 static int
 put_row(struct copy *c, const struct copy_table *t, struct dbq *q,
@@ -152,7 +159,7 @@ put_row(struct copy *c, const struct copy_table *t, struct dbq *q,
 	struct dbq *w = db_get(c->to, t->write, err);
 	const void *p;
 	size_t n;
-	int i, rc;
+	int i;
 
 	if (!w)
 		return -1;
@@ -179,10 +186,10 @@ put_row(struct copy *c, const struct copy_table *t, struct dbq *q,
 			break;
 		}
 	}
-	rc = db_step(w);
-	db_reset(w);
-	if (rc < 0)
-		return write_error(c, t, err);
+	/* queued where the backend can (PostgreSQL's pipeline): a failure
+	 * is told by a later statement or the commit, naming the table */
+	if (db_run(c->to, w, err, t->what) < 0)
+		return -1;
 	c->st->rows[t->id]++;
 	c->st->total++;
 	c->tx_rows++;

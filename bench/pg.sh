@@ -251,7 +251,7 @@ wait_idle() {
 		busy=0
 		for p in $({ cat /proc/[0-9]*/stat 2>/dev/null || true; } |
 			awk -v pm="$MXD_PG_PID" '{ pid = $1; sub(/^.*\) /, ""); if ($2 == pm) print pid }'); do
-			case $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) in
+			case $(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") in
 			"postgres: mxdigest "*) busy=1 ;;
 			esac
 		done

@@ -375,6 +375,14 @@ struct db_driver {
 			  struct dbq *const *then, size_t n_then, int slot,
 			  struct mxd_err *err);
 	int (*claim_read)(struct db *db, int slot, struct mxd_err *err);
+	/*
+	 * flush: a backend may keep the rows of run() back, to send several
+	 * as one statement, and let the lookups of a message (DB_MSG_FIND,
+	 * DB_REP_BY_IDENT, DB_REP_BY_SHA) go ahead of them; every other
+	 * statement and the commit see them.  flush() sends them now, for a
+	 * lookup of what the transaction itself wrote.  0, or -1.
+	 */
+	int (*flush)(struct db *db, struct mxd_err *err);
 };
 
 struct dbq {

@@ -60,7 +60,10 @@
  * PIPE_MAX statements are in flight.  Messages and texts have no ON
  * CONFLICT: a writer claims them first (store_claim()), so another
  * writer's copy cannot appear meanwhile, and a unique violation would be a
- * bug, not a race.  A reader's statements run one at a time, as before.
+ * bug, not a race.  The inserts of the tables a message fills are not
+ * even queued one by one: their rows are kept and go as multi-row INSERTs
+ * (defer_rank[], "inserts kept back" below).  A reader's statements run
+ * one at a time, as before.
  */
 #include "store/db.h"
 
@@ -114,10 +117,24 @@ enum {
 	"  WHERE x.report = " pre					\
 	"  AND " MX_OF("x") " = $5))"
 
+/*
+ * The rows of each report of a window, found by their parent's id: an
+ * index probe per report, as many as the window holds, however large the
+ * store.  A plain join lets the planner hash a whole table instead (it
+ * did, on a year of reports: a digest three times as slow as on a month);
+ * OFFSET 0 keeps the subquery from being flattened into such a join.
+ */
+#define DKIM_OF_R							\
+	" LEFT JOIN LATERAL (SELECT k.result, k.domain, k.detail FROM dkim k" \
+	"  WHERE k.message_id = r.message_id OFFSET 0) k ON true"
+#define POLICIES_OF_R							\
+	" CROSS JOIN LATERAL (SELECT p.* FROM policies p"		\
+	"  WHERE p.report = r.id OFFSET 0) p"
+
 #define DETAIL_FROM_WHERE						\
-	" FROM reports r LEFT JOIN dkim k ON k.message_id = r.message_id" \
-	" JOIN policies p ON p.report = r.id"				\
-	" JOIN details x ON x.policy = p.id"				\
+	" FROM reports r" DKIM_OF_R POLICIES_OF_R			\
+	" CROSS JOIN LATERAL (SELECT x.* FROM details x"		\
+	"  WHERE x.policy = p.id OFFSET 0) x"				\
 	" WHERE r.start >= $1 AND r.start < $2"				\
 	F_DOMAIN("p.domain") F_ORG("r.org")				\
 	" AND ($5::text IS NULL OR lower(" MX_OF("x") " COLLATE \"C\")"	\
@@ -234,7 +251,7 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 		" k.domain, k.detail, (SELECT count(DISTINCT coalesce(c.digest,"
 		"  c.sha256)) FROM reports c WHERE c.org = r.org"
 		"  AND c.report_id = r.report_id AND c.start = r.start)"
-		" FROM reports r LEFT JOIN dkim k ON k.message_id = r.message_id"
+		" FROM reports r" DKIM_OF_R
 		" WHERE r.start >= $1 AND r.start < $2 AND r.counts >= 1"
 		" AND ($6::bigint IS NULL OR TRUE)"	/* unused */
 		F_ORG("r.org")
@@ -251,7 +268,7 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 		" ORDER BY d.start, d.report",
 	[DB_SCAN_POLICIES] =
 		"SELECT r.id, r.org, r.start, p.domain, p.type, p.successful,"
-		" p.failed FROM reports r JOIN policies p ON p.report = r.id"
+		" p.failed FROM reports r" POLICIES_OF_R
 		" WHERE r.start >= $1 AND r.start < $2 AND r.counts >= $6"
 		F_DOMAIN("p.domain") F_ORG("r.org")
 		F_MX_FAIL("r.id AND x.domain = p.domain")
@@ -297,11 +314,11 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 	[DB_CHECK_DOMAINS] = "SELECT DISTINCT domain COLLATE \"C\" FROM checks"
 			     " WHERE at >= $1 AND at < $2 ORDER BY 1",
 	[DB_POLICY_DOMAINS] = "SELECT DISTINCT lower(p.domain COLLATE \"C\")"
-			      " FROM reports r JOIN policies p ON p.report = r.id"
+			      " FROM reports r" POLICIES_OF_R
 			      " WHERE r.start >= $1 AND r.start < $2"
 			      " AND r.counts >= 1 ORDER BY 1",
 	[DB_POLICY_STRINGS] = "SELECT r.org, r.start, t.text FROM reports r"
-			      " JOIN policies p ON p.report = r.id"
+			      POLICIES_OF_R
 			      " JOIN texts t ON t.id = p.strings_id"
 			      " WHERE r.start >= $1 AND r.start < $2"
 			      " AND lower(p.domain COLLATE \"C\")"
@@ -692,6 +709,28 @@ struct pend {
 	struct pgq *q;
 	PGresult **out;
 	const char *what;
+	char *prepared;			/* P_PREPARE without q: its flag */
+};
+
+/*
+ * Inserts kept back (run()) to go out as multi-row INSERTs: the values of
+ * each row, copied, back to back.
+ */
+struct dval {
+	size_t off;			/* in bytes */
+	int len;			/* -1: NULL */
+	int fmt;
+};
+
+struct defer {
+	size_t rows;
+	struct dval *v;			/* rows * nparams */
+	size_t cap_v;
+	char *bytes;
+	size_t nbytes, cap_bytes;
+	const char *what;		/* of the first row */
+	char multi[2];			/* "mxdm<id>_<n>" prepared: n is DEFER_N,
+					 * DEFER_N_SMALL */
 };
 
 /* Ids taken from a table's sequence and not used yet. */
@@ -729,6 +768,8 @@ struct db {
 	int64_t *held;			/* transaction locks taken, sorted */
 	size_t n_held, cap_held;
 	struct idblock ids[DB_STMT_COUNT];
+	struct defer defer[DB_STMT_COUNT];
+	size_t n_deferred, deferred_bytes;
 	char *gone;			/* why, as first seen: the one reason
 					 * every later error tells */
 	struct watch *watch;		/* of a TCP connection, or NULL */
@@ -830,6 +871,8 @@ pg_error(struct db *db, struct mxd_err *err, const char *what)
 
 /* ---- the pipeline ----------------------------------------------------- */
 
+static void defer_drop(struct db *db);
+
 /* The connection broke: nothing in flight will answer. */
 static void
 pipe_lost(struct db *db)
@@ -839,6 +882,7 @@ pipe_lost(struct db *db)
 	if (!db->msg || !db->lost)
 		set_error(db, NULL, PQerrorMessage(db->conn));
 	db->lost = 1;
+	defer_drop(db);
 	for (i = 0; i < db->p_n; i++) {
 		struct pend *e = &db->pend[(db->p_head + i) % PIPE_MAX];
 
@@ -847,6 +891,8 @@ pipe_lost(struct db *db)
 			e->q->failed = 1;
 		} else if (e->kind == P_PREPARE && e->q) {
 			db->prepared[e->q->id] = 0;
+		} else if (e->kind == P_PREPARE && e->prepared) {
+			*e->prepared = 0;
 		}
 	}
 	db->p_n = 0;
@@ -925,8 +971,10 @@ pipe_take(struct db *db)
 		PQclear(res);
 		return rc;
 	case P_PREPARE:
-		if (st != PGRES_COMMAND_OK)
+		if (st != PGRES_COMMAND_OK && e.q)
 			db->prepared[e.q->id] = 0;
+		else if (st != PGRES_COMMAND_OK && e.prepared)
+			*e.prepared = 0;
 		/* FALLTHROUGH */
 	case P_CMD:
 	case P_SYNC:
@@ -996,6 +1044,7 @@ pipe_push(struct db *db, int sent, enum pend_kind kind, struct pgq *q,
 	e->q = q;
 	e->out = out;
 	e->what = what;
+	e->prepared = NULL;
 	db->p_n++;
 	if (db->p_n == PIPE_MAX)
 		/* bounded: read what has come back (errors stay remembered) */
@@ -1040,6 +1089,258 @@ pipe_end(struct db *db)
 		rc = -1;
 	}
 	return rc;
+}
+
+/* ---- inserts kept back ----------------------------------------------- */
+
+/*
+ * In a writer's transaction the inserts of the tables below are not sent
+ * one by one: run() keeps their rows, and they go out together, as
+ * INSERTs of DEFER_N rows (then DEFER_N_SMALL, then one), in the order of
+ * the foreign keys (a rank goes after the ones below it), before the
+ * first statement that may see them: any statement but the claims, the
+ * id blocks and the three lookups of a message (MSG_FIND, REP_BY_IDENT,
+ * REP_BY_SHA), which store.c asks only for what its own transaction has
+ * not written (else it calls flush() first), and before the commit.  An
+ * insert with ON CONFLICT goes out first when its key (parameter 1) is
+ * already kept: one INSERT cannot touch a row twice.
+ */
+#define DEFER_N		32
+#define DEFER_N_SMALL	8
+#define DEFER_MOST	64		/* rows of a table before they go */
+#define DEFER_BYTES	(4u << 20)	/* bytes of values before they go */
+#define DEFER_RANKS	4
+
+static const unsigned char defer_rank[DB_STMT_COUNT] = {
+	[DB_MSG_PUT] = 1, [DB_TEXT_PUT] = 1,
+	[DB_AUTH_SET] = 2, [DB_REP_PUT] = 2,
+	[DB_POL_PUT] = 3, [DB_DOM_PUT] = 3, [DB_FAIL_PUT] = 3,
+	[DB_DET_PUT] = 4,
+};
+
+static int
+count_params(const char *sql);
+
+/* May statement id pass kept inserts (see above)? */
+static int
+passes(enum db_stmt id)
+{
+	return id == DB_MSG_FIND || id == DB_REP_BY_IDENT || id == DB_REP_BY_SHA;
+}
+
+static void
+defer_drop(struct db *db)
+{
+	size_t i;
+
+	for (i = 0; i < DB_STMT_COUNT; i++) {
+		db->defer[i].rows = 0;
+		db->defer[i].nbytes = 0;
+	}
+	db->n_deferred = db->deferred_bytes = 0;
+}
+
+static void
+defer_free(struct db *db)
+{
+	size_t i;
+
+	for (i = 0; i < DB_STMT_COUNT; i++) {
+		free(db->defer[i].v);
+		free(db->defer[i].bytes);
+	}
+}
+
+/* The statement of n rows of id: its VALUES tuple again with the
+ * parameters renumbered, whatever follows it (ON CONFLICT) after. */
+static char *
+multi_sql(enum db_stmt id, int n)
+{
+	const char *v = strstr(db_pg_sql[id], "VALUES ("), *p;
+	int k = count_params(db_pg_sql[id]), r;
+	struct buf b;
+	char *sql;
+
+	buf_init(&b, BUF_NOCAP);
+	v += strlen("VALUES ");
+	buf_add(&b, db_pg_sql[id], (size_t)(v - db_pg_sql[id]));
+	for (r = 0; r < n; r++) {
+		if (r)
+			buf_add(&b, ", ", 2);
+		for (p = v; *p; p++) {
+			if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+				buf_printf(&b, "$%d", atoi(p + 1) + r * k);
+				while (p[1] >= '0' && p[1] <= '9')
+					p++;
+				continue;
+			}
+			buf_add(&b, p, 1);
+			if (*p == ')')
+				break;
+		}
+	}
+	p = strchr(v, ')');
+	buf_add(&b, p + 1, strlen(p + 1));
+	sql = xstrdup(buf_cstr(&b));
+	buf_release(&b);
+	return sql;
+}
+
+/* Sends rows [at, at + n) of d (statement id): 0, or -1 (remembered). */
+static int
+defer_send(struct db *db, enum db_stmt id, size_t at, int n)
+{
+	struct defer *d = &db->defer[id];
+	int k = count_params(db_pg_sql[id]), m = n * k, i, which;
+	const char **val = xcalloc((size_t)m, sizeof(*val));
+	int *len = xcalloc((size_t)m, sizeof(*len));
+	int *fmt = xcalloc((size_t)m, sizeof(*fmt));
+	char name[24];
+	char *sql;
+	uint64_t seq;
+
+	for (i = 0; i < m; i++) {
+		const struct dval *x = &d->v[at * (size_t)k + (size_t)i];
+
+		val[i] = x->len < 0 ? NULL : d->bytes + x->off;
+		len[i] = x->len < 0 ? 0 : x->len;
+		fmt[i] = x->fmt;
+	}
+	which = n == DEFER_N ? 0 : 1;
+	if (n == 1) {
+		snprintf(name, sizeof(name), "mxd%d", (int)id);
+	} else {
+		snprintf(name, sizeof(name), "mxdm%d_%d", (int)id, n);
+		if (!d->multi[which]) {
+			sql = multi_sql(id, n);
+			d->multi[which] = 1;
+			seq = pipe_push(db, PQsendPrepare(db->conn, name, sql, m,
+							  NULL),
+					P_PREPARE, NULL, NULL, "prepare");
+			free(sql);
+			if (!seq) {
+				d->multi[which] = 0;
+				goto fail;
+			}
+			db->pend[(db->p_head + db->p_n - 1) % PIPE_MAX].prepared =
+				&d->multi[which];
+		}
+	}
+	if (mxd_log_area(MXD_AREA_SQL))
+		mxd_log(MXD_LOG_DEBUG, "sql: (queued, %d row%s) %s", n,
+			n == 1 ? "" : "s", db_pg_sql[id]);
+	if (!pipe_push(db, PQsendQueryPrepared(db->conn, name, m, val, len, fmt,
+					       1),
+		       P_CMD, NULL, NULL, d->what))
+		goto fail;
+	free(val);
+	free(len);
+	free(fmt);
+	return 0;
+fail:
+	free(val);
+	free(len);
+	free(fmt);
+	return -1;
+}
+
+/* Sends every insert kept back: 0, or -1 (remembered; the rest are
+ * dropped with the transaction). */
+static int
+defer_flush(struct db *db)
+{
+	int rank, n, rc = 0;
+	size_t i, at;
+
+	if (!db->n_deferred)
+		return 0;
+	for (rank = 1; rank <= DEFER_RANKS && rc == 0; rank++) {
+		for (i = 0; i < DB_STMT_COUNT && rc == 0; i++) {
+			struct defer *d = &db->defer[i];
+
+			if (defer_rank[i] != rank)
+				continue;
+			for (at = 0; at < d->rows && rc == 0; at += (size_t)n) {
+				n = d->rows - at >= DEFER_N ? DEFER_N
+				    : d->rows - at >= DEFER_N_SMALL ? DEFER_N_SMALL
+				    : 1;
+				rc = defer_send(db, (enum db_stmt)i, at, n);
+			}
+		}
+	}
+	defer_drop(db);
+	return rc;
+}
+
+/* Room for n more bytes of values in d. */
+static void
+defer_room(struct defer *d, size_t n)
+{
+	if (d->nbytes + n > d->cap_bytes)
+		d->bytes = xgrow(d->bytes, &d->cap_bytes, d->nbytes + n, 1);
+}
+
+/* Keeps q's row back: 0, or -1 (remembered). */
+static int
+defer_add(struct pgq *q, const char *what)
+{
+	struct db *db = q->db;
+	struct defer *d = &db->defer[q->id];
+	size_t k = (size_t)q->nparams, i, r;
+	int same;
+
+	if (strstr(db_pg_sql[q->id], "ON CONFLICT") && q->nparams > 0) {
+		/* the same key kept already: that row goes first */
+		for (r = 0; r < d->rows; r++) {
+			const struct dval *x = &d->v[r * k];
+			int n = q->fmt[0] ? q->len[0] : q->val[0] ?
+				(int)strlen(q->val[0]) : -1;
+
+			same = x->len == n && x->fmt == q->fmt[0] &&
+			       (n <= 0 || memcmp(d->bytes + x->off, q->val[0],
+						 (size_t)n) == 0);
+			if (same) {
+				if (defer_flush(db) < 0)
+					return -1;
+				break;
+			}
+		}
+	}
+	if (!d->rows)
+		d->what = what;
+	d->v = xgrow(d->v, &d->cap_v, (d->rows + 1) * k, sizeof(*d->v));
+	for (i = 0; i < k; i++) {
+		struct dval *x = &d->v[d->rows * k + i];
+		size_t n;
+
+		x->fmt = q->fmt[i];
+		if (!q->val[i]) {
+			x->len = -1;
+			x->off = 0;
+			continue;
+		}
+		/* text: with its NUL, for libpq's strlen() */
+		n = q->fmt[i] ? (size_t)q->len[i] : strlen(q->val[i]) + 1;
+		defer_room(d, n);
+		memcpy(d->bytes + d->nbytes, q->val[i], n);
+		x->off = d->nbytes;
+		x->len = q->fmt[i] ? q->len[i] : (int)(n - 1);
+		d->nbytes += n;
+		db->deferred_bytes += n;
+	}
+	d->rows++;
+	db->n_deferred++;
+	if (d->rows >= DEFER_MOST || db->deferred_bytes >= DEFER_BYTES)
+		return defer_flush(db);
+	return 0;
+}
+
+static int
+pg_flush(struct db *db, struct mxd_err *err)
+{
+	if (defer_flush(db) < 0)
+		return pg_error(db, err, "store");
+	return 0;
 }
 
 /*
@@ -1087,6 +1388,11 @@ query_now(struct db *db, const char *sql, int n, const char *const *v)
 	uint64_t seq;
 
 	if (db->pipe) {
+		/* the claims, id blocks and advisory locks see no rows */
+		if (db->n_deferred && strcmp(sql, SQL_TRY) != 0 &&
+		    strcmp(sql, SQL_WAIT) != 0 && strcmp(sql, SQL_IDS) != 0 &&
+		    !strstr(sql, "advisory") && defer_flush(db) < 0)
+			return NULL;
 		seq = pipe_push(db, send_sql(db, sql, n, v), P_RAW, NULL, &res,
 				NULL);
 		if (!seq || pipe_wait(db, seq) < 0) {
@@ -1898,6 +2204,10 @@ session_setup(struct db *db, enum store_mode mode, int timeout_set)
 		return -1;
 	if (exec_cmd(db, "SET client_min_messages = warning") < 0)
 		return -1;
+	/* the statements are short: compiling one (past jit_above_cost, as
+	 * the window scans of a large store are) costs more than it saves */
+	if (exec_cmd(db, "SET jit = off") < 0)
+		return -1;
 	if (mode == STORE_READ &&
 	    exec_cmd(db, "SET default_transaction_read_only = on") < 0)
 		return -1;
@@ -1995,6 +2305,7 @@ pg_close(struct db *db)
 		PQclear(db->claim[k].res);
 	free(db->held);
 	watch_stop(db);
+	defer_free(db);
 	PQfinish(db->conn);
 	free(db->msg);
 	free(db->gone);
@@ -2013,6 +2324,7 @@ static int
 pg_begin(struct db *db, struct mxd_err *err)
 {
 	forget(db);
+	defer_drop(db);
 	db->n_held = 0;
 	if (db->mode == STORE_WRITE && !db->lost &&
 	    PQenterPipelineMode(db->conn) == 1) {
@@ -2061,9 +2373,12 @@ pg_commit(struct db *db, struct mxd_err *err)
 	int rc;
 
 	if (db->pipe) {
-		rc = pipe_push(db, PQsendQueryParams(db->conn, "COMMIT", 0, NULL,
-						     NULL, NULL, NULL, 0),
-			       P_COMMIT, NULL, NULL, NULL) ? 0 : -1;
+		rc = defer_flush(db);
+		if (rc == 0)
+			rc = pipe_push(db, PQsendQueryParams(db->conn, "COMMIT", 0,
+							     NULL, NULL, NULL,
+							     NULL, 0),
+				       P_COMMIT, NULL, NULL, NULL) ? 0 : -1;
 		if (pipe_end(db) < 0 || rc < 0) {
 			end_tx(db);
 			return pg_error(db, err, "commit");
@@ -2089,6 +2404,7 @@ pg_commit(struct db *db, struct mxd_err *err)
 static void
 pg_rollback(struct db *db)
 {
+	defer_drop(db);
 	(void)pipe_end(db);
 	db->n_held = 0;
 	end_tx(db);
@@ -2268,6 +2584,8 @@ send_q(struct pgq *q, enum pend_kind kind, const char *what)
 	char name[16];
 	uint64_t seq;
 
+	if (db->n_deferred && !passes(q->id) && defer_flush(db) < 0)
+		return -1;
 	snprintf(name, sizeof(name), "mxd%d", (int)q->id);
 	if (mxd_log_area(MXD_AREA_SQL))
 		mxd_log(MXD_LOG_DEBUG, "sql: %s%s", kind == P_QUERY ? "" : "(queued) ",
@@ -2418,7 +2736,8 @@ pg_run(struct dbq *dq, int64_t *id, const char *what)
 		*id = v;
 	}
 	if (db->pipe && (id_table[q->id] || !id)) {
-		rc = q->bad ? bad_param(q) : send_q(q, P_CMD, what);
+		rc = q->bad ? bad_param(q) : defer_rank[q->id] ? defer_add(q, what)
+					   : send_q(q, P_CMD, what);
 		q_clear(q);
 		return rc;
 	}
@@ -2919,4 +3238,5 @@ const struct db_driver db_pg_driver = {
 	.get_slot = pg_get_slot,
 	.claim_send = pg_claim_send,
 	.claim_read = pg_claim_read,
+	.flush = pg_flush,
 };

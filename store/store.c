@@ -358,11 +358,90 @@ pre_stale(struct store *s, const unsigned char *sha, const struct tlsrpt *r,
 	}
 }
 
+/* s->written: key k of kind (m, i, h) */
+static char *
+written_key(char kind, const char *k)
+{
+	return xasprintf("%c%s", kind, k);
+}
+
+static void
+wrote(struct store *s, char kind, const char *k)
+{
+	char *key;
+
+	if (!s->drv->flush)
+		return;		/* nothing is kept back */
+	if (!s->written) {
+		s->written = xcalloc(1, sizeof(*s->written));
+		hmap_init(s->written);
+	}
+	key = written_key(kind, k);
+	*hmap_slot(s->written, key, NULL) = s->written;	/* any non-NULL */
+	free(key);
+}
+
+static int
+has_written(const struct store *s, char kind, const char *k)
+{
+	char *key;
+	int rc;
+
+	if (!s->written)
+		return 0;
+	key = written_key(kind, k);
+	rc = hmap_get(s->written, key) != NULL;
+	free(key);
+	return rc;
+}
+
+static void
+wrote_hash(struct store *s, char kind, const unsigned char h[SHA256_LEN])
+{
+	char hex[2 * SHA256_LEN + 1];
+
+	if (!s->drv->flush)
+		return;
+	sha256_hex(h, hex);
+	wrote(s, kind, hex);
+}
+
+static int
+has_written_hash(const struct store *s, char kind,
+		 const unsigned char h[SHA256_LEN])
+{
+	char hex[2 * SHA256_LEN + 1];
+
+	if (!s->written)
+		return 0;
+	sha256_hex(h, hex);
+	return has_written(s, kind, hex);
+}
+
+/* Before a lookup of what this transaction wrote: the rows kept back go
+ * out.  0, or -1. */
+static int
+see_written(struct store *s, struct mxd_err *err)
+{
+	return s->drv->flush(s->db, err);
+}
+
+static void
+written_forget(struct store *s)
+{
+	if (s->written) {
+		hmap_release(s->written);
+		free(s->written);
+		s->written = NULL;
+	}
+}
+
 /* A transaction ends or begins: what it knew may no longer hold. */
 static void
 tx_forget(struct store *s)
 {
 	pre_drop(s);
+	written_forget(s);
 	s->known.r = NULL;
 	s->verdict.id = 0;
 }
@@ -426,6 +505,12 @@ store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
 
 	s->known.r = NULL;		/* a new message: an older answer is stale */
 	st = NULL;
+	if (has_written_hash(s, 'm', sha)) {
+		/* an answer sent ahead did not see it */
+		pre_stale(s, sha, NULL, NULL, NULL, 0);
+		if (see_written(s, err) < 0)
+			return -1;
+	}
 	for (rc = 0; rc < DB_SLOTS && !st; rc++) {
 		struct store_pre *p = &s->pre[rc];
 
@@ -507,6 +592,7 @@ store_message_put(struct store *s, const unsigned char sha[SHA256_LEN],
 	}
 	codec_stored(s);
 	pre_stale(s, sha, NULL, NULL, NULL, 0);
+	wrote_hash(s, 'm', sha);
 	if (auth && auth->result >= 0 && put_auth(s, *id, auth, err) < 0)
 		return -1;
 	s->verdict.id = *id;
@@ -631,6 +717,7 @@ store_message_outcome(struct store *s, int64_t id, unsigned *reports,
 
 static int lookup_known(struct store *s, const struct tlsrpt *r, int verified,
 			struct mxd_err *err);
+static char *ident_key(const struct tlsrpt *r);
 
 int
 store_report_known(struct store *s, const struct tlsrpt *r, int verified,
@@ -652,8 +739,20 @@ lookup_known(struct store *s, const struct tlsrpt *r, int verified,
 {
 	struct dbq *st, *bysha = NULL;
 	int rc, copies = 0, same = 0, any_verified = 0;
+	char *key;
 
 	st = NULL;
+	if (s->written) {
+		key = ident_key(r);
+		rc = has_written(s, 'i', key) || has_written_hash(s, 'h', r->hash);
+		free(key);
+		if (rc) {
+			/* an answer sent ahead did not see it */
+			pre_stale(s, NULL, r, NULL, NULL, 0);
+			if (see_written(s, err) < 0)
+				return -1;
+		}
+	}
 	for (rc = 0; rc < DB_SLOTS && !st; rc++) {
 		struct store_pre *p = &s->pre[rc];
 
@@ -1199,6 +1298,12 @@ store_report_put(struct store *s, int64_t message_id, unsigned part,
 	if (rc < 0)
 		return -1;
 	pre_stale(s, NULL, r, NULL, NULL, 0);
+	if (s->drv->flush) {
+		key = ident_key(r);
+		wrote(s, 'i', key);
+		free(key);
+		wrote_hash(s, 'h', r->hash);
+	}
 	for (i = 0; i < r->n_policies; i++)
 		if (put_policy(s, rid, i, &r->policies[i], err) < 0)
 			return -1;

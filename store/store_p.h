@@ -8,6 +8,7 @@
 
 #include "store/db.h"
 #include "store/store.h"
+#include "util/hash.h"
 
 struct textcache;
 
@@ -47,6 +48,10 @@ struct store {
 		int pass;
 	} verdict;
 	struct textcache *texts;
+	/* what this transaction wrote that a lookup sent ahead of the rows
+	 * a backend keeps back would not see (db.h, flush()): "m" and a
+	 * message's hash, "i" and a report's identity, "h" and its hash */
+	struct hmap *written;
 };
 
 /* Codecs of messages.data */

@@ -248,10 +248,18 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 	/* ---- window scans ---- */
 	[DB_SCAN_REPORTS] =
 		"SELECT r.id, r.org, r.report_id, r.start, r.end_, k.result,"
-		" k.domain, k.detail, (SELECT count(DISTINCT coalesce(c.digest,"
-		"  c.sha256)) FROM reports c WHERE c.org = r.org"
-		"  AND c.report_id = r.report_id AND c.start = r.start)"
+		" k.domain, k.detail, coalesce(v.n, 1)"
 		" FROM reports r" DKIM_OF_R
+		/* the contents of an identity's copies: all of them start
+		 * at its start, in the window, so counted over the window's
+		 * rows once (a probe of reports_ident per report was half
+		 * the digest's time on the server) */
+		" LEFT JOIN (SELECT c.org, c.report_id, c.start,"
+		"  count(DISTINCT coalesce(c.digest, c.sha256)) AS n"
+		"  FROM reports c WHERE c.start >= $1 AND c.start < $2"
+		"  GROUP BY 1, 2, 3 HAVING count(*) > 1) v"
+		"  ON v.org = r.org AND v.report_id = r.report_id"
+		"  AND v.start = r.start"
 		" WHERE r.start >= $1 AND r.start < $2 AND r.counts >= 1"
 		" AND ($6::bigint IS NULL OR TRUE)"	/* unused */
 		F_ORG("r.org")

@@ -731,6 +731,24 @@ store_filter_of(const struct agg_query *q, int64_t from, int64_t to,
 	f->mx = q->mx;
 }
 
+/* Tells the store which scans scan_window() of [from, to) will ask for,
+ * with the same filters. */
+static int
+window_ahead(struct store *s, const struct agg_query *q, int64_t from,
+	     int64_t to, struct mxd_err *err)
+{
+	struct store_filter f;
+
+	store_filter_of(q, from, to, &f);
+	f.dkim_pass = 0;
+	if (store_scan_ahead(s, &f, STORE_AHEAD_REPORTS, err) < 0)
+		return -1;
+	f.dkim_pass = q->dkim_require;
+	return store_scan_ahead(s, &f, STORE_AHEAD_DOMAINS |
+				STORE_AHEAD_POLICIES | STORE_AHEAD_FAILURES,
+				err);
+}
+
 /*
  * Builds the tables of [from, to) into d (whose arena must be set up);
  * `b` is left for the caller to read (the org accumulators) and release.
@@ -914,12 +932,11 @@ hist_failure(const struct store_fail_row *r, void *ctx)
 }
 
 static int
-hist_domain(const struct store_domain_row *r, void *ctx)
+hist_org(const char *org, void *ctx)
 {
 	struct history *h = ctx;
 
-	if (r->failed)
-		*hmap_slot(&h->orgs, r->org, NULL) = h;
+	*hmap_slot(&h->orgs, org, NULL) = h;
 	return 0;
 }
 
@@ -935,8 +952,8 @@ find_new(struct store *s, const struct agg_query *q, struct agg_digest *d,
 	hmap_init(&h.pairs);
 	hmap_init(&h.orgs);
 	store_filter_of(q, d->hist_from, d->from, &f);
-	if (store_scan_failures(s, &f, hist_failure, &h, err) < 0 ||
-	    store_scan_domains(s, &f, hist_domain, &h, err) < 0)
+	if (store_failure_kinds(s, &f, hist_failure, &h, err) < 0 ||
+	    store_failing_orgs(s, &f, hist_org, &h, err) < 0)
 		goto out;
 
 	for (n = 0, i = 0; i < d->n_mx; i++)
@@ -1221,6 +1238,19 @@ agg_build(struct store *s, const struct agg_query *q, struct agg_digest *d,
 	d->f_org = q->org ? arena_strdup(&d->arena, q->org) : NULL;
 	d->f_mx = q->mx ? arena_strdup(&d->arena, q->mx) : NULL;
 
+	/* every scan below at once: on a server, it works on the next while
+	 * the rows of one are read (find_new() is asked for the weeks
+	 * before even when there are none: then they cost nothing) */
+	{
+		struct store_filter hf;
+
+		store_filter_of(q, d->hist_from, q->from, &hf);
+		if (window_ahead(s, q, q->from, q->to, err) < 0 ||
+		    window_ahead(s, q, d->prev_from, d->prev_to, err) < 0 ||
+		    store_scan_ahead(s, &hf, STORE_AHEAD_FAIL_KINDS |
+				     STORE_AHEAD_FAILING_ORGS, err) < 0)
+			goto out;
+	}
 	if (scan_window(s, q, q->from, q->to, 1, d, &b, err) < 0) {
 		build_release(&b);
 		goto out;

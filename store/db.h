@@ -132,6 +132,12 @@ enum db_stmt {
 				 * idx, then the order of the report's details */
 	DB_COUNT_DETAILS,	/* -> count(*) of the rows DB_SCAN_DETAILS gives */
 	DB_HAS_BEFORE,		/* t -> 1 when some report starts before t */
+	DB_FAIL_KINDS,		/* the rows of DB_SCAN_FAILURES -> org,
+				 * result_type, MX host (receiving_mx, else
+				 * receiving_ip, else NULL), each distinct once;
+				 * in no order */
+	DB_FAILING_ORGS,	/* the rows of DB_SCAN_DOMAINS with failed > 0
+				 * -> org, each distinct once; in no order */
 
 	/* ---- checks (check.c) ---- */
 	DB_CHECK_PUT,		/* domain, at, worst, incomplete -> id */

@@ -212,6 +212,20 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 		" ORDER BY r.start, r.org, r.report_id, r.id, p.idx, x.rowid",
 	[DB_COUNT_DETAILS] = "SELECT count(*)" DETAIL_FROM_WHERE,
 	[DB_HAS_BEFORE] = "SELECT 1 FROM reports WHERE start < ?1 LIMIT 1",
+	[DB_FAIL_KINDS] =
+		"SELECT DISTINCT x.org, x.result_type,"
+		" coalesce(x.receiving_mx, x.receiving_ip) FROM failure_counts x"
+		" WHERE x.start >= ?1 AND x.start < ?2 AND x.counts >= ?6"
+		" AND (?3 IS NULL OR x.domain = ?3) AND (?4 IS NULL OR x.org = ?4)"
+		" AND (?5 IS NULL OR coalesce(x.receiving_mx, x.receiving_ip) = ?5)",
+	[DB_FAILING_ORGS] =
+		"SELECT DISTINCT d.org FROM domain_counts d"
+		" WHERE d.start >= ?1 AND d.start < ?2 AND d.counts >= ?6"
+		" AND d.failed > 0"
+		" AND (?3 IS NULL OR d.domain = ?3) AND (?4 IS NULL OR d.org = ?4)"
+		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM failure_counts x"
+		"  WHERE x.report = d.report AND x.domain = d.domain"
+		"  AND coalesce(x.receiving_mx, x.receiving_ip) = ?5))",
 
 	[DB_CHECK_PUT] = "INSERT INTO checks (domain, at, worst, incomplete)"
 			 " VALUES (?1, ?2, ?3, ?4) RETURNING id",

@@ -9,6 +9,8 @@
  */
 #include "store/store.h"
 
+#include <string.h>
+
 #include "store/store_p.h"
 
 int
@@ -81,4 +83,41 @@ store_has_reports_before(struct store *s, int64_t t, struct mxd_err *err)
 	if (rc != 0)
 		return store_db_error(s, err, "query");
 	return 0;
+}
+
+int
+store_failure_kinds(struct store *s, const struct store_filter *f,
+		    store_fail_fn fn, void *ctx, struct mxd_err *err)
+{
+	struct store_fail_row row;
+	struct dbq *st;
+	int rc;
+
+	if (!(st = db_scan(s, DB_FAIL_KINDS, f, err)))
+		return -1;
+	memset(&row, 0, sizeof(row));
+	while ((rc = db_step(st)) == 1) {
+		row.org = db_col_text(st, 0);
+		row.result_type = db_col_text(st, 1);
+		row.receiving_mx = db_col_text(st, 2);	/* or the IP */
+		if (fn(&row, ctx))
+			break;
+	}
+	return scan_finish(s, st, rc, err);
+}
+
+int
+store_failing_orgs(struct store *s, const struct store_filter *f,
+		   store_name_fn fn, void *ctx, struct mxd_err *err)
+{
+	struct dbq *st;
+	int rc;
+
+	if (!(st = db_scan(s, DB_FAILING_ORGS, f, err)))
+		return -1;
+	while ((rc = db_step(st)) == 1) {
+		if (fn(db_col_text(st, 0), ctx))
+			break;
+	}
+	return scan_finish(s, st, rc, err);
 }

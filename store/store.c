@@ -450,6 +450,8 @@ int
 store_begin(struct store *s, struct mxd_err *err)
 {
 	tx_forget(s);
+	/* what was sent ahead and not asked for goes unread */
+	s->n_ahead = 0;
 	if (s->drv->begin(s->db, err) < 0)
 		return -1;
 	s->in_tx = 1;
@@ -1460,14 +1462,9 @@ store_quarantine_count(struct store *s, struct mxd_err *err)
  * Window scans: the filters are the parameters of each scan statement
  * (db.h); a NULL filter matches everything.
  */
-struct dbq *
-db_scan(struct store *s, enum db_stmt id, const struct store_filter *f,
-	     struct mxd_err *err)
+static void
+scan_bind(struct dbq *st, const struct store_filter *f)
 {
-	struct dbq *st = db_get(s, id, err);
-
-	if (!st)
-		return NULL;
 	db_bind_int(st, 1, f->from);
 	db_bind_int(st, 2, f->to);
 	db_bind_text(st, 3, f->domain);
@@ -1476,10 +1473,90 @@ db_scan(struct store *s, enum db_stmt id, const struct store_filter *f,
 	/* the least `counts` that counts */
 	db_bind_int(st, 6, f->dkim_pass ? STORE_COUNTS_VERIFIED
 					: STORE_COUNTS_COUNTED);
-	return st;
 }
 
 static int
+same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static int
+same_filter(const struct store_filter *a, const struct store_filter *b)
+{
+	return a->from == b->from && a->to == b->to &&
+	       same_text(a->domain, b->domain) && same_text(a->org, b->org) &&
+	       same_text(a->mx, b->mx) && !a->dkim_pass == !b->dkim_pass;
+}
+
+struct dbq *
+db_scan(struct store *s, enum db_stmt id, const struct store_filter *f,
+	     struct mxd_err *err)
+{
+	struct dbq *st;
+	size_t i;
+
+	for (i = 0; i < s->n_ahead; i++) {
+		if (s->ahead[i].id != id || !same_filter(&s->ahead[i].f, f))
+			continue;
+		st = s->ahead[i].q;
+		memmove(&s->ahead[i], &s->ahead[i + 1],
+			(s->n_ahead - i - 1) * sizeof(s->ahead[0]));
+		s->n_ahead--;
+		return st;
+	}
+	if (!(st = db_get(s, id, err)))
+		return NULL;
+	scan_bind(st, f);
+	return st;
+}
+
+int
+store_scan_ahead(struct store *s, const struct store_filter *f,
+		 unsigned scans, struct mxd_err *err)
+{
+	static const enum db_stmt of[] = {
+		DB_SCAN_REPORTS, DB_SCAN_DOMAINS, DB_SCAN_POLICIES,
+		DB_SCAN_FAILURES, DB_FAIL_KINDS, DB_FAILING_ORGS,
+	};
+	size_t i, k;
+	int slot;
+
+	if (!s->drv->send || !s->drv->get_slot || s->in_tx)
+		return 0;
+	for (slot = 0; slot < DB_SLOTS; slot++)
+		if (s->pre[slot].used)
+			return 0;	/* a writer's slots are its claims' */
+	for (k = 0; k < sizeof(of) / sizeof(of[0]); k++) {
+		struct dbq *st;
+
+		if (!(scans & (1u << k)) || s->n_ahead == STORE_AHEAD_MAX)
+			continue;
+		/* a copy of the statement that no scan sent ahead holds */
+		for (slot = 0; slot < DB_SLOTS; slot++) {
+			for (i = 0; i < s->n_ahead; i++)
+				if (s->ahead[i].id == of[k] &&
+				    s->ahead[i].slot == slot)
+					break;
+			if (i == s->n_ahead)
+				break;
+		}
+		if (slot == DB_SLOTS)
+			continue;
+		if (!(st = s->drv->get_slot(s->db, of[k], slot, err)))
+			return -1;
+		scan_bind(st, f);
+		s->drv->send(st);
+		s->ahead[s->n_ahead].id = of[k];
+		s->ahead[s->n_ahead].f = *f;
+		s->ahead[s->n_ahead].q = st;
+		s->ahead[s->n_ahead].slot = slot;
+		s->n_ahead++;
+	}
+	return 0;
+}
+
+int
 scan_finish(struct store *s, struct dbq *st, int rc, struct mxd_err *err)
 {
 	db_reset(st);

@@ -296,6 +296,7 @@ typedef int (*store_report_fn)(const struct store_report_row *, void *);
 typedef int (*store_domain_fn)(const struct store_domain_row *, void *);
 typedef int (*store_policy_fn)(const struct store_policy_row *, void *);
 typedef int (*store_fail_fn)(const struct store_fail_row *, void *);
+typedef int (*store_name_fn)(const char *name, void *ctx);
 
 int store_scan_reports(struct store *s, const struct store_filter *f,
 		       store_report_fn fn, void *ctx, struct mxd_err *err);
@@ -305,6 +306,28 @@ int store_scan_policies(struct store *s, const struct store_filter *f,
 			store_policy_fn fn, void *ctx, struct mxd_err *err);
 int store_scan_failures(struct store *s, const struct store_filter *f,
 			store_fail_fn fn, void *ctx, struct mxd_err *err);
+
+/* The scans of store_scan_ahead() */
+enum {
+	STORE_AHEAD_REPORTS = 1 << 0,	/* store_scan_reports() */
+	STORE_AHEAD_DOMAINS = 1 << 1,	/* store_scan_domains() */
+	STORE_AHEAD_POLICIES = 1 << 2,	/* store_scan_policies() */
+	STORE_AHEAD_FAILURES = 1 << 3,	/* store_scan_failures() */
+	STORE_AHEAD_FAIL_KINDS = 1 << 4,	/* store_failure_kinds() */
+	STORE_AHEAD_FAILING_ORGS = 1 << 5,	/* store_failing_orgs() */
+};
+/*
+ * A hint, outside a transaction: the scans named in `scans` (in the
+ * order of the enum), with filter f, will be asked for soon.  A backend
+ * on a server (PostgreSQL) sends them now, so that the server works on
+ * them while the rows of the scans before are read; the scan functions
+ * with the same filter then read their answer.  The strings of f must
+ * stay valid until then.  Scans the store cannot send ahead (more than
+ * two of one kind at once, or the backend runs in-process) simply run when
+ * asked for.  0, or -1 with err.
+ */
+int store_scan_ahead(struct store *s, const struct store_filter *f,
+		     unsigned scans, struct mxd_err *err);
 
 /* ---- digest queries (store/query.c) ---------------------------------- */
 
@@ -337,6 +360,19 @@ int store_count_details(struct store *s, const struct store_filter *f,
 			uint64_t *n, struct mxd_err *err);
 /* 1 when some report starts before t, 0 when none, -1 on error. */
 int store_has_reports_before(struct store *s, int64_t t, struct mxd_err *err);
+/*
+ * What "new this window" asks of the windows before it, each answer once
+ * and in no order: the kinds of failure store_scan_failures() would give
+ * for f (each distinct org, result_type and MX host: receiving_mx is
+ * the host's name, else its IP, else NULL; the row's other members are 0
+ * and NULL), and the organizations of the
+ * rows store_scan_domains() would give with failed > 0.  The store makes
+ * them distinct, so that four windows of rows need not reach the digest.
+ */
+int store_failure_kinds(struct store *s, const struct store_filter *f,
+			store_fail_fn fn, void *ctx, struct mxd_err *err);
+int store_failing_orgs(struct store *s, const struct store_filter *f,
+		       store_name_fn fn, void *ctx, struct mxd_err *err);
 
 /* ---- end of digest queries ------------------------------------------- */
 
@@ -373,7 +409,6 @@ int store_check_runs(struct store *s, const char *domain, int64_t before,
 		     struct mxd_err *err);
 void store_check_run_release(struct store_check_run *r);
 
-typedef int (*store_name_fn)(const char *name, void *ctx);
 /* The domains checked in [from, to), sorted. */
 int store_check_domains(struct store *s, int64_t from, int64_t to,
 			store_name_fn fn, void *ctx, struct mxd_err *err);

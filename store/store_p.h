@@ -12,6 +12,10 @@
 
 struct textcache;
 
+/* Scans sent ahead at once at most: the digest's two windows of four and
+ * the two of the weeks before. */
+#define STORE_AHEAD_MAX 12
+
 struct store {
 	const struct db_driver *drv;
 	struct db *db;
@@ -52,6 +56,14 @@ struct store {
 	 * a backend keeps back would not see (db.h, flush()): "m" and a
 	 * message's hash, "i" and a report's identity, "h" and its hash */
 	struct hmap *written;
+	/* scans sent ahead (store_scan_ahead()), until their store_scan_*() */
+	struct store_ahead {
+		enum db_stmt id;
+		struct store_filter f;
+		struct dbq *q;
+		int slot;	/* get_slot()'s */
+	} ahead[STORE_AHEAD_MAX];
+	size_t n_ahead;
 };
 
 /* Codecs of messages.data */
@@ -74,9 +86,12 @@ int store_db_error(struct store *s, struct mxd_err *err, const char *what);
 /* Steps q, which gives no row, and resets it: 0, or -1 with err. */
 int db_run(struct store *s, struct dbq *q, struct mxd_err *err,
 	   const char *what);
-/* A window scan (db.h) with the filters of f bound. */
+/* A window scan (db.h) with the filters of f bound: the one
+ * store_scan_ahead() sent for the same scan and filter when there is one. */
 struct dbq *db_scan(struct store *s, enum db_stmt id, const struct store_filter *f,
 		    struct mxd_err *err);
+/* Ends a scan: resets st; 0, or -1 with err when rc (its last step) < 0. */
+int scan_finish(struct store *s, struct dbq *st, int rc, struct mxd_err *err);
 /* Steps q, an INSERT ... RETURNING id: *id, or 0 when it inserted nothing
  * (id NULL: db_run()).  Through the backend's run() when it has one, which
  * may only queue q (its error then comes later, told with `what`). */

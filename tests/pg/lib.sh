@@ -47,8 +47,8 @@ secs_since() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 
 # say TEXT: what the script checks next
 say() { printf '[%5ss] %s\n' "$(secs_since "$T0")" "$*"; }
 
-# need_servers: PostgreSQL 15 and Dovecot, or exit 77 (1 when required)
-need_servers() {
+# need_pg: PostgreSQL 15 and python3, or exit 77 (1 when required)
+need_pg() {
 	local msg
 	if ! msg=$("$PGSH" check 2>&1); then
 		[ "${MXDIGEST_REQUIRE_PG:-}" != 1 ] || die "$msg (MXDIGEST_REQUIRE_PG=1)"
@@ -56,8 +56,14 @@ need_servers() {
 		skipping=1
 		exit 77
 	fi
-	need_dovecot
 	command -v "$PYTHON" >/dev/null 2>&1 || die "python3 is needed"
+}
+
+# need_servers: PostgreSQL 15, Dovecot and python3, or exit 77 (1 when
+# required)
+need_servers() {
+	need_pg
+	need_dovecot
 }
 
 # pg_up NAME [VAR=VALUE...]: starts the cluster $TMP/NAME (VAR=VALUE: pg.sh
@@ -240,4 +246,22 @@ no_crash() {
 wait_rows() {
 	wait_for "$4" sh -c '[ "$("$0" -XAtq -d "$1" -c "SELECT count(*) FROM $2" 2>/dev/null || echo 0)" -ge "$3" ]' \
 		"$PGBIN/psql" "$1" "$2" "$3"
+}
+
+# mxe WHAT RC ARGS...: mxdigest ARGS (bounded: 60 s) must exit RC, and not
+# by a signal; sets $out, $err, $rc, $secs
+mxe() {
+	local what=$1 want=$2 t shown
+	shift 2
+	t=$(now_ms)
+	${MXD_WRAPPER:-} timeout 60 "$MXDIGEST" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	rc=$?
+	secs=$(secs_since "$t")
+	out=$(cat "$TMP/out")
+	err=$(cat "$TMP/err")
+	shown=$out
+	[ "${#out}" -le 300 ] || shown="(${#out} bytes)"
+	echo "  $what: exit $rc in ${secs}s: $shown${err:+ / }$err"
+	expect_rc "$want" "$what"
+	no_crash "$what"
 }

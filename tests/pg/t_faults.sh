@@ -106,32 +106,24 @@ RERUN20_PID=$bg_pid
 go
 
 # ---------------------------------------------------------------------------
-# mxe WHAT RC NEEDLE ARGS...: mxdigest ARGS must exit RC with one line on
-# stderr that holds NEEDLE; sets $out, $err, $rc, $secs
-mxe() {
-	local what=$1 want=$2 needle=$3 t
+# mxe_err WHAT RC NEEDLE ARGS...: mxdigest ARGS must exit RC with one line
+# on stderr that holds NEEDLE; sets $out, $err, $rc, $secs
+mxe_err() {
+	local what=$1 want=$2 needle=$3
 	shift 3
-	t=$(now_ms)
-	${MXD_WRAPPER:-} "$MXDIGEST" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	rc=$?
-	secs=$(secs_since "$t")
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
-	echo "  $what: exit $rc in ${secs}s: $err"
-	expect_rc "$want" "$what"
-	no_crash "$what"
+	mxe "$what" "$want" "$@"
 	one_line "$err" "$what"
 	expect_in "$err" "$needle" "$what"
 }
 
 say "c. connection errors"
-mxe "no listener (port 1)" 69 "Connection refused" \
+mxe_err "no listener (port 1)" 69 "Connection refused" \
 	--db "postgresql://mxdigest@127.0.0.1:1/x" import "$TMP/small"
 within 2 "$secs" "c.: seconds to fail on a port where nothing listens"
 expect_in "$err" '"postgresql://mxdigest@127.0.0.1:1/x"' "c.: the refused connection names the database"
-mxe "no such database" 74 'database "nosuchdb" does not exist' \
+mxe_err "no such database" 74 'database "nosuchdb" does not exist' \
 	--db "postgresql://mxdigest@127.0.0.1:$PG_PORT/nosuchdb?sslmode=disable" import "$TMP/small"
-mxe "malformed URI" 78 "the database connection string" \
+mxe_err "malformed URI" 78 "the database connection string" \
 	--db "postgresql://[bad" import "$TMP/small"
 for pwcase in \
 	"postgresql://mxdigest:Pw-in-the-string-1@127.0.0.1:$PG_PORT/mxdigest" \
@@ -142,17 +134,17 @@ for pwcase in \
 	*'[bad' | *%zz*) what="a password in a malformed URI" needle="the database connection string" ;;
 	*) what="a password in the connection string" needle="a password in the connection string" ;;
 	esac
-	mxe "$what" 78 "$needle" --db "$pwcase" import "$TMP/small"
+	mxe_err "$what" 78 "$needle" --db "$pwcase" import "$TMP/small"
 	expect_not_in "$out$err" "Pw-in-the-string" "c.: $what: the password is not shown"
 done
 printf 'database = postgresql://mxdigest:Pw-in-the-string-2@127.0.0.1:%s/mxdigest\n' "$PG_PORT" >"$TMP/pw-in.conf"
-mxe "a password in the configuration's database" 78 "a password in the connection string" \
+mxe_err "a password in the configuration's database" 78 "a password in the connection string" \
 	--config "$TMP/pw-in.conf" import "$TMP/small"
 expect_not_in "$out$err" "Pw-in-the-string" "c.: the password of the configuration is not shown"
 
 say "c. password authentication (cluster pw: scram-sha-256 for 127.0.0.1)"
 PWU="postgresql://mxdigest@127.0.0.1:$PW_PORT/mxdigest"
-mxe "no password" 77 "no password supplied" --db "$PWU" import "$TMP/small"
+mxe_err "no password" 77 "no password supplied" --db "$PWU" import "$TMP/small"
 expect_in "$err" "~/.pgpass" "c.: the no-password error names ~/.pgpass"
 expect_in "$err" "password_command" "c.: the no-password error names password_command"
 # pwconf FILE COMMAND: a configuration of the pw cluster with that command
@@ -172,11 +164,11 @@ echo "  the right password from database_password_command: exit $rc: $out$err"
 expect_rc 0 "c.: import with the right database_password_command"
 expect_in "$out" "20 messages read, 20 new reports" "c.: import with the right password"
 pwconf "$TMP/pw-wrong.conf" "printf Wrong-pass-word"
-mxe "a wrong password from database_password_command" 77 \
+mxe_err "a wrong password from database_password_command" 77 \
 	'password authentication failed for user "mxdigest"' --config "$TMP/pw-wrong.conf" report --since 7d
 expect_not_in "$out$err" "Wrong-pass-word" "c.: the wrong password is not shown"
 pwconf "$TMP/pw-false.conf" "false"
-mxe "a database_password_command that fails" 78 "database_password_command failed" \
+mxe_err "a database_password_command that fails" 78 "database_password_command failed" \
 	--config "$TMP/pw-false.conf" report --since 7d
 (umask 077 && printf '127.0.0.1:%s:*:mxdigest:%s\n' "$PW_PORT" "$PW_PASS" >"$TMP/pgpass")
 PGPASSFILE="$TMP/pgpass" mxd_c --db "$PWU" report --from 2025-01-01 --to 2028-01-01 --format json
@@ -185,7 +177,7 @@ expect_rc 0 "c.: report with PGPASSFILE"
 expect_in "$out" '"reports":20' "c.: report with PGPASSFILE reads the store"
 
 say "c. TLS"
-mxe "sslmode=require, the server has no TLS" 76 "server does not support SSL" \
+mxe_err "sslmode=require, the server has no TLS" 76 "server does not support SSL" \
 	--db "postgresql://mxdigest@127.0.0.1:$PG_PORT/mxdigest?sslmode=require" import "$TMP/small"
 if getent hosts localhost.localdomain 2>/dev/null | grep -q '^127\.0\.0\.1 '; then
 	FAR="postgresql://mxdigest@localhost.localdomain:$PG_PORT/mxdigest"
@@ -193,13 +185,13 @@ else
 	FAR="hostaddr=127.0.0.1 host=db.example port=$PG_PORT user=mxdigest dbname=mxdigest"
 fi
 echo "  a host that is not this machine: $FAR"
-mxe "no sslmode, a non-local host name, a server without TLS (verify-full by default)" 76 \
+mxe_err "no sslmode, a non-local host name, a server without TLS (verify-full by default)" 76 \
 	"SSL was required" --db "$FAR" import "$TMP/small"
 FARPW="hostaddr=127.0.0.1 host=db.example port=$PW_PORT user=mxdigest dbname=mxdigest"
-mxe "no sslmode, a non-local host name, a server with TLS, no root certificate" 76 \
+mxe_err "no sslmode, a non-local host name, a server with TLS, no root certificate" 76 \
 	"root certificate file" --config "$TMP/pw-right.conf" --db "$FARPW" report --since 7d
 expect_in "$err" "sslrootcert" "c.: the missing root certificate error says what to give"
-mxe "no sslmode, a non-local host name, a server with TLS, the CA given" 76 \
+mxe_err "no sslmode, a non-local host name, a server with TLS, the CA given" 76 \
 	'does not match host name "db.example"' --config "$TMP/pw-right.conf" \
 	--db "$FARPW sslrootcert=$MXD_CA" report --since 7d
 mxd_c --config "$TMP/pw-right.conf" --db "$FARPW sslmode=require" report --since 7d
@@ -226,11 +218,11 @@ DEAD_PID=$!
 BG_PIDS="$BG_PIDS $DEAD_PID"
 wait_for 10 test -s "$TMP/dead.port" || die "the silent listener did not start"
 DEAD=$(cat "$TMP/dead.port")
-mxe "a silent server, connect_timeout by default" 69 "timeout expired" \
+mxe_err "a silent server, connect_timeout by default" 69 "timeout expired" \
 	--db "postgresql://mxdigest@127.0.0.1:$DEAD/mxdigest" import "$TMP/small"
 within 12 "$secs" "d.: seconds to give up on a silent server (connect_timeout 10 s)"
 awk -v s="$secs" 'BEGIN { exit !(s >= 9) }' || fail "d.: gave up after $secs s, before the 10 s of connect_timeout"
-mxe "a silent server, connect_timeout=2" 69 "timeout expired" \
+mxe_err "a silent server, connect_timeout=2" 69 "timeout expired" \
 	--db "postgresql://mxdigest@127.0.0.1:$DEAD/mxdigest?connect_timeout=2" import "$TMP/small"
 within 4 "$secs" "d.: seconds to give up with connect_timeout=2"
 reap "$DEAD_PID" 10 "the silent listener" TERM
@@ -245,11 +237,11 @@ LOCKER=$!
 BG_PIDS="$BG_PIDS $LOCKER"
 wait_for 10 sh -c '[ "$("$0" -XAtq -d "$1" -c "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = '"'messages'"' AND l.mode = '"'AccessExclusiveLock'"' AND l.granted")" = 1 ]' \
 	"$PGBIN/psql" "$LK" || fail "d.: the locking session did not get its lock"
-mxe "statement_timeout=2000 in the string, a table locked" 74 \
+mxe_err "statement_timeout=2000 in the string, a table locked" 74 \
 	"canceling statement due to statement timeout" \
 	--db "$LK&options=-c%20statement_timeout%3D2000" import "$TMP/box"
 within 5 "$secs" "d.: seconds to end on statement_timeout=2000"
-mxe "lock_timeout=1500 in the string, a table locked" 75 \
+mxe_err "lock_timeout=1500 in the string, a table locked" 75 \
 	"canceling statement due to lock timeout" \
 	--db "$LK&options=-c%20lock_timeout%3D1500" import "$TMP/box"
 within 5 "$secs" "d.: seconds to end on lock_timeout=1500"

@@ -15,13 +15,7 @@
 # Exit 77 (skipped) without PostgreSQL 15, unless MXDIGEST_REQUIRE_PG=1.
 . "$(dirname "$0")/lib.sh"
 
-if ! msg=$("$PGSH" check 2>&1); then
-	[ "${MXDIGEST_REQUIRE_PG:-}" != 1 ] || die "$msg (MXDIGEST_REQUIRE_PG=1)"
-	echo "SKIP: $msg"
-	skipping=1
-	exit 77
-fi
-command -v "$PYTHON" >/dev/null 2>&1 || die "python3 is needed"
+need_pg
 
 say "starting PostgreSQL (cluster pg)"
 pg_up pg
@@ -54,22 +48,6 @@ hold() {
 unhold() {
 	q "$1" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mxd-holder'" >/dev/null
 	reap "$holder" 10 "the holding psql"
-}
-
-# mxe WHAT RC ARGS...: mxdigest ARGS must exit RC; sets $out, $err, $rc,
-# $secs
-mxe() {
-	local what=$1 want=$2 t
-	shift 2
-	t=$(now_ms)
-	${MXD_WRAPPER:-} timeout 60 "$MXDIGEST" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	rc=$?
-	secs=$(secs_since "$t")
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
-	echo "  $what: exit $rc in ${secs}s: $out${err:+ / }$err"
-	expect_rc "$want" "$what"
-	no_crash "$what"
 }
 
 # ---------------------------------------------------------------------------

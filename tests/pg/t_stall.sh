@@ -13,13 +13,7 @@
 # Exit 77 (skipped) without PostgreSQL 15, unless MXDIGEST_REQUIRE_PG=1.
 . "$(dirname "$0")/lib.sh"
 
-if ! msg=$("$PGSH" check 2>&1); then
-	[ "${MXDIGEST_REQUIRE_PG:-}" != 1 ] || die "$msg (MXDIGEST_REQUIRE_PG=1)"
-	echo "SKIP: $msg"
-	skipping=1
-	exit 77
-fi
-command -v "$PYTHON" >/dev/null 2>&1 || die "python3 is needed"
+need_pg
 
 # whatever happens, a stopped server is let go before the clusters are
 # removed

@@ -366,6 +366,97 @@ since_parsing(void **state)
 	assert_int_equal(agg_parse_since("d", now, &from, &to), -1);
 }
 
+/* What "new this window" asks of the weeks before, as "a|b|c" lines. */
+struct names {
+	char v[8][128];
+	size_t n;
+};
+
+static int
+add_kind(const struct store_fail_row *r, void *ctx)
+{
+	struct names *k = ctx;
+
+	assert_true(k->n < 8);
+	assert_null(r->receiving_ip);	/* the MX host is in receiving_mx */
+	assert_int_equal(r->count, 0);
+	snprintf(k->v[k->n++], sizeof(k->v[0]), "%s|%s|%s", r->org,
+		 r->result_type, r->receiving_mx ? r->receiving_mx : "-");
+	return 0;
+}
+
+static int
+add_name(const char *name, void *ctx)
+{
+	struct names *k = ctx;
+
+	assert_true(k->n < 8);
+	snprintf(k->v[k->n++], sizeof(k->v[0]), "%s", name);
+	return 0;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void
+expect_names(struct names *k, const char *const *want, size_t n)
+{
+	size_t i;
+
+	qsort(k->v, k->n, sizeof(k->v[0]), cmp_name);
+	assert_int_equal(k->n, n);
+	for (i = 0; i < n; i++)
+		assert_string_equal(k->v[i], want[i]);
+	k->n = 0;
+}
+
+/* The two reports of digest_tables_sorted_and_filtered(): each kind of
+ * failure once (the sts and tlsa policies of Zeta name the same one), each
+ * failing organization once, with the filters of the scans. */
+static void
+weeks_before_distinct(struct store *s)
+{
+	static const char *const all[] = {
+		"Alpha|certificate-expired|mx2.a.example",
+		"Zeta|certificate-expired|mx2.a.example",
+		"Zeta|starttls-not-supported|192.0.2.3",
+	};
+	static const char *const by_ip[] = { "Zeta|starttls-not-supported|192.0.2.3" };
+	static const char *const orgs[] = { "Alpha", "Zeta" };
+	struct store_filter f;
+	struct names k;
+	struct mxd_err err;
+
+	memset(&f, 0, sizeof(f));
+	memset(&k, 0, sizeof(k));
+	f.from = DAY0;
+	f.to = DAY0 + 7 * DAY_SECS;
+	assert_int_equal(store_failure_kinds(s, &f, add_kind, &k, &err), 0);
+	expect_names(&k, all, 3);
+	assert_int_equal(store_failing_orgs(s, &f, add_name, &k, &err), 0);
+	expect_names(&k, orgs, 2);
+	f.mx = "192.0.2.3";
+	assert_int_equal(store_failure_kinds(s, &f, add_kind, &k, &err), 0);
+	expect_names(&k, by_ip, 1);
+	assert_int_equal(store_failing_orgs(s, &f, add_name, &k, &err), 0);
+	expect_names(&k, orgs + 1, 1);
+	f.mx = NULL;
+	f.domain = "b.example";
+	assert_int_equal(store_failure_kinds(s, &f, add_kind, &k, &err), 0);
+	expect_names(&k, all, 1);
+	assert_int_equal(store_failing_orgs(s, &f, add_name, &k, &err), 0);
+	expect_names(&k, orgs, 1);
+	f.domain = NULL;
+	f.to = DAY0;	/* nothing before the reports */
+	assert_int_equal(store_failure_kinds(s, &f, add_kind, &k, &err), 0);
+	expect_names(&k, all, 0);
+	assert_int_equal(store_failing_orgs(s, &f, add_name, &k, &err), 0);
+	expect_names(&k, orgs, 0);
+}
+
 static void
 digest_tables_sorted_and_filtered(void **state)
 {
@@ -452,6 +543,7 @@ digest_tables_sorted_and_filtered(void **state)
 	assert_int_equal(d.totals.organizations, 1);
 	assert_int_equal(d.totals.failed, 10);
 	agg_digest_release(&d);
+	weeks_before_distinct(s);
 	store_close(s);
 }
 

@@ -389,12 +389,37 @@ measure(ZSTD_CDict *cd, const struct buf *msgs, const size_t *sizes, size_t n)
  * Trains a dictionary on the newest messages and keeps it when it beats
  * the one in use on the held-out messages: *made is set then.
  */
+/* train()'s samples, and the messages held out to measure them */
+struct sampling {
+	struct buf *samples, *held;
+	size_t *ssz, *hsz, ns, nh;
+};
+
+/* message i of the newest: every eighth held out */
+static int
+sample_one(size_t i, const struct buf *raw, void *ctx, struct mxd_err *err)
+{
+	struct sampling *sm = ctx;
+
+	(void)err;
+	if (i % 8 == 7 && sm->held->len + raw->len <= HELD_OUT_MAX) {
+		buf_add(sm->held, raw->data, raw->len);
+		sm->hsz[sm->nh++] = raw->len;
+	} else if (sm->samples->len < SAMPLES_MAX) {
+		size_t k = raw->len < SAMPLE_MAX ? raw->len : SAMPLE_MAX;
+
+		buf_add(sm->samples, raw->data, k);
+		sm->ssz[sm->ns++] = k;
+	}
+	return 0;
+}
+
 static int
 train(struct store *s, struct store_dict_stats *ds, int *made,
       struct mxd_err *err)
 {
-	struct buf samples, held, raw;
-	size_t *ssz = NULL, *hsz = NULL, ns = 0, nh = 0, i = 0, dn;
+	struct buf samples, held;
+	size_t *ssz = NULL, *hsz = NULL, ns = 0, nh = 0, dn;
 	struct dbq *st;
 	void *dict = NULL;
 	double ratio, cur;
@@ -407,36 +432,33 @@ train(struct store *s, struct store_dict_stats *ds, int *made,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	buf_init(&samples, BUF_NOCAP);
 	buf_init(&held, BUF_NOCAP);
-	buf_init(&raw, BUF_NOCAP);
 	if (!(st = db_get(s, DB_MSG_NEWEST, err)))
 		goto out;
 	db_bind_int(st, 1, TRAIN_SAMPLES);
 	ssz = xcalloc(TRAIN_SAMPLES, sizeof(*ssz));
 	hsz = xcalloc(TRAIN_SAMPLES / 8 + 1, sizeof(*hsz));
-	/* the ids first: store_message_get() uses its own statement */
+	/* the ids first, then the messages a few dozen at a time (an
+	 * unreadable row teaches nothing: left out) */
 	{
 		int64_t *ids = xcalloc(TRAIN_SAMPLES, sizeof(*ids));
+		int64_t *lens = xcalloc(TRAIN_SAMPLES, sizeof(*lens));
+		struct sampling sm = { &samples, &held, ssz, hsz, 0, 0 };
 		size_t nid = 0;
+		int r;
 
-		while (nid < TRAIN_SAMPLES && db_step(st) == 1)
-			ids[nid++] = db_col_int(st, 0);
-		db_reset(st);
-		for (i = 0; i < nid; i++) {
-			struct mxd_err e = { 0 };
-
-			if (store_message_get(s, ids[i], &raw, NULL, NULL, &e) < 0)
-				continue;	/* an unreadable row teaches nothing */
-			if (i % 8 == 7 && held.len + raw.len <= HELD_OUT_MAX) {
-				buf_add(&held, raw.data, raw.len);
-				hsz[nh++] = raw.len;
-			} else if (samples.len < SAMPLES_MAX) {
-				size_t k = raw.len < SAMPLE_MAX ? raw.len : SAMPLE_MAX;
-
-				buf_add(&samples, raw.data, k);
-				ssz[ns++] = k;
-			}
+		while (nid < TRAIN_SAMPLES && db_step(st) == 1) {
+			ids[nid] = db_col_int(st, 0);
+			lens[nid++] = db_col_int(st, 1);
 		}
+		db_reset(st);
+		r = store_messages_each(s, ids, lens, nid, 1, sample_one, &sm,
+					err);
 		free(ids);
+		free(lens);
+		if (r < 0)
+			goto out;
+		ns = sm.ns;
+		nh = sm.nh;
 	}
 	dict = xmalloc(DICT_MAX);
 	dn = ZDICT_trainFromBuffer(dict, DICT_MAX, samples.data, ssz, (unsigned)ns);
@@ -485,7 +507,6 @@ out:
 	free(hsz);
 	buf_release(&samples);
 	buf_release(&held);
-	buf_release(&raw);
 	return rc;
 }
 
@@ -494,24 +515,55 @@ out:
  * statement `which` selects (one of DB_RECODE_*: ?1 the dictionary in use,
  * ?2 the id after which to go on), RECOMPRESS_BATCH per transaction.
  */
+/* One message of a batch of recompress_where() re-encoded, its row updated
+ * (queued where the backend queues) */
+struct recode {
+	struct store *s;
+	struct dbq *upd;
+	struct store_blob b;
+	const int64_t *ids, *lens;
+	uint64_t *done, *before, *after;
+};
+
+static int
+recode_one(size_t i, const struct buf *raw, void *ctx, struct mxd_err *err)
+{
+	struct recode *rc = ctx;
+
+	store_message_encode(rc->s, raw->data, raw->len, &rc->b);
+	db_bind_int(rc->upd, 1, rc->b.codec);
+	db_bind_id(rc->upd, 2, rc->b.dict);
+	db_bind_blob(rc->upd, 3, rc->b.data.data, rc->b.data.len);
+	db_bind_int(rc->upd, 4, rc->ids[i]);
+	if (db_run(rc->s, rc->upd, err, "recompress") < 0)
+		return -1;
+	*rc->before += (uint64_t)rc->lens[i];
+	*rc->after += rc->b.data.len;
+	++*rc->done;
+	return 0;
+}
+
+/*
+ * Re-encodes with the dictionary in use every message from `from` on that
+ * statement `which` selects (one of DB_RECODE_*: ?1 the dictionary in use,
+ * ?2 the id after which to go on), RECOMPRESS_BATCH per transaction; the
+ * messages are read a few dozen per statement (store_messages_each()).
+ */
 static int
 recompress_where(struct store *s, enum db_stmt which, int64_t from, uint64_t *done,
 		 uint64_t *before, uint64_t *after, struct mxd_err *err)
 {
-	struct dbq *sel = NULL, *upd = NULL;
-	struct store_blob b;
-	struct buf raw;
-	int64_t last = from > 0 ? from - 1 : 0, id;
-	int rc = -1, n;
+	int64_t ids[RECOMPRESS_BATCH], lens[RECOMPRESS_BATCH];
+	struct recode rc = { s, NULL, { 0 }, ids, lens, done, before, after };
+	struct dbq *sel = NULL;
+	int64_t last = from > 0 ? from - 1 : 0;
+	int ret = -1, n;
 
-	buf_init(&raw, BUF_NOCAP);
-	buf_init(&b.data, BUF_NOCAP);
-	if (!(sel = db_get(s, which, err)) || !(upd = db_get(s, DB_MSG_RECODE, err)))
+	buf_init(&rc.b.data, BUF_NOCAP);
+	if (!(sel = db_get(s, which, err)) ||
+	    !(rc.upd = db_get(s, DB_MSG_RECODE, err)))
 		goto out;
 	for (;;) {
-		int64_t ids[RECOMPRESS_BATCH], lens[RECOMPRESS_BATCH];
-		int i;
-
 		db_bind_int(sel, 1, store_dict_current(s));
 		db_bind_int(sel, 2, last);
 		for (n = 0; n < RECOMPRESS_BATCH && db_step(sel) == 1; n++) {
@@ -523,41 +575,23 @@ recompress_where(struct store *s, enum db_stmt which, int64_t from, uint64_t *do
 			break;
 		if (store_begin(s, err) < 0)
 			goto out;
-		for (i = 0; i < n; i++) {
-			id = ids[i];
-			if (store_message_get(s, id, &raw, NULL, NULL, err) < 0) {
-				store_rollback(s);
-				goto out;
-			}
-			store_message_encode(s, raw.data, raw.len, &b);
-			db_bind_int(upd, 1, b.codec);
-			db_bind_id(upd, 2, b.dict);
-			db_bind_blob(upd, 3, b.data.data, b.data.len);
-			db_bind_int(upd, 4, id);
-			if (db_step(upd) != 0) {
-				db_reset(upd);
-				store_db_error(s, err, "recompress");
-				store_rollback(s);
-				goto out;
-			}
-			db_reset(upd);
-			*before += (uint64_t)lens[i];
-			*after += b.data.len;
-			++*done;
+		if (store_messages_each(s, ids, lens, (size_t)n, 0, recode_one,
+					&rc, err) < 0) {
+			store_rollback(s);
+			goto out;
 		}
 		if (store_commit(s, err) < 0)
 			goto out;
 		last = ids[n - 1];
 	}
-	rc = 0;
+	ret = 0;
 out:
 	if (sel)
 		db_reset(sel);
-	if (upd)
-		db_reset(upd);
-	buf_release(&raw);
-	buf_release(&b.data);
-	return rc;
+	if (rc.upd)
+		db_reset(rc.upd);
+	buf_release(&rc.b.data);
+	return ret;
 }
 
 /* train() in a transaction of its own; *made when a dictionary was kept */

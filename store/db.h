@@ -49,6 +49,9 @@ enum db_stmt {
 				 * may fail instead: none can then) */
 	DB_MSG_GET,		/* id -> codec, data, source, size, truncated,
 				 * dict(or NULL) */
+	DB_MSG_SOME,		/* ids (text: decimal ids joined by ",") ->
+				 * id, codec, data, size, dict(or NULL) of each
+				 * that exists; by id */
 	DB_MSG_REPORTS,		/* id -> count(*) of its reports */
 	DB_MSG_QUARANTINED,	/* id -> count(*) of its quarantine entries */
 	DB_AUTH_GET,		/* message id -> result, domain, selector, detail,
@@ -60,6 +63,14 @@ enum db_stmt {
 	DB_REP_BY_IDENT,	/* org, report_id, start -> digest(or NULL),
 				 * successful, failed, counts */
 	DB_REP_BY_SHA,		/* sha -> 1 when a report has these bytes */
+	DB_LOOKUP,		/* the three lookups of a message before it is
+				 * stored, in one: sha, then org, report_id,
+				 * start, sha of its first report (each NULL when
+				 * it has none) -> kind, id, digest(or NULL),
+				 * successful, failed, counts: kind 0 with the
+				 * id of DB_MSG_FIND, kind 1 with the columns
+				 * of each row of DB_REP_BY_IDENT, kind 2 when
+				 * DB_REP_BY_SHA has its row; in no order */
 	DB_REP_PUT,		/* message_id, part, org, report_id, contact, start,
 				 * end, sha, notes, successful, failed, imported,
 				 * counts, digest -> id */
@@ -174,7 +185,8 @@ enum db_stmt {
 	DB_DICT_USE,		/* first id, codec, dict (or NULL) -> count(*),
 				 * sum(size), sum(stored bytes) of the messages
 				 * from `first` on with that codec and dict */
-	DB_MSG_NEWEST,		/* n -> id of the n newest messages, newest first */
+	DB_MSG_NEWEST,		/* n -> id, stored bytes of the n newest
+				 * messages, newest first */
 	/* the next RECOMPRESS_BATCH messages after id ?2 that need
 	 * re-encoding with dictionary ?1 -> id, stored bytes; by id */
 	DB_RECODE_UNDICTED,	/* zstd rows without a dictionary */
@@ -280,8 +292,9 @@ struct db_key {
 };
 
 /* Copies of a statement a backend keeps per slot (get_slot()), apart from
- * get()'s. */
-#define DB_SLOTS 2
+ * get()'s: the message being stored and the next ones claimed ahead
+ * (store_claim_ahead()). */
+#define DB_SLOTS 4
 
 struct db;			/* a backend's connection */
 struct dbq;			/* a statement of it */
@@ -384,7 +397,7 @@ struct db_driver {
 	/*
 	 * flush: a backend may keep the rows of run() back, to send several
 	 * as one statement, and let the lookups of a message (DB_MSG_FIND,
-	 * DB_REP_BY_IDENT, DB_REP_BY_SHA) go ahead of them; every other
+	 * DB_REP_BY_IDENT, DB_REP_BY_SHA, DB_LOOKUP) go ahead of them; every other
 	 * statement and the commit see them.  flush() sends them now, for a
 	 * lookup of what the transaction itself wrote.  0, or -1.
 	 */

@@ -174,6 +174,9 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 		       ", id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 	[DB_MSG_GET] = "SELECT codec, data, source, size, truncated, dict"
 		       " FROM messages WHERE id = $1",
+	[DB_MSG_SOME] = "SELECT id, codec, data, size, dict FROM messages"
+			" WHERE id = ANY (string_to_array($1::text, ',')::bigint[])"
+			" ORDER BY id",
 	[DB_MSG_REPORTS] = "SELECT count(*) FROM reports WHERE message_id = $1",
 	[DB_MSG_QUARANTINED] = "SELECT count(*) FROM quarantine"
 			       " WHERE message_id = $1",
@@ -191,6 +194,13 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 			    " FROM reports WHERE org = $1 AND report_id = $2"
 			    " AND start = $3",
 	[DB_REP_BY_SHA] = "SELECT 1 FROM reports WHERE sha256 = $1 LIMIT 1",
+	[DB_LOOKUP] = "SELECT 0, id, NULL::bytea, 0::bigint, 0::bigint,"
+		      " 0::bigint FROM messages WHERE sha256 = $1"
+		      " UNION ALL SELECT 1, 0, digest, successful, failed, counts"
+		      " FROM reports WHERE org = $2 AND report_id = $3"
+		      " AND start = $4"
+		      " UNION ALL (SELECT 2, 0, NULL, 0, 0, 0 FROM reports"
+		      " WHERE sha256 = $5 LIMIT 1)",
 	[DB_REP_PUT] = "INSERT INTO reports (message_id, part, org, report_id,"
 		       " contact, start, end_, sha256, notes, successful, failed,"
 		       " imported, counts, digest, id) VALUES ($1, $2, $3, $4,"
@@ -392,7 +402,8 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 			" coalesce(sum(octet_length(data)), 0)::bigint"
 			" FROM messages WHERE id >= $1 AND codec = $2"
 			" AND dict IS NOT DISTINCT FROM $3::bigint",
-	[DB_MSG_NEWEST] = "SELECT id FROM messages ORDER BY id DESC LIMIT $1",
+	[DB_MSG_NEWEST] = "SELECT id, octet_length(data)::bigint FROM messages"
+			  " ORDER BY id DESC LIMIT $1",
 	[DB_RECODE_UNDICTED] = RECODE("codec = 2 AND dict IS NULL"
 				      " AND ($1::bigint IS NULL OR TRUE)"),
 	[DB_RECODE_OTHER] = RECODE("codec = 2 AND dict IS DISTINCT FROM"
@@ -751,6 +762,9 @@ struct dval {
 	int fmt;
 };
 
+/* The sizes of a multi-row INSERT of kept rows: 2, 4, ... DEFER_N */
+#define DEFER_SIZES	5
+
 struct defer {
 	size_t rows;
 	struct dval *v;			/* rows * nparams */
@@ -758,8 +772,8 @@ struct defer {
 	char *bytes;
 	size_t nbytes, cap_bytes;
 	const char *what;		/* of the first row */
-	char multi[2];			/* "mxdm<id>_<n>" prepared: n is DEFER_N,
-					 * DEFER_N_SMALL */
+	char multi[DEFER_SIZES];	/* "mxdm<id>_<n>" prepared, for n =
+					 * 2 << i */
 };
 
 /* Ids taken from a table's sequence and not used yet. */
@@ -1129,17 +1143,17 @@ pipe_end(struct db *db)
 /*
  * In a writer's transaction the inserts of the tables below are not sent
  * one by one: run() keeps their rows, and they go out together, as
- * INSERTs of DEFER_N rows (then DEFER_N_SMALL, then one), in the order of
+ * INSERTs of DEFER_N rows (the rest in powers of two: 16, 8, 4, 2, 1, so
+ * that 31 rows left are five statements, not ten), in the order of
  * the foreign keys (a rank goes after the ones below it), before the
  * first statement that may see them: any statement but the claims, the
- * id blocks and the three lookups of a message (MSG_FIND, REP_BY_IDENT,
- * REP_BY_SHA), which store.c asks only for what its own transaction has
+ * id blocks and the lookups of a message (MSG_FIND, REP_BY_IDENT,
+ * REP_BY_SHA, LOOKUP), which store.c asks only for what its own transaction has
  * not written (else it calls flush() first), and before the commit.  An
  * insert with ON CONFLICT goes out first when its key (parameter 1) is
  * already kept: one INSERT cannot touch a row twice.
  */
-#define DEFER_N		32
-#define DEFER_N_SMALL	8
+#define DEFER_N		(1 << DEFER_SIZES)	/* 32 */
 #define DEFER_MOST	64		/* rows of a table before they go */
 #define DEFER_BYTES	(4u << 20)	/* bytes of values before they go */
 #define DEFER_RANKS	4
@@ -1158,7 +1172,8 @@ count_params(const char *sql);
 static int
 passes(enum db_stmt id)
 {
-	return id == DB_MSG_FIND || id == DB_REP_BY_IDENT || id == DB_REP_BY_SHA;
+	return id == DB_MSG_FIND || id == DB_REP_BY_IDENT || id == DB_REP_BY_SHA ||
+	       id == DB_LOOKUP;
 }
 
 static void
@@ -1239,7 +1254,8 @@ defer_send(struct db *db, enum db_stmt id, size_t at, int n)
 		len[i] = x->len < 0 ? 0 : x->len;
 		fmt[i] = x->fmt;
 	}
-	which = n == DEFER_N ? 0 : 1;
+	for (which = 0; (2 << which) < n; which++)
+		;
 	if (n == 1) {
 		snprintf(name, sizeof(name), "mxd%d", (int)id);
 	} else {
@@ -1294,9 +1310,8 @@ defer_flush(struct db *db)
 			if (defer_rank[i] != rank)
 				continue;
 			for (at = 0; at < d->rows && rc == 0; at += (size_t)n) {
-				n = d->rows - at >= DEFER_N ? DEFER_N
-				    : d->rows - at >= DEFER_N_SMALL ? DEFER_N_SMALL
-				    : 1;
+				for (n = DEFER_N; (size_t)n > d->rows - at; n /= 2)
+					;
 				rc = defer_send(db, (enum db_stmt)i, at, n);
 			}
 		}

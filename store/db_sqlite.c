@@ -90,6 +90,9 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 		       " ?8) RETURNING id",
 	[DB_MSG_GET] = "SELECT codec, data, source, size, truncated, dict FROM"
 		       " messages WHERE id = ?1",
+	[DB_MSG_SOME] = "SELECT id, codec, data, size, dict FROM messages"
+			" WHERE id IN (SELECT value FROM json_each('[' || ?1 || ']'))"
+			" ORDER BY id",
 	[DB_MSG_REPORTS] = "SELECT count(*) FROM reports WHERE message_id = ?1",
 	[DB_MSG_QUARANTINED] = "SELECT count(*) FROM quarantine WHERE message_id = ?1",
 	[DB_AUTH_GET] = "SELECT result, domain, selector, detail, at FROM dkim"
@@ -101,6 +104,13 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 	[DB_REP_BY_IDENT] = "SELECT digest, successful, failed, counts FROM reports"
 			    " WHERE org = ?1 AND report_id = ?2 AND start = ?3",
 	[DB_REP_BY_SHA] = "SELECT 1 FROM reports WHERE sha256 = ?1",
+	[DB_LOOKUP] = "SELECT 0, id, NULL, 0, 0, 0 FROM messages"
+		      " WHERE sha256 = ?1"
+		      " UNION ALL SELECT 1, 0, digest, successful, failed, counts"
+		      " FROM reports WHERE org = ?2 AND report_id = ?3"
+		      " AND start = ?4"
+		      " UNION ALL SELECT * FROM (SELECT 2, 0, NULL, 0, 0, 0"
+		      " FROM reports WHERE sha256 = ?5 LIMIT 1)",
 	[DB_REP_PUT] = "INSERT INTO reports (message_id, part, org,"
 		       " report_id, contact, start, end_, sha256, notes, successful,"
 		       " failed, imported, counts, digest)"
@@ -290,7 +300,8 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 	[DB_DICT_USE] = "SELECT count(*), coalesce(sum(size), 0),"
 			" coalesce(sum(length(data)), 0) FROM messages WHERE"
 			" id >= ?1 AND codec = ?2 AND dict IS ?3",
-	[DB_MSG_NEWEST] = "SELECT id FROM messages ORDER BY id DESC LIMIT ?1",
+	[DB_MSG_NEWEST] = "SELECT id, length(data) FROM messages"
+			  " ORDER BY id DESC LIMIT ?1",
 	/* one lower bound on the rowid, so that SQLite starts there: with a
 	 * second one in the condition it chose the first and read every row
 	 * of a 5 GB store (the dict column lies after each blob) */

@@ -518,26 +518,34 @@ job_reports(const struct job *j, size_t *n)
 	return r;
 }
 
-/* The next job's claim goes out now when it is ready (parsed): its
- * lookups then run on the server while this job's rows are written. */
+/* The claims of the next jobs that are ready (parsed), as many as the
+ * store keeps slots for, go out now: their lookups then run on the server
+ * while this job's rows are written, and the server has the next
+ * messages' work at hand instead of waiting for the writer. */
+#define CLAIMS_AHEAD (DB_SLOTS - 1)
+
 static int
 claim_next(struct ingest *g, struct mxd_err *err)
 {
 	const struct tlsrpt **r;
-	struct job *next = NULL;
-	size_t n;
-	int rc;
+	struct job *next[CLAIMS_AHEAD];
+	size_t n, i, k = 0;
+	int rc = 0;
 
 	pthread_mutex_lock(&g->mu);
-	if (g->count && g->ring[g->head] &&
-	    g->ring[g->head]->state == JOB_DONE)
-		next = g->ring[g->head];
+	for (i = 0; i < g->count && k < CLAIMS_AHEAD; i++) {
+		struct job *j = g->ring[(g->head + i) % MAX_INFLIGHT];
+
+		if (!j || j->state != JOB_DONE)
+			break;		/* in order: the claims follow the jobs */
+		next[k++] = j;
+	}
 	pthread_mutex_unlock(&g->mu);
-	if (!next)
-		return 0;
-	r = job_reports(next, &n);
-	rc = store_claim_ahead(g->s, next->sha, r, n, err);
-	free(r);
+	for (i = 0; i < k && rc == 0; i++) {
+		r = job_reports(next[i], &n);
+		rc = store_claim_ahead(g->s, next[i]->sha, r, n, err);
+		free(r);
+	}
 	return rc;
 }
 

@@ -305,10 +305,65 @@ pre_drop_slot(struct store *s, int k)
 
 	if (p->pending)		/* the answer must not land in a later claim */
 		(void)s->drv->claim_read(s->db, k, &e);
-	pre_reset(&p->msg);
-	pre_reset(&p->ident);
-	pre_reset(&p->bysha);
+	pre_reset(&p->look);
+	free(p->copies);
 	memset(p, 0, sizeof(*p));
+}
+
+/* The copies a DB_REP_BY_IDENT or DB_LOOKUP row names (its columns from
+ * at: digest, successful, failed, counts), appended to *v. */
+static void
+copy_add(struct dbq *st, int at, struct store_copy **v, size_t *n, size_t *cap)
+{
+	struct store_copy *c;
+	const void *d;
+	size_t len;
+
+	*v = xgrow(*v, cap, *n + 1, sizeof(**v));
+	c = &(*v)[(*n)++];
+	memset(c, 0, sizeof(*c));
+	if (!db_is_null(st, at)) {
+		d = db_col_blob(st, at, &len);
+		c->digest = len == SHA256_LEN ? 1 : 2;
+		if (c->digest == 1)
+			memcpy(c->sha, d, SHA256_LEN);
+	}
+	c->successful = (uint64_t)db_col_int(st, at + 1);
+	c->failed = (uint64_t)db_col_int(st, at + 2);
+	c->counts = db_col_int(st, at + 3);
+}
+
+/* Reads the answer of p's DB_LOOKUP (sent with its claim): 0, or -1. */
+static int
+pre_read(struct store *s, struct store_pre *p, struct mxd_err *err)
+{
+	int rc;
+
+	if (!p->look)
+		return 0;
+	p->msg_id = 0;
+	p->rep_sha = 0;
+	p->n_copies = 0;
+	while ((rc = db_step(p->look)) == 1) {
+		switch (db_col_int(p->look, 0)) {
+		case 0:
+			p->msg_id = db_col_int(p->look, 1);
+			break;
+		case 1:
+			copy_add(p->look, 2, &p->copies, &p->n_copies,
+				 &p->cap_copies);
+			break;
+		default:
+			p->rep_sha = 1;
+			break;
+		}
+	}
+	pre_reset(&p->look);
+	if (rc < 0)
+		return store_db_error(s, err, "find message");
+	p->have_msg = 1;
+	p->have_rep = p->r != NULL;
+	return 0;
 }
 
 static void
@@ -342,17 +397,27 @@ pre_stale(struct store *s, const unsigned char *sha, const struct tlsrpt *r,
 	for (k = 0; k < DB_SLOTS; k++) {
 		struct store_pre *p = &s->pre[k];
 
+		int msg, rep;
+
 		if (!p->used)
 			continue;
-		if (sha && p->msg && memcmp(p->sha, sha, SHA256_LEN) == 0)
-			pre_reset(&p->msg);
-		if (!p->r)
+		msg = sha && memcmp(p->sha, sha, SHA256_LEN) == 0;
+		rep = p->r &&
+		      ((r && (same_ident(p->r, r->org, r->report_id, r->start) ||
+			      memcmp(p->r->hash, r->hash, SHA256_LEN) == 0)) ||
+		       (org && same_ident(p->r, org, report_id, start)));
+		if (!msg && !rep)
 			continue;
-		if ((r && (same_ident(p->r, r->org, r->report_id, r->start) ||
-			   memcmp(p->r->hash, r->hash, SHA256_LEN) == 0)) ||
-		    (org && same_ident(p->r, org, report_id, start))) {
-			pre_reset(&p->ident);
-			pre_reset(&p->bysha);
+		/* an answer not read yet goes whole: both are asked again */
+		if (p->look) {
+			pre_reset(&p->look);
+			p->have_msg = p->have_rep = 0;
+			p->r = NULL;
+		}
+		if (msg)
+			p->have_msg = 0;
+		if (rep) {
+			p->have_rep = 0;
 			p->r = NULL;
 		}
 	}
@@ -513,20 +578,22 @@ store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
 		if (see_written(s, err) < 0)
 			return -1;
 	}
-	for (rc = 0; rc < DB_SLOTS && !st; rc++) {
+	for (rc = 0; rc < DB_SLOTS; rc++) {
 		struct store_pre *p = &s->pre[rc];
 
-		if (p->used && !p->pending && p->msg &&
-		    memcmp(p->sha, sha, SHA256_LEN) == 0) {
-			st = p->msg;	/* sent by store_claim() */
-			p->msg = NULL;
-		}
-	}
-	if (!st) {
-		if (!(st = db_get(s, DB_MSG_FIND, err)))
+		if (!p->used || p->pending || (!p->look && !p->have_msg) ||
+		    memcmp(p->sha, sha, SHA256_LEN) != 0)
+			continue;
+		/* sent by store_claim() */
+		if (pre_read(s, p, err) < 0)
 			return -1;
-		db_bind_blob(st, 1, sha, SHA256_LEN);
+		p->have_msg = 0;
+		*id = p->msg_id;
+		return p->msg_id != 0;
 	}
+	if (!(st = db_get(s, DB_MSG_FIND, err)))
+		return -1;
+	db_bind_blob(st, 1, sha, SHA256_LEN);
 	rc = db_step(st);
 	if (rc == 1) {
 		*id = db_col_int(st, 0);
@@ -640,6 +707,66 @@ store_message_get(struct store *s, int64_t id, struct buf *out, char **source,
 	return 0;
 }
 
+int
+store_messages_each(struct store *s, const int64_t *ids, const int64_t *sizes,
+		    size_t n, int skip_bad, store_raw_fn fn, void *ctx,
+		    struct mxd_err *err)
+{
+	struct buf list, raw;
+	struct dbq *st;
+	size_t i = 0, j, k;
+	int64_t bytes;
+	int rc = 0;
+
+	buf_init(&list, BUF_NOCAP);
+	buf_init(&raw, BUF_NOCAP);
+	while (i < n && rc == 0) {
+		buf_reset(&list);
+		for (j = i, bytes = 0; j < n && j - i < MSG_SOME_MAX &&
+		     (j == i || bytes + sizes[j] <= MSG_SOME_BYTES); j++) {
+			bytes += sizes[j];
+			buf_printf(&list, "%s%lld", j > i ? "," : "",
+				   (long long)ids[j]);
+		}
+		if (!(st = db_get(s, DB_MSG_SOME, err))) {
+			rc = -1;
+			break;
+		}
+		db_bind_text(st, 1, buf_cstr(&list));
+		while (rc == 0 && (rc = db_step(st)) == 1) {
+			int64_t id = db_col_int(st, 0);
+			const void *blob;
+			size_t len;
+
+			rc = 0;
+			for (k = i; k < j && ids[k] != id; k++)
+				;
+			if (k == j)
+				continue;	/* not asked for: cannot be */
+			blob = db_col_blob(st, 2, &len);
+			if (codec_decode(s, (int)db_col_int(st, 1),
+					 db_col_int(st, 4), blob, len,
+					 (size_t)db_col_int(st, 3), &raw, err) < 0) {
+				if (skip_bad)
+					continue;
+				mxd_err_prefix(err, "stored message %lld",
+					       (long long)id);
+				rc = -2;
+				break;
+			}
+			if (fn(k, &raw, ctx, err) < 0)
+				rc = -2;
+		}
+		db_reset(st);
+		if (rc == -1)
+			store_db_error(s, err, "read messages");
+		i = j;
+	}
+	buf_release(&list);
+	buf_release(&raw);
+	return rc < 0 ? -1 : 0;
+}
+
 static int
 count_query(struct store *s, enum db_stmt id, int64_t arg, int64_t *out,
 	    struct mxd_err *err)
@@ -735,15 +862,44 @@ store_report_known(struct store *s, const struct tlsrpt *r, int verified,
 	return rc;
 }
 
+/* What the stored copies of r's identity say of r (lookup_known()): a
+ * STORE_REPORT_* other than NEW, or 0 when there is none. */
+static int
+judge_copies(const struct tlsrpt *r, int verified, const struct store_copy *c,
+	     size_t n)
+{
+	int same = 0, any_verified = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (c[i].counts == STORE_COUNTS_VERIFIED)
+			any_verified = 1;
+		if (c[i].digest == 0) {
+			/* stored before digests: the same totals */
+			if (c[i].successful == r->successful &&
+			    c[i].failed == r->failed)
+				same = 1;
+		} else if (c[i].digest == 1 &&
+			   memcmp(c[i].sha, r->digest, SHA256_LEN) == 0) {
+			same = 1;
+		}
+	}
+	if (same)
+		return verified && !any_verified ? STORE_REPORT_VERIFIED_COPY
+						 : STORE_REPORT_DUPLICATE;
+	return n ? STORE_REPORT_CONFLICT : 0;
+}
+
 static int
 lookup_known(struct store *s, const struct tlsrpt *r, int verified,
 	     struct mxd_err *err)
 {
-	struct dbq *st, *bysha = NULL;
-	int rc, copies = 0, same = 0, any_verified = 0;
+	struct store_copy *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dbq *st;
+	int rc, k;
 	char *key;
 
-	st = NULL;
 	if (s->written) {
 		key = ident_key(r);
 		rc = has_written(s, 'i', key) || has_written_hash(s, 'h', r->hash);
@@ -755,60 +911,42 @@ lookup_known(struct store *s, const struct tlsrpt *r, int verified,
 				return -1;
 		}
 	}
-	for (rc = 0; rc < DB_SLOTS && !st; rc++) {
-		struct store_pre *p = &s->pre[rc];
+	for (k = 0; k < DB_SLOTS; k++) {
+		struct store_pre *p = &s->pre[k];
 
-		if (p->used && !p->pending && p->r == r && p->ident &&
-		    p->bysha) {
-			st = p->ident;	/* sent by store_claim() */
-			bysha = p->bysha;
-			p->ident = p->bysha = NULL;
-			p->r = NULL;
-		}
-	}
-	if (!st) {
-		if (!(st = db_get(s, DB_REP_BY_IDENT, err)))
+		if (!p->used || p->pending || p->r != r ||
+		    (!p->look && !p->have_rep))
+			continue;
+		/* sent by store_claim() */
+		if (pre_read(s, p, err) < 0)
 			return -1;
-		db_bind_text(st, 1, r->org);
-		db_bind_text(st, 2, r->report_id);
-		db_bind_int(st, 3, r->start);
+		p->have_rep = 0;
+		p->r = NULL;
+		rc = judge_copies(r, verified, p->copies, p->n_copies);
+		return rc ? rc : p->rep_sha ? STORE_REPORT_DUPLICATE
+					    : STORE_REPORT_NEW;
 	}
-	while ((rc = db_step(st)) == 1) {
-		copies++;
-		if (db_col_int(st, 3) == STORE_COUNTS_VERIFIED)
-			any_verified = 1;
-		if (db_is_null(st, 0)) {
-			/* stored before digests: the same totals */
-			if ((uint64_t)db_col_int(st, 1) == r->successful &&
-			    (uint64_t)db_col_int(st, 2) == r->failed)
-				same = 1;
-		} else {
-			size_t n;
-			const void *d = db_col_blob(st, 0, &n);
-
-			if (n == SHA256_LEN && memcmp(d, r->digest, SHA256_LEN) == 0)
-				same = 1;
-		}
-	}
+	if (!(st = db_get(s, DB_REP_BY_IDENT, err)))
+		return -1;
+	db_bind_text(st, 1, r->org);
+	db_bind_text(st, 2, r->report_id);
+	db_bind_int(st, 3, r->start);
+	while ((rc = db_step(st)) == 1)
+		copy_add(st, 0, &v, &n, &cap);
 	db_reset(st);
-	if (rc != 0 || same || copies) {
-		if (bysha)
-			db_reset(bysha);
-		if (rc != 0)
-			return store_db_error(s, err, "find report");
+	if (rc != 0) {
+		free(v);
+		return store_db_error(s, err, "find report");
 	}
-	if (same)
-		return verified && !any_verified ? STORE_REPORT_VERIFIED_COPY
-						 : STORE_REPORT_DUPLICATE;
-	if (copies)
-		return STORE_REPORT_CONFLICT;
+	rc = judge_copies(r, verified, v, n);
+	free(v);
+	if (rc)
+		return rc;
 	/* the same bytes under another identity (one taken from a header or
 	 * a file name) are the same report */
-	if (!(st = bysha)) {
-		if (!(st = db_get(s, DB_REP_BY_SHA, err)))
-			return -1;
-		db_bind_blob(st, 1, r->hash, SHA256_LEN);
-	}
+	if (!(st = db_get(s, DB_REP_BY_SHA, err)))
+		return -1;
+	db_bind_blob(st, 1, r->hash, SHA256_LEN);
 	rc = db_step(st);
 	db_reset(st);
 	if (rc == 1)
@@ -1041,7 +1179,7 @@ claimset_free(struct claimset *c)
 	free(c->k);
 }
 
-/* Binds the first lookups of a message in slot k, into then[]: how many,
+/* Binds the lookups of a message (DB_LOOKUP) in slot k, into then[0]: 1,
  * or -1. */
 static int
 pre_fill(struct store *s, int k, const unsigned char sha[SHA256_LEN],
@@ -1049,28 +1187,26 @@ pre_fill(struct store *s, int k, const unsigned char sha[SHA256_LEN],
 	 struct mxd_err *err)
 {
 	struct store_pre *p = &s->pre[k];
-	int nthen = 0;
 
 	p->used = 1;
-	if (!(p->msg = s->drv->get_slot(s->db, DB_MSG_FIND, k, err)))
+	if (!(p->look = s->drv->get_slot(s->db, DB_LOOKUP, k, err)))
 		return -1;
 	memcpy(p->sha, sha, SHA256_LEN);
-	db_bind_blob(p->msg, 1, p->sha, SHA256_LEN);
-	then[nthen++] = p->msg;
-	if (!n)
-		return nthen;
-	if (!(p->ident = s->drv->get_slot(s->db, DB_REP_BY_IDENT, k, err)))
-		return -1;
-	db_bind_text(p->ident, 1, r[0]->org);
-	db_bind_text(p->ident, 2, r[0]->report_id);
-	db_bind_int(p->ident, 3, r[0]->start);
-	then[nthen++] = p->ident;
-	if (!(p->bysha = s->drv->get_slot(s->db, DB_REP_BY_SHA, k, err)))
-		return -1;
-	db_bind_blob(p->bysha, 1, r[0]->hash, SHA256_LEN);
-	then[nthen++] = p->bysha;
-	p->r = r[0];
-	return nthen;
+	db_bind_blob(p->look, 1, p->sha, SHA256_LEN);
+	if (n) {
+		db_bind_text(p->look, 2, r[0]->org);
+		db_bind_text(p->look, 3, r[0]->report_id);
+		db_bind_int(p->look, 4, r[0]->start);
+		db_bind_blob(p->look, 5, r[0]->hash, SHA256_LEN);
+		p->r = r[0];
+	} else {
+		db_bind_null(p->look, 2);
+		db_bind_null(p->look, 3);
+		db_bind_null(p->look, 4);
+		db_bind_null(p->look, 5);
+	}
+	then[0] = p->look;
+	return 1;
 }
 
 int
@@ -1079,7 +1215,7 @@ store_claim(struct store *s, const unsigned char sha[SHA256_LEN],
 	    struct mxd_err *err)
 {
 	struct claimset c;
-	struct dbq *then[3];
+	struct dbq *then[1];
 	int k, nthen = 0, rc = -1;
 
 	s->known.r = NULL;
@@ -1091,9 +1227,10 @@ store_claim(struct store *s, const unsigned char sha[SHA256_LEN],
 
 		if (!p->used || !p->pending || memcmp(p->sha, sha, SHA256_LEN))
 			continue;
-		/* claimed ahead (store_claim_ahead()): its answer */
+		/* claimed ahead (store_claim_ahead()): its answer; the slots
+		 * of the messages before go, those claimed for the next stay */
 		for (o = 0; o < DB_SLOTS; o++)
-			if (o != k && s->pre[o].used)
+			if (o != k && s->pre[o].used && !s->pre[o].pending)
 				pre_drop_slot(s, o);
 		p->pending = 0;
 		rc = s->drv->claim_read(s->db, k, err);
@@ -1121,7 +1258,7 @@ store_claim_ahead(struct store *s, const unsigned char sha[SHA256_LEN],
 		  const struct tlsrpt *const *r, size_t n, struct mxd_err *err)
 {
 	struct claimset c;
-	struct dbq *then[3];
+	struct dbq *then[1];
 	int k, nthen, rc;
 
 	if (!s->drv->claim_send || !s->drv->get_slot || !s->drv->send)

@@ -12,6 +12,15 @@
 
 struct textcache;
 
+/* A stored copy of a report identity, as store_report_known() weighs it */
+struct store_copy {
+	int digest;		/* 0: none (stored before digests), 1: in
+				 * sha[], 2: one of another length */
+	unsigned char sha[32];
+	uint64_t successful, failed;
+	int64_t counts;
+};
+
 /* Scans sent ahead at once at most: the digest's two windows of four and
  * the two of the weeks before. */
 #define STORE_AHEAD_MAX 12
@@ -39,8 +48,14 @@ struct store {
 		int used;
 		int pending;	/* claim_send() done, claim_read() not yet */
 		unsigned char sha[32];
-		const struct tlsrpt *r;
-		struct dbq *msg, *ident, *bysha;
+		const struct tlsrpt *r;	/* its first report, or NULL */
+		struct dbq *look;	/* DB_LOOKUP, its rows not read yet */
+		/* what it answered (pre_read()), until asked for or stale */
+		int have_msg, have_rep;
+		int64_t msg_id;		/* 0: no such message */
+		int rep_sha;		/* a report has r's bytes */
+		struct store_copy *copies;	/* of r's identity */
+		size_t n_copies, cap_copies;
 	} pre[DB_SLOTS];	/* [1]: the next message's, while this one's
 				 * rows go out (store_claim_ahead()) */
 	struct {
@@ -80,6 +95,22 @@ int store_dict_due(struct store *s, struct mxd_err *err);
 /* Decodes a stored row into out: `size` bytes, as the row says. */
 int codec_decode(struct store *s, int codec, int64_t dict, const void *blob,
 		 size_t n, size_t size, struct buf *out, struct mxd_err *err);
+
+/*
+ * Reads the messages ids[0..n) (sizes[]: their stored bytes) a few dozen at
+ * a time, in one statement each (at most MSG_SOME_MAX of them and
+ * MSG_SOME_BYTES stored, but always one), and calls fn(i, raw) with each
+ * one's bytes, i its index in ids[], in the order of their ids.  A message
+ * gone meanwhile is left out; one that does not decode is left out with
+ * skip_bad, else it fails the read.  0, or -1 with err (fn's too).
+ */
+#define MSG_SOME_MAX 64
+#define MSG_SOME_BYTES ((int64_t)4 << 20)
+typedef int (*store_raw_fn)(size_t i, const struct buf *raw, void *ctx,
+			    struct mxd_err *err);
+int store_messages_each(struct store *s, const int64_t *ids,
+			const int64_t *sizes, size_t n, int skip_bad,
+			store_raw_fn fn, void *ctx, struct mxd_err *err);
 
 /* Fills err from the backend's last error; returns -1. */
 int store_db_error(struct store *s, struct mxd_err *err, const char *what);

@@ -495,6 +495,22 @@ on_failure(const struct store_fail_row *r, void *ctx)
 #define BY_FAILED(a, b) \
 	if ((a)->failed != (b)->failed) return (a)->failed < (b)->failed ? 1 : -1
 
+/* By start, then identity (organization, report-id, as bytes: the same
+ * reports stored in another order, or in another store, list alike; a
+ * window holds one counted copy of an identity). */
+static int
+cmp_report(const void *x, const void *y)
+{
+	const struct agg_report *a = x, *b = y;
+	int c;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if ((c = strcmp(a->org, b->org)))
+		return c;
+	return strcmp(a->report_id, b->report_id);
+}
+
 static int
 cmp_org(const void *x, const void *y)
 {
@@ -792,6 +808,8 @@ scan_window(struct store *s, const struct agg_query *q, int64_t from, int64_t to
 				 sizeof(*d->reports));
 	if (b->n_reports)
 		memcpy(d->reports, b->reports, b->n_reports * sizeof(*d->reports));
+	/* the store gives them in no order: by what they are */
+	qsort(d->reports, d->n_reports, sizeof(*d->reports), cmp_report);
 	d->results = collect(&d->arena, &b->results, sizeof(*d->results),
 			     &d->n_results);
 	qsort(d->results, d->n_results, sizeof(*d->results), cmp_result);

@@ -115,18 +115,17 @@ enum db_stmt {
 	 * Every scan takes ?1 from, ?2 to (start in [from, to)), ?3 policy
 	 * domain, ?4 organization, ?5 MX host (each text or NULL: any), ?6
 	 * the least `counts` that counts.
-	 * A scan whose order reaches the digest as a list (reports, details,
-	 * policy strings) orders reports that start at once by identity:
-	 * org, then report_id, compared as bytes; the same reports stored in
-	 * another order give the same rows in the same order.  The counted
-	 * view's scans (domains, policies, failures) only keep the rows of
-	 * one report together, in start order: aggregate/ sums them and sorts
-	 * what it shows. */
+	 * A scan whose order reaches the digest as a list (details, policy
+	 * strings) orders reports that start at once by identity: org, then
+	 * report_id, compared as bytes; the same reports stored in another
+	 * order give the same rows in the same order.  The counted view's
+	 * scans (domains, policies, failures) only keep the rows of one
+	 * report together, in start order; the reports come in no order:
+	 * aggregate/ sums them and sorts what it shows. */
 	DB_SCAN_REPORTS,	/* -> id, org, report_id, start, end, dkim result
 				 * (or NULL), dkim domain, dkim detail, distinct
 				 * contents of the identity; counted copies only
-				 * (counts >= 1, ?6 unused), by start, org,
-				 * report_id */
+				 * (counts >= 1, ?6 unused); in no order */
 	DB_SCAN_DOMAINS,	/* -> report, org, start, domain, types,
 				 * successful, failed; by start, report */
 	DB_SCAN_POLICIES,	/* -> report, org, start, domain, type,

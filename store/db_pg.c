@@ -281,8 +281,7 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 		F_ORG("r.org")
 		" AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM domain_counts d"
 		"  WHERE d.report = r.id AND d.domain = $3))"
-		F_MX_FAIL("r.id")
-		" ORDER BY r.start, " BY_IDENT("r"),
+		F_MX_FAIL("r.id"),
 	[DB_SCAN_DOMAINS] =
 		"SELECT d.report, d.org, d.start, d.domain, d.types,"
 		" d.successful, d.failed FROM domain_counts d"

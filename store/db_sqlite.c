@@ -181,8 +181,7 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 		"  WHERE d.report = r.id AND d.domain = ?3))"
 		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM failure_counts x"
 		"  WHERE x.report = r.id AND coalesce(x.receiving_mx,"
-		"  x.receiving_ip) = ?5))"
-		" ORDER BY r.start, r.org, r.report_id, r.id",
+		"  x.receiving_ip) = ?5))",
 	[DB_SCAN_DOMAINS] =
 		"SELECT d.report, d.org, d.start, d.domain, d.types, d.successful,"
 		" d.failed FROM domain_counts d"

@@ -298,6 +298,8 @@ typedef int (*store_policy_fn)(const struct store_policy_row *, void *);
 typedef int (*store_fail_fn)(const struct store_fail_row *, void *);
 typedef int (*store_name_fn)(const char *name, void *ctx);
 
+/* The counted copy of each report of the window, in no order; the rows
+ * of the other scans come report by report, in start order. */
 int store_scan_reports(struct store *s, const struct store_filter *f,
 		       store_report_fn fn, void *ctx, struct mxd_err *err);
 int store_scan_domains(struct store *s, const struct store_filter *f,

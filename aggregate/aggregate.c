@@ -1268,6 +1268,14 @@ agg_build(struct store *s, const struct agg_query *q, struct agg_digest *d,
 		    store_scan_ahead(s, &hf, STORE_AHEAD_FAIL_KINDS |
 				     STORE_AHEAD_FAILING_ORGS, err) < 0)
 			goto out;
+		/* the filter of agg_digest_details(): d's copies of q's */
+		store_filter_of(q, q->from, q->to, &hf);
+		hf.domain = d->f_domain;
+		hf.org = d->f_org;
+		hf.mx = d->f_mx;
+		if (q->details &&
+		    store_scan_ahead(s, &hf, STORE_AHEAD_DETAILS, err) < 0)
+			goto out;
 	}
 	if (scan_window(s, q, q->from, q->to, 1, d, &b, err) < 0) {
 		build_release(&b);

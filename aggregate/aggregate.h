@@ -55,6 +55,9 @@ struct agg_query {
 	/* the Configuration section: the latest check of each domain checked
 	 * in [from, checks_to); 0: the window's end */
 	int64_t checks_to;
+	/* agg_digest_details() will be asked for: the store may start its
+	 * scan with the window's (a hint; the answer is the same) */
+	int details;
 };
 
 /* DKIM: of the reports in a window, how many came in mail that verified

@@ -424,6 +424,7 @@ report_run(struct cli *c, struct report_args *a)
 		return rc;
 	a->q.dkim_require = cli_dkim_mode(c) == DKIM_MODE_REQUIRE;
 	a->q.dkim_off = cli_dkim_mode(c) == DKIM_MODE_OFF;
+	a->q.details = report_reads_details(a->r, &a->ro);
 	if (agg_build(c->store, &a->q, &d, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;

@@ -32,6 +32,16 @@ report_renderer_find(const char *name)
 	return NULL;
 }
 
+int
+report_reads_details(const struct report_renderer *r,
+		     const struct report_opts *o)
+{
+	if (r->write == report_write_csv)
+		return o->csv_by == REPORT_CSV_DETAIL;
+	return r->write == report_write_json || r->write == report_write_xlsx ||
+	       r->write == report_write_email;
+}
+
 const char *
 report_renderer_names(void)
 {

@@ -58,6 +58,10 @@ struct report_renderer {
 };
 
 const struct report_renderer *report_renderer_find(const char *name);
+/* 1 when r with o lists the failure details (agg_digest_details()): JSON,
+ * XLSX, the e-mail (its workbook), CSV by detail. */
+int report_reads_details(const struct report_renderer *r,
+			 const struct report_opts *o);
 /* Names of all renderers, comma-separated, for --help and errors. */
 const char *report_renderer_names(void);
 /* "mx", "org", ... to a CSV table; 0 or -1. */

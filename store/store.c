@@ -1655,6 +1655,7 @@ store_scan_ahead(struct store *s, const struct store_filter *f,
 	static const enum db_stmt of[] = {
 		DB_SCAN_REPORTS, DB_SCAN_DOMAINS, DB_SCAN_POLICIES,
 		DB_SCAN_FAILURES, DB_FAIL_KINDS, DB_FAILING_ORGS,
+		DB_SCAN_DETAILS,
 	};
 	size_t i, k;
 	int slot;

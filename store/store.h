@@ -317,6 +317,7 @@ enum {
 	STORE_AHEAD_FAILURES = 1 << 3,	/* store_scan_failures() */
 	STORE_AHEAD_FAIL_KINDS = 1 << 4,	/* store_failure_kinds() */
 	STORE_AHEAD_FAILING_ORGS = 1 << 5,	/* store_failing_orgs() */
+	STORE_AHEAD_DETAILS = 1 << 6,	/* store_scan_details() */
 };
 /*
  * A hint, outside a transaction: the scans named in `scans` (in the

@@ -21,8 +21,8 @@ struct store_copy {
 	int64_t counts;
 };
 
-/* Scans sent ahead at once at most: the digest's two windows of four and
- * the two of the weeks before. */
+/* Scans sent ahead at once at most: the digest's two windows of four, the
+ * two of the weeks before and the failure details. */
 #define STORE_AHEAD_MAX 12
 
 struct store {

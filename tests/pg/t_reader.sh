@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The digest on a PostgreSQL store sends its scans ahead, in one pipeline
-# (store_scan_ahead(): the two windows and the weeks before), and reads
+# (store_scan_ahead(): the two windows, the weeks before and, for the
+# formats that list them, the failure details), and reads
 # their rows as the server answers.  What can happen to that pipeline:
 #   a. the digest of the samples is the one of a SQLite store of the same
 #      mails, in every format, with and without filters (the "new this
@@ -36,7 +37,8 @@ mxe "import into SQLite" 0 --db "$TMP/s.db" import --dkim=off "$TMP/mails"
 # ---------------------------------------------------------------------------
 say "a. the same digest as SQLite's"
 UNTIL=2026-11-23T00:00:00Z
-for args in "--format json" "--format text" "--format csv" "--format json --since 3d" \
+for args in "--format json" "--format text" "--format csv" "--format csv --by detail" \
+	    "--format json --since 3d" \
 	    "--format json --domain example.org" "--format json --org Google Inc." \
 	    "--format json --mx mx2.example.org" "--format json --dkim=require"; do
 	# shellcheck disable=SC2086

@@ -1235,6 +1235,19 @@ read_checks(struct store *s, struct agg_digest *d, int64_t to,
 	return rc;
 }
 
+/* The filter of agg_digest_details() */
+static void
+digest_filter(const struct agg_digest *d, struct store_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->dkim_pass = d->dkim_require;
+	f->from = d->from;
+	f->to = d->to;
+	f->domain = d->f_domain;
+	f->org = d->f_org;
+	f->mx = d->f_mx;
+}
+
 int
 agg_build(struct store *s, const struct agg_query *q, struct agg_digest *d,
 	  struct mxd_err *err)
@@ -1268,11 +1281,11 @@ agg_build(struct store *s, const struct agg_query *q, struct agg_digest *d,
 		    store_scan_ahead(s, &hf, STORE_AHEAD_FAIL_KINDS |
 				     STORE_AHEAD_FAILING_ORGS, err) < 0)
 			goto out;
-		/* the filter of agg_digest_details(): d's copies of q's */
-		store_filter_of(q, q->from, q->to, &hf);
-		hf.domain = d->f_domain;
-		hf.org = d->f_org;
-		hf.mx = d->f_mx;
+		/* scan_window() sets the same again */
+		d->from = q->from;
+		d->to = q->to;
+		d->dkim_require = q->dkim_require;
+		digest_filter(d, &hf);
 		if (q->details &&
 		    store_scan_ahead(s, &hf, STORE_AHEAD_DETAILS, err) < 0)
 			goto out;
@@ -1326,18 +1339,6 @@ agg_digest_release(struct agg_digest *d)
 }
 
 /* ---- details as sent --------------------------------------------------- */
-
-static void
-digest_filter(const struct agg_digest *d, struct store_filter *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->dkim_pass = d->dkim_require;
-	f->from = d->from;
-	f->to = d->to;
-	f->domain = d->f_domain;
-	f->org = d->f_org;
-	f->mx = d->f_mx;
-}
 
 int
 agg_digest_details(const struct agg_digest *d, agg_detail_fn fn, void *ctx,

@@ -385,10 +385,6 @@ measure(ZSTD_CDict *cd, const struct buf *msgs, const size_t *sizes, size_t n)
 	return outn ? (double)in / (double)outn : 0;
 }
 
-/*
- * Trains a dictionary on the newest messages and keeps it when it beats
- * the one in use on the held-out messages: *made is set then.
- */
 /* train()'s samples, and the messages held out to measure them */
 struct sampling {
 	struct buf *samples, *held;
@@ -414,6 +410,10 @@ sample_one(size_t i, const struct buf *raw, void *ctx, struct mxd_err *err)
 	return 0;
 }
 
+/*
+ * Trains a dictionary on the newest messages and keeps it when it beats
+ * the one in use on the held-out messages: *made is set then.
+ */
 static int
 train(struct store *s, struct store_dict_stats *ds, int *made,
       struct mxd_err *err)
@@ -510,11 +510,6 @@ out:
 	return rc;
 }
 
-/*
- * Re-encodes with the dictionary in use every message from `from` on that
- * statement `which` selects (one of DB_RECODE_*: ?1 the dictionary in use,
- * ?2 the id after which to go on), RECOMPRESS_BATCH per transaction.
- */
 /* One message of a batch of recompress_where() re-encoded, its row updated
  * (queued where the backend queues) */
 struct recode {

@@ -396,7 +396,6 @@ pre_stale(struct store *s, const unsigned char *sha, const struct tlsrpt *r,
 
 	for (k = 0; k < DB_SLOTS; k++) {
 		struct store_pre *p = &s->pre[k];
-
 		int msg, rep;
 
 		if (!p->used)
@@ -571,7 +570,6 @@ store_message_find(struct store *s, const unsigned char sha[SHA256_LEN],
 	int rc;
 
 	s->known.r = NULL;		/* a new message: an older answer is stale */
-	st = NULL;
 	if (has_written_hash(s, 'm', sha)) {
 		/* an answer sent ahead did not see it */
 		pre_stale(s, sha, NULL, NULL, NULL, 0);
@@ -716,11 +714,11 @@ store_messages_each(struct store *s, const int64_t *ids, const int64_t *sizes,
 	struct dbq *st;
 	size_t i = 0, j, k;
 	int64_t bytes;
-	int rc = 0;
+	int rc = 0, failed = 0;
 
 	buf_init(&list, BUF_NOCAP);
 	buf_init(&raw, BUF_NOCAP);
-	while (i < n && rc == 0) {
+	while (i < n && !failed) {
 		buf_reset(&list);
 		for (j = i, bytes = 0; j < n && j - i < MSG_SOME_MAX &&
 		     (j == i || bytes + sizes[j] <= MSG_SOME_BYTES); j++) {
@@ -729,16 +727,15 @@ store_messages_each(struct store *s, const int64_t *ids, const int64_t *sizes,
 				   (long long)ids[j]);
 		}
 		if (!(st = db_get(s, DB_MSG_SOME, err))) {
-			rc = -1;
+			failed = 1;
 			break;
 		}
 		db_bind_text(st, 1, buf_cstr(&list));
-		while (rc == 0 && (rc = db_step(st)) == 1) {
+		while (!failed && (rc = db_step(st)) == 1) {
 			int64_t id = db_col_int(st, 0);
 			const void *blob;
 			size_t len;
 
-			rc = 0;
 			for (k = i; k < j && ids[k] != id; k++)
 				;
 			if (k == j)
@@ -751,20 +748,19 @@ store_messages_each(struct store *s, const int64_t *ids, const int64_t *sizes,
 					continue;
 				mxd_err_prefix(err, "stored message %lld",
 					       (long long)id);
-				rc = -2;
-				break;
+				failed = 1;
+			} else if (fn(k, &raw, ctx, err) < 0) {
+				failed = 1;
 			}
-			if (fn(k, &raw, ctx, err) < 0)
-				rc = -2;
 		}
 		db_reset(st);
-		if (rc == -1)
-			store_db_error(s, err, "read messages");
+		if (!failed && rc < 0)
+			failed = store_db_error(s, err, "read messages") < 0;
 		i = j;
 	}
 	buf_release(&list);
 	buf_release(&raw);
-	return rc < 0 ? -1 : 0;
+	return failed ? -1 : 0;
 }
 
 static int

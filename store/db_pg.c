@@ -1061,6 +1061,19 @@ pipe_wait(struct db *db, uint64_t seq)
 	while (db->p_n && db->pend[db->p_head].seq <= seq) {
 		uint64_t at = db->pend[db->p_head].seq;
 
+		/*
+		 * About to wait for an answer not here yet: say so on the
+		 * socket (a flush request), so that the watchdog, which
+		 * takes a silence after the last data sent for a wait, sees
+		 * this one too: in a pipeline, answers to statements sent
+		 * long ago come after the last send.
+		 */
+		if (PQisBusy(db->conn) && PQconsumeInput(db->conn) == 1 &&
+		    PQisBusy(db->conn) &&
+		    (PQsendFlushRequest(db->conn) != 1 || PQflush(db->conn) != 0)) {
+			pipe_lost(db);
+			return -1;
+		}
 		r = pipe_take(db);
 		if (r == -2)
 			return -1;
@@ -1828,7 +1841,8 @@ pg_connect(const char *where, char **display, int *timeout_set,
  * every byte and every probe, and statement_timeout is the server's own.
  * The watchdog of a TCP connection sees it from the socket (TCP_INFO):
  * nothing received for WATCH_WAIT_MS, and nothing received since the last
- * data sent.  It then asks the server on a connection of its own whether
+ * data sent (a pipeline that waits for an answer sends a flush request
+ * first, pipe_wait(), so that every wait ends a send).  It then asks the server on a connection of its own whether
  * it answers at all (PQping, at most WATCH_PING_S); when nothing answers,
  * it shuts the socket down, and the statement that waits on it fails at
  * once with "connection to the database lost (the server has not

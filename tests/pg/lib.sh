@@ -21,10 +21,15 @@ unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGPASSWORD PGPASSFILE PGSSLMODE
 	PGAPPNAME PGTARGETSESSIONATTRS PGSSLCERT PGSSLKEY
 cd "$TMP" || exit 1	# a core file, if any, would land here
 
-# tests/imap/lib.sh's cleanup, run after the clusters are gone
+# tests/imap/lib.sh's cleanup, run after the clusters are gone; a server
+# a test SIGSTOPped ($STOPPED: its PIDs) is let go first
+STOPPED=""
 eval "imap_$(declare -f cleanup)"
 cleanup() {
 	local p d
+	# shellcheck disable=SC2086
+	[ -z "$STOPPED" ] || kill -CONT $STOPPED 2>/dev/null
+	STOPPED=""
 	for p in $BG_PIDS; do
 		kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
@@ -73,6 +78,15 @@ pg_up() {
 	shift
 	case " $PG_DIRS " in *" $TMP/$name "*) ;; *) PG_DIRS="$PG_DIRS $TMP/$name" ;; esac
 	env "$@" "$PGSH" start "$TMP/$name" || die "PostgreSQL $name did not start"
+}
+
+# server_pids NAME: the postmaster of cluster NAME and its children
+# (backends, checkpointer, ...)
+server_pids() {
+	local pm
+	pm=$(pg_env "$1" MXD_PG_PID)
+	[ -n "$pm" ] && [ -d "/proc/$pm" ] || return 1
+	echo "$pm $(cat "/proc/$pm/task/$pm/children" 2>/dev/null)"
 }
 
 # pg_env NAME VAR: VAR as the cluster's env file sets it

@@ -15,7 +15,10 @@
 #      digest once the lock is gone;
 #   d. the session is ended by the server while the digest waits in the
 #      middle of its pipeline: exit 69, one line saying the connection was
-#      lost, within seconds, no crash.
+#      lost, within seconds, no crash;
+#   e. the server stops answering (SIGSTOP, over TCP) while the digest
+#      waits in the middle of its pipeline: exit 69 within 45 s (the
+#      watchdog asks after 20 s of silence), one line, no crash.
 # Exit 77 (skipped) without PostgreSQL 15, unless MXDIGEST_REQUIRE_PG=1.
 . "$(dirname "$0")/lib.sh"
 
@@ -74,15 +77,54 @@ expect_in "$err" "reader" "b.: the database is named"
 within 10 "$secs" "b.: seconds to fail"
 [ -z "$out" ] || fail "b.: a digest was printed after the failure: ${out:0:200}"
 
+# lock_policies WHAT SECONDS: another session holds policies (which only the
+# third scan of the pipeline reads) for SECONDS; sets $locker
+WAITING_ON_POLICIES="SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+	WHERE l.relation = 'policies'::regclass AND a.application_name"
+lock_policies() {
+	PGAPPNAME=mxd-locker timeout 120 "$PGBIN/psql" -XAtq -d "$A" -c "BEGIN" \
+		-c "LOCK TABLE policies IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep($2)" \
+		>/dev/null 2>&1 &
+	locker=$!
+	BG_PIDS="$BG_PIDS $locker"
+	wait_for 10 sh -c '[ "$("$0" -XAtq -d "$1" -c "$2 = '"'mxd-locker'"' AND l.granted")" -ge 1 ]' \
+		"$PGBIN/psql" "$A" "$WAITING_ON_POLICIES" || fail "$1: the locking session did not get its lock"
+}
+unlock_policies() {
+	q "$A" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mxd-locker'" >/dev/null
+	reap "$locker" 20 "$1: the locking psql"
+}
+
+# digest_waiting WHAT: a digest in the background (sets $digest, $t) that
+# has reached the wait for policies in the middle of its pipeline
+digest_waiting() {
+	t=$(now_ms)
+	${MXD_WRAPPER:-} timeout 90 "$MXDIGEST" --db "$A" report --until "$UNTIL" --since 7d \
+		--format json >"$TMP/out" 2>"$TMP/err" </dev/null &
+	digest=$!
+	BG_PIDS="$BG_PIDS $digest"
+	wait_for 20 sh -c '[ "$("$0" -XAtq -d "$1" -c "$2 <> '"'mxd-locker'"' AND NOT l.granted")" -ge 1 ]' \
+		"$PGBIN/psql" "$A" "$WAITING_ON_POLICIES" || fail "$1: the digest never waited for the lock"
+}
+
+# digest_ended WHAT RC NEEDLE: the digest of digest_waiting() ends within
+# 60 s with RC, one line on stderr that holds NEEDLE, no digest
+digest_ended() {
+	reap "$digest" 60 "$1: the digest"
+	secs=$(secs_since "$t")
+	out=$(cat "$TMP/out")
+	err=$(cat "$TMP/err")
+	echo "  $1: exit $rc in ${secs}s: $err"
+	expect_rc "$2" "$1"
+	no_crash "$1"
+	one_line "$err" "$1"
+	expect_in "$err" "$3" "$1: the error says why"
+	[ -z "$out" ] || fail "$1: a digest was printed: ${out:0:200}"
+}
+
 # ---------------------------------------------------------------------------
 say "c. a scan in the middle waits for a lock"
-PGAPPNAME=mxd-locker timeout 90 "$PGBIN/psql" -XAtq -d "$A" \
-	-c "BEGIN" -c "LOCK TABLE policies IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(4)" -c "COMMIT" \
-	>/dev/null 2>&1 &
-locker=$!
-BG_PIDS="$BG_PIDS $locker"
-wait_for 10 sh -c '[ "$("$0" -XAtq -d "$1" -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.relation = '"'policies'::regclass"' AND l.granted AND a.application_name = '"'mxd-locker'"'")" -ge 1 ]' \
-	"$PGBIN/psql" "$A" || fail "c.: the locking session did not get its lock"
+lock_policies c. 4
 mxe "c.: report while policies is locked" 0 --db "$A" report --until "$UNTIL" --since 7d --format json
 printf '%s\n' "$out" | plain > "$TMP/c.json"
 cmp -s "$TMP/ref.json" "$TMP/c.json" || fail "c.: the digest after the wait differs from the reference"
@@ -91,35 +133,28 @@ reap "$locker" 20 "c.: the locking psql"
 
 # ---------------------------------------------------------------------------
 say "d. the session ended by the server in the middle of the pipeline"
-PGAPPNAME=mxd-locker timeout 90 "$PGBIN/psql" -XAtq -d "$A" \
-	-c "BEGIN" -c "LOCK TABLE policies IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(60)" \
-	>/dev/null 2>&1 &
-locker=$!
-BG_PIDS="$BG_PIDS $locker"
-wait_for 10 sh -c '[ "$("$0" -XAtq -d "$1" -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.relation = '"'policies'::regclass"' AND l.granted AND a.application_name = '"'mxd-locker'"'")" -ge 1 ]' \
-	"$PGBIN/psql" "$A" || fail "d.: the locking session did not get its lock"
-t=$(now_ms)
-${MXD_WRAPPER:-} timeout 60 "$MXDIGEST" --db "$A" report --until "$UNTIL" --since 7d --format json \
-	>"$TMP/out" 2>"$TMP/err" </dev/null &
-digest=$!
-BG_PIDS="$BG_PIDS $digest"
-# the digest's session waits for the lock: end it from the server
-wait_for 20 sh -c '[ "$("$0" -XAtq -d "$1" -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.relation = '"'policies'::regclass"' AND NOT l.granted AND a.application_name <> '"'mxd-locker'"'")" -ge 1 ]' \
-	"$PGBIN/psql" "$A" || fail "d.: the digest never waited for the lock"
+lock_policies d. 60
+digest_waiting d.
 q "$A" "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 	WHERE l.relation = 'policies'::regclass AND NOT l.granted AND a.application_name <> 'mxd-locker'" >/dev/null
-reap "$digest" 20 "d.: the digest whose session was ended"
-secs=$(secs_since "$t")
-out=$(cat "$TMP/out")
-err=$(cat "$TMP/err")
-echo "  d.: exit $rc in ${secs}s: $err"
-expect_rc 69 "d.: report whose session the server ended"
-no_crash "d.: report whose session the server ended"
-one_line "$err" "d.: report whose session the server ended"
-expect_in "$err" "connection to the database lost" "d.: the error says the connection was lost"
-[ -z "$out" ] || fail "d.: a digest was printed: ${out:0:200}"
-q "$A" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mxd-locker'" >/dev/null
-reap "$locker" 20 "d.: the locking psql"
+digest_ended d. 69 "connection to the database lost"
+within 20 "$secs" "d.: seconds to end"
+unlock_policies d.
+
+# ---------------------------------------------------------------------------
+say "e. the server stops answering in the middle of the pipeline (SIGSTOP, TCP)"
+case $A in postgresql://*@127.0.0.1:*) ;; *) die "not a TCP URI: $A" ;; esac
+lock_policies e. 100
+digest_waiting e.
+STOPPED=$(server_pids pg) || die "e.: no postmaster PID"
+# shellcheck disable=SC2086
+kill -STOP $STOPPED || fail "e.: kill -STOP $STOPPED"
+digest_ended e. 69 "the server has not answered for"
+within 45 "$secs" "e.: seconds to give up on a silent server (the watchdog asks after 20 s)"
+# shellcheck disable=SC2086
+kill -CONT $STOPPED
+STOPPED=""
+unlock_policies e.
 
 say "done in $(secs_since "$T0") s"
 finish

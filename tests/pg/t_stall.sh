@@ -15,27 +15,9 @@
 
 need_pg
 
-# whatever happens, a stopped server is let go before the clusters are
-# removed
-STOPPED=""
-eval "pg_$(declare -f cleanup)"
-cleanup() {
-	[ -z "$STOPPED" ] || kill -CONT $STOPPED 2>/dev/null
-	STOPPED=""
-	pg_cleanup
-}
-
 say "starting PostgreSQL (cluster pg); generating 6,000 report mails"
 pg_up pg
 gen "$TMP/md" 11 6000
-
-# server_pids: the postmaster and its children (backends, checkpointer, ...)
-server_pids() {
-	local pm
-	pm=$(pg_env pg MXD_PG_PID)
-	[ -n "$pm" ] && [ -d "/proc/$pm" ] || return 1
-	echo "$pm $(cat "/proc/$pm/task/$pm/children" 2>/dev/null)"
-}
 
 # ---------------------------------------------------------------------------
 say "a. the server SIGSTOPped during an import over TCP"
@@ -47,7 +29,7 @@ P=$bg_pid
 go
 wait_rows "$S" reports 1 90 || fail "a.: no report stored within 90 s"
 C=$(bg_child "$P")
-STOPPED=$(server_pids) || die "a.: no postmaster PID"
+STOPPED=$(server_pids pg) || die "a.: no postmaster PID"
 t_stop=$(now_ms)
 # shellcheck disable=SC2086
 kill -STOP $STOPPED || fail "a.: kill -STOP $STOPPED"

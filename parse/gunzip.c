@@ -10,7 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "parse/parse.h"
+#include "parse/parse_p.h"
 
 #define CHUNK 65536
 
@@ -27,6 +27,7 @@ parse_thread_release(void)
 	if (inf_ready)
 		inflateEnd(&inf);
 	inf_ready = 0;
+	regzip_release();
 }
 
 enum mxd_status

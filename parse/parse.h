@@ -239,6 +239,26 @@ enum mxd_status parse_gunzip(const void *in, size_t n, struct buf *out,
 			     uint32_t *notes, struct mxd_err *err);
 enum mxd_status parse_inflate(const void *in, size_t n, struct buf *out,
 			      struct mxd_err *err);
+/*
+ * gzip members that zlib makes again byte for byte (regzip.c), for the
+ * store's packed raw copies (store/pack.c).  parse_gzip_split() reads the
+ * member gz[0..n): its header of hlen bytes, a deflate stream of dlen
+ * bytes, then the trailer and anything after it; it inflates the stream
+ * into out (reset first; at most out->max bytes) and returns 1 when zlib
+ * at `level` deflates out back into the same dlen bytes, whose CRC-32 is
+ * `crc`; 0 when not (or it is no gzip this reads).  parse_deflate_at()
+ * appends that deflate stream of data to out, with its CRC-32: 0, or -1.
+ */
+struct gzip_split {
+	size_t hlen, dlen;
+	int level;
+	uint32_t crc;
+};
+int parse_gzip_split(const void *gz, size_t n, struct buf *out,
+		     struct gzip_split *sp);
+int parse_deflate_at(const void *data, size_t n, int level, struct buf *out,
+		     uint32_t *crc);
+const char *parse_zlib_version(void);
 /* Frees the calling thread's reusable zlib streams (call before a thread
  * ends, and at exit to keep leak checkers quiet). */
 void parse_thread_release(void);

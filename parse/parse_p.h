@@ -111,4 +111,7 @@ const char *filename_submitter(const char *name, struct arena *a);
 /* "Report Domain: X" in a (decoded) Subject. */
 const char *subject_domain(const char *subject, struct arena *a);
 
+/* regzip.c: frees its thread's streams (parse_thread_release()). */
+void regzip_release(void);
+
 #endif

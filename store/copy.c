@@ -54,9 +54,9 @@ struct copy_table {
 
 /* In the order of the foreign keys: a row is written after what it names. */
 static const struct copy_table tables[] = {
-	/* id created samples ratio data: a dictionary is ~100 KB */
+	/* id created samples ratio data packed: a dictionary is ~100 KB */
 	{ STORE_COPY_DICTS, "dicts", "copy: writing dicts",
-	  DB_COPY_DICT_READ, DB_COPY_DICT_WRITE, "iiidb",
+	  DB_COPY_DICT_READ, DB_COPY_DICT_WRITE, "iiidbi",
 	  COPY_KEYED, 16, 0 },
 	/* id sha256 source size received codec data truncated dict; pages
 	 * cut by DB_COPY_MSG_SIZES too */
@@ -71,11 +71,11 @@ static const struct copy_table tables[] = {
 	{ STORE_COPY_TEXTS, "texts", "copy: writing texts",
 	  DB_COPY_TEXT_READ, DB_COPY_TEXT_WRITE, "it",
 	  COPY_KEYED, COPY_PAGE, 0 },
-	/* id message_id part org report_id contact start end sha256 notes
+	/* id message_id part org report_id contact_id start end sha256 notes
 	 * successful failed imported counts digest; a page of reports comes
 	 * with its counted rows, a few to hundreds each */
 	{ STORE_COPY_REPORTS, "reports", "copy: writing reports",
-	  DB_COPY_REP_READ, DB_COPY_REP_WRITE, "iiitttiibtiiiib",
+	  DB_COPY_REP_READ, DB_COPY_REP_WRITE, "iiittiiibtiiiib",
 	  COPY_KEYED, 500, 0 },
 	/* report start org domain types successful failed counts */
 	{ STORE_COPY_DOMAIN_COUNTS, "domain_counts",

@@ -176,19 +176,21 @@ enum db_stmt {
 				 * the rules of store_sync_seen() */
 
 	/* ---- dictionaries (codec.c) ---- */
-	DB_DICT_NEWEST,		/* -> id, ratio(double), data of the newest */
+	DB_DICT_NEWEST,		/* -> id, ratio(double), data, packed of the
+				 * newest */
 	DB_DICT_GET,		/* id -> data */
-	DB_DICT_PUT,		/* created, samples, ratio(double), data -> id */
+	DB_DICT_PUT,		/* created, samples, ratio(double), data -> id
+				 * (trained on packed forms) */
 	DB_MSG_NEXT,		/* -> max(message id) + 1 (1 when none), 0 */
 	DB_MSG_NEXT_COUNT,	/* -> the same, count(*) of messages */
-	DB_DICT_USE,		/* first id, codec, dict (or NULL) -> count(*),
+	DB_DICT_USE,		/* first id, codec (and above), dict (or NULL) -> count(*),
 				 * sum(size), sum(stored bytes) of the messages
 				 * from `first` on with that codec and dict */
 	DB_MSG_NEWEST,		/* n -> id, stored bytes of the n newest
 				 * messages, newest first */
 	/* the next RECOMPRESS_BATCH messages after id ?2 that need
 	 * re-encoding with dictionary ?1 -> id, stored bytes; by id */
-	DB_RECODE_UNDICTED,	/* zstd rows without a dictionary */
+	DB_RECODE_UNDICTED,	/* zstd rows (packed or not) without a dictionary */
 	DB_RECODE_OTHER,	/* zstd rows with another dictionary (or none) */
 	DB_RECODE_OLD,		/* zlib rows and zstd rows with another dict */
 	DB_RECODE_ZLIB,		/* zlib rows */
@@ -221,7 +223,7 @@ enum db_stmt {
 	DB_COPY_ANY,		/* -> 1 when a table but meta has a row, else 0 */
 	DB_COPY_MSG_SIZES,	/* keyed on id -> stored bytes of each message */
 	DB_COPY_DICT_READ,	/* keyed: id, created, samples, ratio(double),
-				 * data */
+				 * data, packed */
 	DB_COPY_DICT_WRITE,
 	DB_COPY_MSG_READ,	/* keyed: id, sha, source, size, received, codec,
 				 * data, truncated, dict(or NULL) */
@@ -281,7 +283,7 @@ enum db_lock {
 	DB_LOCK_DICT,		/* training a dictionary, recompressing */
 	DB_LOCK_IDENT,		/* one report identity, until the commit */
 	DB_LOCK_MESSAGE,	/* one message (its SHA-256, in hex), the same */
-	DB_LOCK_TEXT,		/* one policy text, the same */
+	DB_LOCK_TEXT,		/* one text (policy, contact-info), the same */
 };
 
 /* A lock of claim(): which kind, and its name. */

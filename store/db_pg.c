@@ -193,16 +193,20 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 	[DB_REP_BY_IDENT] = "SELECT digest, successful, failed, counts"
 			    " FROM reports WHERE org = $1 AND report_id = $2"
 			    " AND start = $3",
-	[DB_REP_BY_SHA] = "SELECT 1 FROM reports WHERE sha256 = $1 LIMIT 1",
+	/* reports_sha8 holds the first 8 bytes of each hash (schema_v6) */
+	[DB_REP_BY_SHA] = "SELECT 1 FROM reports WHERE substring(sha256 from 1"
+			  " for 8) = substring($1::bytea from 1 for 8)"
+			  " AND sha256 = $1 LIMIT 1",
 	[DB_LOOKUP] = "SELECT 0, id, NULL::bytea, 0::bigint, 0::bigint,"
 		      " 0::bigint FROM messages WHERE sha256 = $1"
 		      " UNION ALL SELECT 1, 0, digest, successful, failed, counts"
 		      " FROM reports WHERE org = $2 AND report_id = $3"
 		      " AND start = $4"
 		      " UNION ALL (SELECT 2, 0, NULL, 0, 0, 0 FROM reports"
-		      " WHERE sha256 = $5 LIMIT 1)",
+		      " WHERE substring(sha256 from 1 for 8) ="
+		      " substring($5::bytea from 1 for 8) AND sha256 = $5 LIMIT 1)",
 	[DB_REP_PUT] = "INSERT INTO reports (message_id, part, org, report_id,"
-		       " contact, start, end_, sha256, notes, successful, failed,"
+		       " contact_id, start, end_, sha256, notes, successful, failed,"
 		       " imported, counts, digest, id) VALUES ($1, $2, $3, $4,"
 		       " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
 	[DB_POL_PUT] = "INSERT INTO policies (report, idx, type, domain,"
@@ -388,26 +392,26 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 			 " RETURNING uv_changes",
 
 	/* ---- dictionaries ---- */
-	[DB_DICT_NEWEST] = "SELECT id, ratio, data FROM dicts"
+	[DB_DICT_NEWEST] = "SELECT id, ratio, data, packed FROM dicts"
 			   " ORDER BY id DESC LIMIT 1",
 	[DB_DICT_GET] = "SELECT data FROM dicts WHERE id = $1",
-	[DB_DICT_PUT] = "INSERT INTO dicts (created, samples, ratio, data)"
-			" VALUES ($1, $2, $3, $4) RETURNING id",
+	[DB_DICT_PUT] = "INSERT INTO dicts (created, samples, ratio, data,"
+			" packed) VALUES ($1, $2, $3, $4, 1) RETURNING id",
 	[DB_MSG_NEXT] = "SELECT coalesce(max(id), 0) + 1, 0::bigint"
 			" FROM messages",
 	[DB_MSG_NEXT_COUNT] = "SELECT coalesce(max(id), 0) + 1, count(*)"
 			      " FROM messages",
 	[DB_DICT_USE] = "SELECT count(*), coalesce(sum(size), 0)::bigint,"
 			" coalesce(sum(octet_length(data)), 0)::bigint"
-			" FROM messages WHERE id >= $1 AND codec = $2"
+			" FROM messages WHERE id >= $1 AND codec >= $2"
 			" AND dict IS NOT DISTINCT FROM $3::bigint",
 	[DB_MSG_NEWEST] = "SELECT id, octet_length(data)::bigint FROM messages"
 			  " ORDER BY id DESC LIMIT $1",
-	[DB_RECODE_UNDICTED] = RECODE("codec = 2 AND dict IS NULL"
+	[DB_RECODE_UNDICTED] = RECODE("codec >= 2 AND dict IS NULL"
 				      " AND ($1::bigint IS NULL OR TRUE)"),
-	[DB_RECODE_OTHER] = RECODE("codec = 2 AND dict IS DISTINCT FROM"
+	[DB_RECODE_OTHER] = RECODE("codec >= 2 AND dict IS DISTINCT FROM"
 				   " $1::bigint"),
-	[DB_RECODE_OLD] = RECODE("codec = 1 OR (codec = 2 AND dict IS"
+	[DB_RECODE_OLD] = RECODE("codec = 1 OR (codec >= 2 AND dict IS"
 				 " DISTINCT FROM $1::bigint)"),
 	[DB_RECODE_ZLIB] = RECODE("codec = 1 AND ($1::bigint IS NULL OR TRUE)"),
 	[DB_MSG_RECODE] = "UPDATE messages SET codec = $1, dict = $2, data = $3"
@@ -450,10 +454,10 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 	/* data is EXTERNAL: octet_length() reads the TOAST pointer only */
 	[DB_COPY_MSG_SIZES] = "SELECT octet_length(data)::bigint FROM messages"
 			      " WHERE id > $1 ORDER BY id LIMIT $2",
-	[DB_COPY_DICT_READ] = "SELECT id, created, samples, ratio, data FROM dicts"
-			      " WHERE id > $1 ORDER BY id LIMIT $2",
+	[DB_COPY_DICT_READ] = "SELECT id, created, samples, ratio, data, packed"
+			      " FROM dicts WHERE id > $1 ORDER BY id LIMIT $2",
 	[DB_COPY_DICT_WRITE] = "INSERT INTO dicts (id, created, samples, ratio,"
-			       " data) VALUES ($1, $2, $3, $4, $5)",
+			       " data, packed) VALUES ($1, $2, $3, $4, $5, $6)",
 	[DB_COPY_MSG_READ] = "SELECT id, sha256, source, size, received, codec,"
 			     " data, truncated, dict FROM messages WHERE id > $1"
 			     " ORDER BY id LIMIT $2",
@@ -469,12 +473,12 @@ const char *const db_pg_sql[DB_STMT_COUNT] = {
 	[DB_COPY_TEXT_READ] = "SELECT id, text FROM texts WHERE id > $1"
 			      " ORDER BY id LIMIT $2",
 	[DB_COPY_TEXT_WRITE] = "INSERT INTO texts (id, text) VALUES ($1, $2)",
-	[DB_COPY_REP_READ] = "SELECT id, message_id, part, org, report_id, contact,"
-			     " start, end_, sha256, notes, successful, failed,"
-			     " imported, counts, digest FROM reports WHERE id > $1"
-			     " ORDER BY id LIMIT $2",
+	[DB_COPY_REP_READ] = "SELECT id, message_id, part, org, report_id,"
+			     " contact_id, start, end_, sha256, notes, successful,"
+			     " failed, imported, counts, digest FROM reports"
+			     " WHERE id > $1 ORDER BY id LIMIT $2",
 	[DB_COPY_REP_WRITE] = "INSERT INTO reports (id, message_id, part, org,"
-			      " report_id, contact, start, end_, sha256, notes,"
+			      " report_id, contact_id, start, end_, sha256, notes,"
 			      " successful, failed, imported, counts, digest)"
 			      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
 			      " $11, $12, $13, $14, $15)",
@@ -683,6 +687,30 @@ static const char *const schema_v5[] = {
 	NULL,
 };
 
+/* From version 5 to 6: packed raw copies (store/pack.c, codec 3); a
+ * dictionary says whether it was trained on packed forms, and copies are
+ * packed only with one that was.  The narrower indexes of db_sqlite.c's
+ * schema_v6: the content hash by its first 8 bytes, the identity by
+ * (report_id, start); a report's contact-info kept once in texts. */
+static const char *const schema_v6[] = {
+	"ALTER TABLE dicts ADD COLUMN packed integer NOT NULL DEFAULT 0",
+	"DROP INDEX reports_sha",
+	"CREATE INDEX reports_sha8 ON reports ((substring(sha256 from 1 for 8)))",
+	"DROP INDEX reports_ident",
+	"CREATE INDEX reports_ident ON reports (report_id, start)",
+	"ALTER TABLE reports ADD COLUMN contact_id bigint REFERENCES texts(id)",
+	"INSERT INTO texts (text) SELECT DISTINCT r.contact FROM reports r"
+	" WHERE r.contact IS NOT NULL AND NOT EXISTS (SELECT 1 FROM texts t"
+	" WHERE mxd_text_key(t.text) = mxd_text_key(r.contact)"
+	" AND t.text = r.contact)",
+	"UPDATE reports r SET contact_id = t.id FROM texts t"
+	" WHERE r.contact IS NOT NULL"
+	" AND mxd_text_key(t.text) = mxd_text_key(r.contact)"
+	" AND t.text = r.contact",
+	"ALTER TABLE reports DROP COLUMN contact",
+	NULL,
+};
+
 /* The steps to the current schema: a store at version v runs every step
  * whose version is above v, in order.  A later version adds an entry. */
 static const struct migration {
@@ -690,6 +718,7 @@ static const struct migration {
 	const char *const *sql;		/* NULL-terminated */
 } migrations[] = {
 	{ 5, schema_v5 },
+	{ 6, schema_v6 },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

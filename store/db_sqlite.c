@@ -1,7 +1,7 @@
 /*
  * db_sqlite.c — the embedded SQLite backend (the default store).
  *
- * Schema (version 5; the tables of `mxdigest check` are schema_v4):
+ * Schema (version 6; the tables of `mxdigest check` are schema_v4):
  *   meta            key/value: schema_version, created
  *   messages        raw bytes of each message that carried a report or was
  *                   quarantined, keyed by its identity
@@ -9,9 +9,10 @@
  *                   message had when only its start was kept (0: whole);
  *                   `codec` and `dict` say how data is compressed (codec.c)
  *   dicts           the zstd dictionaries rows were compressed with
- *   texts           each distinct policy-string set and MX host list once
- *                   (policies.strings_id, mx_id): a domain's policy is the
- *                   same text in every report of every sender
+ *   texts           each distinct policy-string set, MX host list and
+ *                   contact-info once (policies.strings_id, mx_id,
+ *                   reports.contact_id): a domain's policy is the same text
+ *                   in every report of every sender
  *   dkim            the DKIM verdict of a message, taken when it came
  *   reports         one row per report copy; the copies of one identity
  *                   (org, report_id, start) have `counts` 0 but one (see
@@ -84,7 +85,10 @@ struct db {
 	") ORDER BY id LIMIT 500"
 
 const char *const db_sqlite_sql[DB_STMT_COUNT] = {
-	[DB_MSG_FIND] = "SELECT id FROM messages WHERE sha256 = ?1",
+	/* messages_sha8 and reports_sha8 hold the first 8 bytes of each hash
+	 * (schema_v6) */
+	[DB_MSG_FIND] = "SELECT id FROM messages WHERE substr(sha256, 1, 8) ="
+			" substr(?1, 1, 8) AND sha256 = ?1",
 	[DB_MSG_PUT] = "INSERT INTO messages (sha256, source, size, received, codec,"
 		       " data, truncated, dict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
 		       " ?8) RETURNING id",
@@ -103,16 +107,18 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 
 	[DB_REP_BY_IDENT] = "SELECT digest, successful, failed, counts FROM reports"
 			    " WHERE org = ?1 AND report_id = ?2 AND start = ?3",
-	[DB_REP_BY_SHA] = "SELECT 1 FROM reports WHERE sha256 = ?1",
+	[DB_REP_BY_SHA] = "SELECT 1 FROM reports WHERE substr(sha256, 1, 8) ="
+			  " substr(?1, 1, 8) AND sha256 = ?1",
 	[DB_LOOKUP] = "SELECT 0, id, NULL, 0, 0, 0 FROM messages"
-		      " WHERE sha256 = ?1"
+		      " WHERE substr(sha256, 1, 8) = substr(?1, 1, 8) AND sha256 = ?1"
 		      " UNION ALL SELECT 1, 0, digest, successful, failed, counts"
 		      " FROM reports WHERE org = ?2 AND report_id = ?3"
 		      " AND start = ?4"
 		      " UNION ALL SELECT * FROM (SELECT 2, 0, NULL, 0, 0, 0"
-		      " FROM reports WHERE sha256 = ?5 LIMIT 1)",
+		      " FROM reports WHERE substr(sha256, 1, 8) = substr(?5, 1, 8)"
+		      " AND sha256 = ?5 LIMIT 1)",
 	[DB_REP_PUT] = "INSERT INTO reports (message_id, part, org,"
-		       " report_id, contact, start, end_, sha256, notes, successful,"
+		       " report_id, contact_id, start, end_, sha256, notes, successful,"
 		       " failed, imported, counts, digest)"
 		       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
 		       " RETURNING id",
@@ -288,25 +294,25 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 			 " uidvalidity = excluded.uidvalidity"
 			 " RETURNING uv_changes",
 
-	[DB_DICT_NEWEST] = "SELECT id, ratio, data FROM dicts ORDER BY id DESC"
+	[DB_DICT_NEWEST] = "SELECT id, ratio, data, packed FROM dicts ORDER BY id DESC"
 			   " LIMIT 1",
 	[DB_DICT_GET] = "SELECT data FROM dicts WHERE id = ?1",
-	[DB_DICT_PUT] = "INSERT INTO dicts (created, samples, ratio, data)"
-			" VALUES (?1, ?2, ?3, ?4) RETURNING id",
+	[DB_DICT_PUT] = "INSERT INTO dicts (created, samples, ratio, data,"
+			" packed) VALUES (?1, ?2, ?3, ?4, 1) RETURNING id",
 	[DB_MSG_NEXT] = "SELECT coalesce(max(id), 0) + 1, 0 FROM messages",
 	[DB_MSG_NEXT_COUNT] = "SELECT coalesce(max(id), 0) + 1, count(*) FROM"
 			      " messages",
 	[DB_DICT_USE] = "SELECT count(*), coalesce(sum(size), 0),"
 			" coalesce(sum(length(data)), 0) FROM messages WHERE"
-			" id >= ?1 AND codec = ?2 AND dict IS ?3",
+			" id >= ?1 AND codec >= ?2 AND dict IS ?3",
 	[DB_MSG_NEWEST] = "SELECT id, length(data) FROM messages"
 			  " ORDER BY id DESC LIMIT ?1",
 	/* one lower bound on the rowid, so that SQLite starts there: with a
 	 * second one in the condition it chose the first and read every row
 	 * of a 5 GB store (the dict column lies after each blob) */
-	[DB_RECODE_UNDICTED] = RECODE("codec = 2 AND dict IS NULL"),
-	[DB_RECODE_OTHER] = RECODE("codec = 2 AND dict IS NOT ?1"),
-	[DB_RECODE_OLD] = RECODE("codec = 1 OR (codec = 2 AND dict IS NOT ?1)"),
+	[DB_RECODE_UNDICTED] = RECODE("codec >= 2 AND dict IS NULL"),
+	[DB_RECODE_OTHER] = RECODE("codec >= 2 AND dict IS NOT ?1"),
+	[DB_RECODE_OLD] = RECODE("codec = 1 OR (codec >= 2 AND dict IS NOT ?1)"),
 	[DB_RECODE_ZLIB] = RECODE("codec = 1"),
 	[DB_MSG_RECODE] = "UPDATE messages SET codec = ?1, dict = ?2, data = ?3"
 			  " WHERE id = ?4",
@@ -342,10 +348,10 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 	/* length() reads the record header, not the blob */
 	[DB_COPY_MSG_SIZES] = "SELECT length(data) FROM messages WHERE id > ?1"
 			      " ORDER BY id LIMIT ?2",
-	[DB_COPY_DICT_READ] = "SELECT id, created, samples, ratio, data FROM dicts"
-			      " WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[DB_COPY_DICT_READ] = "SELECT id, created, samples, ratio, data, packed"
+			      " FROM dicts WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[DB_COPY_DICT_WRITE] = "INSERT INTO dicts (id, created, samples, ratio,"
-			       " data) VALUES (?1, ?2, ?3, ?4, ?5)",
+			       " data, packed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[DB_COPY_MSG_READ] = "SELECT id, sha256, source, size, received, codec,"
 			     " data, truncated, dict FROM messages WHERE id > ?1"
 			     " ORDER BY id LIMIT ?2",
@@ -361,12 +367,12 @@ const char *const db_sqlite_sql[DB_STMT_COUNT] = {
 	[DB_COPY_TEXT_READ] = "SELECT id, text FROM texts WHERE id > ?1"
 			      " ORDER BY id LIMIT ?2",
 	[DB_COPY_TEXT_WRITE] = "INSERT INTO texts (id, text) VALUES (?1, ?2)",
-	[DB_COPY_REP_READ] = "SELECT id, message_id, part, org, report_id, contact,"
-			     " start, end_, sha256, notes, successful, failed,"
-			     " imported, counts, digest FROM reports WHERE id > ?1"
-			     " ORDER BY id LIMIT ?2",
+	[DB_COPY_REP_READ] = "SELECT id, message_id, part, org, report_id,"
+			     " contact_id, start, end_, sha256, notes, successful,"
+			     " failed, imported, counts, digest FROM reports"
+			     " WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[DB_COPY_REP_WRITE] = "INSERT INTO reports (id, message_id, part, org,"
-			      " report_id, contact, start, end_, sha256, notes,"
+			      " report_id, contact_id, start, end_, sha256, notes,"
 			      " successful, failed, imported, counts, digest)"
 			      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
 			      "?14,?15)",
@@ -766,8 +772,10 @@ rekey_messages(struct db *d, struct store *s, struct mxd_err *err)
 
 	if (sqlite3_prepare_v2(d->h, "SELECT id FROM messages ORDER BY id", -1,
 			       &sel, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(d->h, "UPDATE OR IGNORE messages SET sha256 = ?1"
-			       " WHERE id = ?2", -1, &upd, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(d->h, "UPDATE messages SET sha256 = ?1 WHERE id = ?2"
+			       " AND NOT EXISTS (SELECT 1 FROM messages WHERE"
+			       " substr(sha256, 1, 8) = substr(?1, 1, 8) AND"
+			       " sha256 = ?1)", -1, &upd, NULL) != SQLITE_OK) {
 		sqlite3_finalize(sel);
 		return sq_error(d, err, "upgrading the schema");
 	}
@@ -910,6 +918,52 @@ static const char schema_v5[] =
 	"ALTER TABLE policies DROP COLUMN strings;"
 	"ALTER TABLE policies DROP COLUMN mx_hosts;";
 
+/*
+ * From version 5 to 6: packed raw copies (store/pack.c, codec 3).  A
+ * dictionary trained on packed forms says so (dicts.packed); one of
+ * version 5 was trained on mails as they came, and copies are packed
+ * only once a dictionary of packed forms is in use.  Narrower indexes:
+ * the hashes (a message's identity, a report's content) by their first 8
+ * bytes, the full hash compared in the row (about 45 B of index each a
+ * report, now 15-18); the report identity by (report_id, start), the
+ * organization compared in the row (a sender's report ids are its own in
+ * practice; one that reuses an id still has one row a day).  messages is
+ * rebuilt for it (UNIQUE (sha256) was its own index), with the blob last
+ * so that reading dict or truncated does not walk past it.  Nothing but
+ * the one writer inserts into messages, after store_message_find() said
+ * the message is not there; PostgreSQL, with writers side by side, keeps
+ * UNIQUE (sha256).  A report's contact-info is one text per sender: kept
+ * once in texts, as the policy texts are (reports.contact_id).
+ */
+static const char schema_v6[] =
+	"ALTER TABLE dicts ADD COLUMN packed INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE messages_v6 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  sha256 BLOB NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  received INTEGER NOT NULL,"
+	"  codec INTEGER NOT NULL,"
+	"  truncated INTEGER NOT NULL DEFAULT 0,"
+	"  dict INTEGER REFERENCES dicts(id),"
+	"  data BLOB NOT NULL);"
+	"INSERT INTO messages_v6 (id, sha256, source, size, received, codec,"
+	"  truncated, dict, data) SELECT id, sha256, source, size, received,"
+	"  codec, truncated, dict, data FROM messages;"
+	"DROP TABLE messages;"
+	"ALTER TABLE messages_v6 RENAME TO messages;"
+	"CREATE INDEX messages_sha8 ON messages(substr(sha256, 1, 8));"
+	"DROP INDEX reports_sha;"
+	"CREATE INDEX reports_sha8 ON reports(substr(sha256, 1, 8));"
+	"DROP INDEX reports_ident;"
+	"CREATE INDEX reports_ident ON reports(report_id, start);"
+	"ALTER TABLE reports ADD COLUMN contact_id INTEGER REFERENCES texts(id);"
+	"INSERT OR IGNORE INTO texts (text) SELECT contact FROM reports"
+	"  WHERE contact IS NOT NULL;"
+	"UPDATE reports SET contact_id = (SELECT id FROM texts"
+	"  WHERE text = reports.contact) WHERE contact IS NOT NULL;"
+	"ALTER TABLE reports DROP COLUMN contact;";
+
 /* Creates or upgrades the schema; migrations from older versions go here.
  * Returns 1 when a read-only store finds an older schema. */
 static int
@@ -941,7 +995,7 @@ migrate(struct db *d, struct store *s, enum store_mode mode, struct mxd_err *err
 		return -1;
 	if (v == 0 && (exec(d, schema_v1, err) < 0 || exec(d, schema_v2, err) < 0 ||
 		       exec(d, schema_v3, err) < 0 || exec(d, schema_v4, err) < 0 ||
-		       exec(d, schema_v5, err) < 0))
+		       exec(d, schema_v5, err) < 0 || exec(d, schema_v6, err) < 0))
 		goto fail;
 	if (v > 0)
 		mxd_log(MXD_LOG_INFO, "\"%s\": upgrading the database from schema "
@@ -953,6 +1007,8 @@ migrate(struct db *d, struct store *s, enum store_mode mode, struct mxd_err *err
 	if (v >= 1 && v <= 3 && exec(d, schema_v4, err) < 0)
 		goto fail;
 	if (v >= 1 && v <= 4 && exec(d, schema_v5, err) < 0)
+		goto fail;
+	if (v >= 1 && v <= 5 && exec(d, schema_v6, err) < 0)
 		goto fail;
 	/* new keys last: reading a message needs the columns of every
 	 * version (store_message_get) */
@@ -1099,11 +1155,11 @@ writer_setup(struct db *d, struct mxd_err *err)
 	sqlite3_stmt *st;
 	int ok;
 
-	/* 8 KiB pages for a new database (a no-op on one that has tables): a
-	 * compressed raw copy is 1-3 KB, and two or three of them in a 4 KiB
-	 * page left a quarter of it empty (measured in bench/RESULTS.md,
-	 * Space) */
-	if (exec(d, "PRAGMA page_size=8192", err) < 0)
+	/* 32 KiB pages for a new database (a no-op on one that has tables): a
+	 * compressed raw copy is 1-3 KB, and a page holds whole rows only, so
+	 * the end of each page is left empty: a quarter of a 4 KiB page, 15 %
+	 * of an 8 KiB one, 3 % of a 32 KiB one (bench/RESULTS.md, Space) */
+	if (exec(d, "PRAGMA page_size=32768", err) < 0)
 		return -1;
 	/* WAL: readers never wait for the writer; check it took */
 	if (sqlite3_prepare_v2(d->h, "PRAGMA journal_mode=WAL", -1, &st,
@@ -1121,19 +1177,22 @@ writer_setup(struct db *d, struct mxd_err *err)
 	if (!ok)
 		return -1;
 	return exec(d, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-		    /* 16 MiB of page cache at most (SQLite's default is 2 MiB):
+		    /* 64 MiB of page cache at most (SQLite's default is 2 MiB):
 		     * the indexes an import probes stay in it instead of 48,000
 		     * preads for 20,000 mails, a third of the import's system
-		     * time (bench/RESULTS.md) */
-		    " PRAGMA cache_size=-16384;"
-		    /* a checkpoint every 10,000 pages (80 MB of WAL on 8 KiB
-		     * pages) instead of 1,000: a batch of 1,000 mails dirties a
+		     * time (bench/RESULTS.md); with 32 KiB pages 16 MiB were
+		     * 512 pages, too few for the hash indexes of a year's
+		     * store, and its import took twice as long */
+		    " PRAGMA cache_size=-65536;"
+		    /* a checkpoint every 2,500 pages (80 MB of WAL on 32 KiB
+		     * pages; the WAL file keeps the size it reached) instead of
+		     * 1,000 pages of 8 KiB before: a batch of 1,000 mails dirties a
 		     * page per entry of each content-hash index once they
 		     * outgrow the cache, so the default checkpointed after
 		     * nearly every commit and copied the same pages again
 		     * (200,000 mails: 33 s -> 27 s, a third fewer writes;
 		     * bench/RESULTS.md, Scale) */
-		    " PRAGMA wal_autocheckpoint=10000;", err);
+		    " PRAGMA wal_autocheckpoint=2500;", err);
 }
 
 static int

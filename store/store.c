@@ -1132,7 +1132,7 @@ claimset_make(struct store *s, struct claimset *c,
 
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < n; i++)
-		cap += 1 + 2 * r[i]->n_policies;
+		cap += 2 + 2 * r[i]->n_policies;
 	c->k = xcalloc(cap, sizeof(*c->k));
 	c->own = xcalloc(cap, sizeof(*c->own));
 	for (i = 0; i < SHA256_LEN; i++) {
@@ -1144,6 +1144,11 @@ claimset_make(struct store *s, struct claimset *c,
 	for (i = 0; i < n; i++) {
 		c->k[c->nk].kind = DB_LOCK_IDENT;
 		c->k[c->nk++].key = c->own[c->no++] = ident_key(r[i]);
+		/* the texts it may store: its contact-info, its policies' */
+		if (r[i]->contact && !texts_get(s, r[i]->contact)) {
+			c->k[c->nk].kind = DB_LOCK_TEXT;
+			c->k[c->nk++].key = c->own[c->no++] = xstrdup(r[i]->contact);
+		}
 		for (j = 0; j < r[i]->n_policies; j++) {
 			const struct tlsrpt_policy *p = &r[i]->policies[j];
 			char *t[2];
@@ -1304,11 +1309,11 @@ text_id(struct store *s, const char *t, int64_t *id, struct mxd_err *err)
 		return 0;
 	}
 	if (rc != 0)
-		return store_db_error(s, err, "find a policy text");
+		return store_db_error(s, err, "find a text");
 	if (!(st = db_get(s, DB_TEXT_PUT, err)))
 		return -1;
 	db_bind_text(st, 1, t);
-	if (db_insert(s, st, id, err, "store a policy text") < 0)
+	if (db_insert(s, st, id, err, "store a text") < 0)
 		return -1;
 	if (*id) {
 		texts_put(s, t, *id);
@@ -1322,7 +1327,7 @@ text_id(struct store *s, const char *t, int64_t *id, struct mxd_err *err)
 	*id = rc == 1 ? db_col_int(st, 0) : 0;
 	db_reset(st);
 	if (rc != 1)
-		return rc < 0 ? store_db_error(s, err, "find a policy text")
+		return rc < 0 ? store_db_error(s, err, "find a text")
 			      : mxd_err_set(err, MXD_E_STORE, "\"%s\": a policy "
 					    "text vanished", s->where);
 	return 0;
@@ -1383,7 +1388,7 @@ store_report_put(struct store *s, int64_t message_id, unsigned part,
 {
 	struct dbq *st;
 	struct buf notes;
-	int64_t rid;
+	int64_t rid, cid;
 	int known, counts, verified, rc;
 	char *key;
 	size_t i;
@@ -1410,7 +1415,8 @@ store_report_put(struct store *s, int64_t message_id, unsigned part,
 		counts = verified ? STORE_COUNTS_VERIFIED : STORE_COUNTS_COUNTED;
 	else
 		counts = STORE_COUNTS_NOT;	/* settle() decides */
-	if (!(st = db_get(s, DB_REP_PUT, err)))
+	if (text_id(s, r->contact, &cid, err) < 0 ||
+	    !(st = db_get(s, DB_REP_PUT, err)))
 		return -1;
 	buf_init(&notes, BUF_NOCAP);
 	tlsrpt_notes_format(r->notes, &notes);
@@ -1418,7 +1424,7 @@ store_report_put(struct store *s, int64_t message_id, unsigned part,
 	db_bind_int(st, 2, (int)part);
 	db_bind_text(st, 3, r->org);
 	db_bind_text(st, 4, r->report_id);
-	db_bind_text(st, 5, r->contact);
+	db_bind_id(st, 5, cid);
 	db_bind_int(st, 6, r->start);
 	db_bind_int(st, 7, r->end);
 	db_bind_blob(st, 8, r->hash, SHA256_LEN);

@@ -81,8 +81,22 @@ struct store {
 	size_t n_ahead;
 };
 
-/* Codecs of messages.data */
-enum { CODEC_RAW = 0, CODEC_ZLIB = 1, CODEC_ZSTD = 2 };
+/* Codecs of messages.data: CODEC_PACKED is zstd over pack.c's form */
+enum { CODEC_RAW = 0, CODEC_ZLIB = 1, CODEC_ZSTD = 2, CODEC_PACKED = 3 };
+
+/*
+ * pack.c: a report mail (or gzip file) whose gzip attachment zlib makes
+ * again byte for byte, kept with the JSON instead of the attachment.
+ * pack_message() puts the packed form of data[0..len) in out and returns
+ * 1, or returns 0 (out undefined) when it does not pack.  unpack_message()
+ * makes the bytes again into out: 0, or -1 with err.
+ */
+#define PACK_JSON_MAX ((size_t)4 << 20)	/* larger JSON is not packed */
+int pack_message(const void *data, size_t len, struct buf *out);
+int unpack_message(const void *packed, size_t n, struct buf *out,
+		   struct mxd_err *err);
+/* Frees the calling thread's buffers of pack_message(). */
+void pack_thread_release(void);
 
 /* codec.c: the dictionary in use, read at open; freed by codec_close(). */
 int codec_open(struct store *s, struct mxd_err *err);

@@ -54,6 +54,26 @@ sql() {
 	fi
 }
 
+# zlib_rows COND: the messages COND selects become zlib rows (codec 1) of
+# their source files, as schema 4 and older stored every raw copy
+zlib_rows() {
+	sql "SELECT id, source FROM messages WHERE $1" | /usr/bin/python3 -c '
+import sys, zlib
+pg = sys.argv[1] == "pg"
+print("BEGIN;")
+for line in sys.stdin:
+    i, src = line.rstrip("\n").split("|", 1)
+    z = zlib.compress(open(src, "rb").read(), 1).hex()
+    lit = ("'"'"'\\x%s'"'"'::bytea" if pg else "X'"'"'%s'"'"'") % z
+    print("UPDATE messages SET codec = 1, dict = NULL, data = %s WHERE id = %s;" % (lit, i))
+print("COMMIT;")' "$BACKEND" >"$TMP/zlib.sql"
+	if [ "$BACKEND" = pg ]; then
+		psql -XAtq -v ON_ERROR_STOP=1 -d "$DB" -f "$TMP/zlib.sql" >/dev/null
+	else
+		sqlite3 "$DB" <"$TMP/zlib.sql"
+	fi
+}
+
 # sqlite_only WHY: ends a test that only means something on SQLite (a
 # database file, an old SQLite schema) as skipped on PostgreSQL
 sqlite_only() {

@@ -61,7 +61,7 @@ INSERT INTO quarantine VALUES (1, 1, 0, NULL, 4, 'report JSON: broken',
 INSERT INTO imap_state VALUES ('test', 'INBOX', 7, 42);
 INSERT INTO messages VALUES (2, randomblob(32), 'inbox/8', 10, 1790000000, 0,
   'not shown');
-INSERT INTO reports VALUES (1, 2, 0, 'Old Org', 'old-1', NULL, 1793836800,
+INSERT INTO reports VALUES (1, 2, 0, 'Old Org', 'old-1', 'tls@old.example', 1793836800,
   1793923199, randomblob(32), '', 90, 10, 1790000000);
 INSERT INTO policies VALUES (1, 1, 0, 'sts', 'example.org', 0,
   'version: STSv1' || char(10) || 'mode: enforce', 'mx1.example.org', 90, 10);
@@ -84,8 +84,8 @@ expect_rc 0 "the old quarantined message"
 expect_in "$err" "already in quarantine" "recognised after the upgrade"
 expect_in "$out" "0 quarantined (1 already in quarantine)" "counted as known"
 expect_eq "$(sqlite3 "$DB" 'SELECT count(*) FROM quarantine')" 1 "one entry still"
-expect_eq "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" 5 \
-	"schema version 5"
+expect_eq "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" 6 \
+	"schema version 6"
 expect_eq "$(sqlite3 "$DB" "SELECT count(*) FROM checks")" 0 \
 	"version 4's table of check runs is there, empty"
 expect_eq "$(sqlite3 "$DB" 'SELECT count(*) FROM policies')|$(sqlite3 "$DB" \
@@ -95,6 +95,12 @@ expect_eq "$(sqlite3 "$DB" 'SELECT count(*) FROM policies')|$(sqlite3 "$DB" \
 expect_eq "$(sqlite3 "$DB" "SELECT replace(s.text, char(10), '|') || ' ' || m.text FROM policies p
 	JOIN texts s ON s.id = p.strings_id JOIN texts m ON m.id = p.mx_id")" \
 	"version: STSv1|mode: enforce mx1.example.org" "policy strings and MX hosts moved to texts"
+expect_eq "$(sqlite3 "$DB" "SELECT t.text FROM reports r JOIN texts t ON t.id = r.contact_id")" \
+	"tls@old.example" "the contact-info moved to texts (schema 6)"
+expect_eq "$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_schema WHERE name IN
+	('messages_sha8', 'reports_sha8', 'reports_ident') OR sql LIKE '%UNIQUE%sha256%'")" 3 \
+	"the narrower hash and identity indexes, no UNIQUE of a full hash"
+expect_eq "$(sqlite3 "$DB" "SELECT packed FROM dicts")" "" "no dictionary yet"
 mxd report --format json --from 2026-11-01 --to 2026-12-01
 expect_in "$out" '"totals":{"reports":1,' "the old report counts"
 expect_in "$out" '"dkim_verified":0,"dkim_unverified":1,"dkim_ignored":0,"conflicts":0' \
@@ -110,7 +116,7 @@ chmod 600 "$DB"
 mxd quarantine list
 expect_rc 0 "quarantine list on a version 1 database"
 expect_in "$out" "inbox/7" "the old entry listed"
-expect_eq "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" 5 \
+expect_eq "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'schema_version'")" 6 \
 	"upgraded by a reader"
 
 # a new database is private whatever the umask; an old readable one is

@@ -80,6 +80,16 @@ header_len(const unsigned char *gz, size_t n)
 	return off < n ? off : 0;
 }
 
+/* Whether the 4 bytes k occur in p[0..n). */
+static int
+memmem_4(const unsigned char *p, size_t n, const char *k)
+{
+	for (size_t i = 0; i + 4 <= n; i++)
+		if (p[i] == (unsigned char)k[0] && memcmp(p + i, k, 4) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 deflater(int level)
 {
@@ -169,6 +179,12 @@ parse_gzip_split(const void *gz, size_t n, struct buf *out,
 		return 0;
 	buf_reset(out);
 	if (!(d = inflate_raw(p + h, n - h, out)) || n - h - d < 8)
+		return 0;
+	/* an empty stored block (00 00 ff ff): the writer flushed (Go's
+	 * gzip.Writer.Flush, mail.ru), which deflating at any level does not
+	 * do; saves three tries that cannot match (or, where those bytes
+	 * occur by chance, one member that is kept as it came) */
+	if (memmem_4(p + h, d, "\0\0\377\377"))
 		return 0;
 	lv = order[p[8] == 2 ? 1 : p[8] == 4 ? 2 : 0];
 	if (!again_ready) {

@@ -130,9 +130,12 @@ recompress(struct cli *c)
 	struct store_dict_stats ds;
 	struct mxd_err err;
 	char a[32], b[32], d[32];
+	uint64_t before, after;
+	int compacted;
 
 	mxd_err_clear(&err);
-	if (store_recompress(c->store, &ds, &err) < 0)
+	if (store_recompress(c->store, &ds, &err) < 0 ||
+	    (compacted = store_compact(c->store, &before, &after, &err)) < 0)
 		return cli_fail(&err);
 	if (c->quiet)
 		return EXIT_OK;
@@ -147,6 +150,12 @@ recompress(struct cli *c)
 	else
 		printf("; no dictionary yet (too few messages)");
 	putchar('\n');
+	if (compacted && after < before)
+		printf("database compacted: %s bytes, were %s\n",
+		       str_thousands(after, a), str_thousands(before, b));
+	else if (!compacted && before)
+		printf("database not compacted: other mxdigest processes have it "
+		       "open; run again to compact it\n");
 	return EXIT_OK;
 }
 

@@ -9,6 +9,14 @@
  * message compresses 1.7x with deflate, 1.9x with zstd alone and about 4x
  * with zstd and a 64 KiB dictionary (bench/RESULTS.md, Space).
  *
+ * Before it is compressed, a mail whose gzip attachment zlib makes again
+ * byte for byte is packed (pack.c, codec 3): the JSON instead of the
+ * gzip, which the dictionary knows far better.  Dictionaries made since
+ * schema 6 are trained on packed forms (dicts.packed); copies are packed
+ * only without a dictionary or with one of those, so an upgraded store
+ * trains one in its first run of RETRAIN_MIN messages (dict_update()) and
+ * `reparse --recompress` moves the older rows to it.
+ *
  * Rows: messages.codec says how data is encoded (store_p.h), and
  * messages.dict names the dictionary it needs (NULL: none).  Dictionaries
  * are rows of `dicts`, never deleted: every row can always be read.  Rows

@@ -403,6 +403,14 @@ struct db_driver {
 	 * lookup of what the transaction itself wrote.  0, or -1.
 	 */
 	int (*flush)(struct db *db, struct mxd_err *err);
+	/*
+	 * compact (SQLite; NULL where the server reuses free space itself):
+	 * rewrites the database without its free pages, at the page size of
+	 * a new one; *before and *after get its size in bytes.  Outside a
+	 * transaction.  1 done, 0 not now (readers have it open), -1 error.
+	 */
+	int (*compact)(struct db *db, uint64_t *before, uint64_t *after,
+		       struct mxd_err *err);
 };
 
 struct dbq {

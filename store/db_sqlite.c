@@ -1014,10 +1014,11 @@ migrate(struct db *d, struct store *s, enum store_mode mode, struct mxd_err *err
 	 * version (store_message_get) */
 	if (v == 1 && rekey_messages(d, s, err) < 0)
 		goto fail;
-	if (v >= 1 && v <= 4)
+	if (v >= 1 && v <= 5)
 		mxd_log(MXD_LOG_INFO, "\"%s\": the raw copies stored so far stay "
-			"zlib; `mxdigest reparse --recompress` makes them smaller",
-			d->path);
+			"as they were (%s); `mxdigest reparse --recompress` packs "
+			"them and compacts the file", d->path,
+			v <= 4 ? "zlib" : "not packed");
 	if (foreign_keys_ok(d, err) < 0)
 		goto fail;
 	snprintf(sql, sizeof(sql),
@@ -1148,6 +1149,8 @@ sq_close(struct db *d)
 	free(d);
 }
 
+#define PAGE_SIZE "32768"
+
 /* The pragmas of a writer. */
 static int
 writer_setup(struct db *d, struct mxd_err *err)
@@ -1159,7 +1162,7 @@ writer_setup(struct db *d, struct mxd_err *err)
 	 * compressed raw copy is 1-3 KB, and a page holds whole rows only, so
 	 * the end of each page is left empty: a quarter of a 4 KiB page, 15 %
 	 * of an 8 KiB one, 3 % of a 32 KiB one (bench/RESULTS.md, Space) */
-	if (exec(d, "PRAGMA page_size=32768", err) < 0)
+	if (exec(d, "PRAGMA page_size=" PAGE_SIZE, err) < 0)
 		return -1;
 	/* WAL: readers never wait for the writer; check it took */
 	if (sqlite3_prepare_v2(d->h, "PRAGMA journal_mode=WAL", -1, &st,
@@ -1248,6 +1251,64 @@ fail:
 	return -1;
 }
 
+static uint64_t
+file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+/*
+ * VACUUM, after the WAL is folded in, at the page size of a new store
+ * (which a database in WAL mode cannot change: the journal is switched to
+ * DELETE for it and back).  A reader holding the database open makes the
+ * switch fail with SQLITE_BUSY: 0, and the store stays as it was.
+ */
+static int
+sq_compact(struct db *d, uint64_t *before, uint64_t *after,
+	   struct mxd_err *err)
+{
+	sqlite3_stmt *st;
+	int64_t free_pages = 0, page = 0;
+	int rc, switched;
+
+	if (exec(d, "PRAGMA wal_checkpoint(TRUNCATE)", err) < 0)
+		return -1;
+	*before = *after = file_size(d->path);
+	/* nothing to gain: the page size of a new store, under 5 % free */
+	if (sqlite3_prepare_v2(d->h, "SELECT * FROM pragma_freelist_count,"
+			       " pragma_page_size", -1, &st, NULL) != SQLITE_OK)
+		return sq_error(d, err, "compact");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		free_pages = sqlite3_column_int64(st, 0);
+		page = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (page == atoi(PAGE_SIZE) &&
+	    (uint64_t)(free_pages * page) * 20 < *before)
+		return 1;
+	/* the pragma answers the mode it is in: still "wal" when others
+	 * have the database open */
+	if (sqlite3_prepare_v2(d->h, "PRAGMA journal_mode=DELETE", -1, &st,
+			       NULL) != SQLITE_OK)
+		return sq_error(d, err, "compact");
+	rc = sqlite3_step(st);
+	switched = rc == SQLITE_ROW && strcmp(col_text(st, 0), "delete") == 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+		return sq_error(d, err, "compact");
+	if (!switched)
+		return 0;
+	rc = exec(d, "PRAGMA page_size=" PAGE_SIZE "; VACUUM", err);
+	if (exec(d, "PRAGMA journal_mode=WAL", rc < 0 ? NULL : err) < 0)
+		return -1;
+	if (rc < 0)
+		return -1;
+	*after = file_size(d->path);
+	return 1;
+}
+
 const struct db_driver db_sqlite_driver = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1272,4 +1333,5 @@ const struct db_driver db_sqlite_driver = {
 	.error = sq_error,
 	.lock = sq_lock,
 	.unlock = sq_unlock,
+	.compact = sq_compact,
 };

@@ -511,6 +511,14 @@ tx_forget(struct store *s)
 }
 
 int
+store_compact(struct store *s, uint64_t *before, uint64_t *after,
+	      struct mxd_err *err)
+{
+	*before = *after = 0;
+	return s->drv->compact ? s->drv->compact(s->db, before, after, err) : 0;
+}
+
+int
 store_begin(struct store *s, struct mxd_err *err)
 {
 	tx_forget(s);

@@ -471,6 +471,12 @@ int store_dict_update(struct store *s, struct store_dict_stats *ds,
 int store_recompress(struct store *s, struct store_dict_stats *ds,
 		     struct mxd_err *err);
 int64_t store_dict_current(const struct store *s);
+/* After a recompress: the file rewritten without its free pages, at the
+ * page size of a new store (SQLite; on PostgreSQL nothing to do: 0 and
+ * sizes 0).  1 done (*before, *after its size in bytes), 0 not done
+ * (readers have it open, or nothing to do), -1 with err. */
+int store_compact(struct store *s, uint64_t *before, uint64_t *after,
+		  struct mxd_err *err);
 
 /* ---- copying a store (store/copy.c) ----------------------------------- */
 

@@ -64,11 +64,26 @@ expect_eq "$(q 'SELECT packed FROM dicts WHERE id = 2')" 1 "dictionary 2 is pack
 new=$(q 'SELECT count(*) FROM messages WHERE id > 1500 AND codec = 3 AND dict = 2')
 [ "$new" -ge 500 ] || fail "only $new of the 700 new mails packed"
 
-# the old rows: reparse --recompress packs them with the new dictionary
+# the old rows: reparse --recompress packs them with the new dictionary,
+# and (SQLite) rewrites the file at the page size of a new store; a store
+# of schema 5 had 8 KiB pages
+if [ "$BACKEND" = sqlite ]; then
+	sqlite3 "$DB" 'PRAGMA journal_mode=DELETE; PRAGMA page_size=8192; VACUUM;
+		PRAGMA journal_mode=WAL' >/dev/null
+	expect_eq "$(q 'PRAGMA page_size')" 8192 "the store has the pages of schema 5"
+fi
 before=$(q 'SELECT sum(length(data)) FROM messages WHERE id <= 1500')
 mxd reparse --recompress
 expect_rc 0 "reparse --recompress"
 expect_in "$out" "1,500 raw copies recompressed" "the zlib rows and those of dictionary 1"
+if [ "$BACKEND" = sqlite ]; then
+	expect_in "$out" "database compacted: " "the file was compacted"
+	expect_eq "$(q 'PRAGMA page_size')" 32768 "at the page size of a new store"
+	expect_eq "$(q 'PRAGMA journal_mode')" wal "and back in WAL mode"
+	expect_eq "$(q 'PRAGMA integrity_check')" ok "intact"
+else
+	expect_not_in "$out" "compacted" "PostgreSQL reuses its free space itself"
+fi
 expect_eq "$(q 'SELECT count(*) FROM messages WHERE codec = 1 OR dict = 1')" 0 \
 	"no zlib row and no row of the old dictionary left"
 after=$(q 'SELECT sum(length(data)) FROM messages WHERE id <= 1500')
@@ -79,6 +94,7 @@ mxd reparse --dkim=off
 expect_in "$out" "2,200 messages re-read: 2,200 reports unchanged" "every row decodes"
 mxd reparse --recompress
 expect_in "$out" "0 raw copies recompressed" "a second run has nothing to do"
+expect_not_in "$out" "compacted" "nor anything to compact"
 
 # a packed row holding another message's bytes: an error naming the
 # message, not the other message's bytes

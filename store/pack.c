@@ -185,11 +185,18 @@ find_span(const unsigned char *p, size_t len, size_t pos, struct layout *lay)
 	lay->span = end - pos;
 }
 
-/* Whether the gzip member g[0..n) of lay packs; json gets its JSON. */
+/*
+ * Whether the gzip member g[0..n) of lay packs; json gets its JSON.  A
+ * member that inflates to more than RATIO_MAX times its size is a bomb,
+ * not a report (reports deflate 2-20x): it is not inflated further, nor
+ * deflated three times over, and is kept as it came.
+ */
+#define RATIO_MAX 64
 static int
 member_packs(const unsigned char *g, size_t n, struct layout *lay,
 	     struct buf *json)
 {
+	json->max = n < PACK_JSON_MAX / RATIO_MAX ? n * RATIO_MAX : PACK_JSON_MAX;
 	return parse_gzip_split(g, n, json, &lay->gz) == 1;
 }
 

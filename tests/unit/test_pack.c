@@ -270,6 +270,32 @@ crafted(void)
 		      "a damaged member packed");
 		buf_release(&v);
 	}
+	/* gzip bombs: a file, and a mail of eight attachments, each 4 MiB of
+	 * JSON white space in 4 KB; none is inflated to the end or deflated
+	 * again (more than 64x its size is no report), so none packs */
+	{
+		struct buf big, many;
+
+		buf_init(&big, BUF_NOCAP);
+		buf_init(&many, BUF_NOCAP);
+		buf_adds(&big, "{\"a\":1");
+		buf_reserve(&big, (size_t)4 << 20);
+		memset(big.data + big.len, ' ', ((size_t)4 << 20) - 16);
+		big.len += ((size_t)4 << 20) - 16;
+		buf_adds(&big, "}");
+		gzip(&big, 9, 8, Z_DEFAULT_STRATEGY, 0, 0, "", &gz);
+		CHECK(gz.len < 16384, "the bomb is %zu bytes", gz.len);
+		CHECK(!roundtrip("gzip bomb", gz.data, gz.len), "a gzip bomb packed");
+		mail(&gz, 76, "\n", 1, "", &m);
+		for (int k = 0; k < 8; k++) {
+			buf_add(&many, m.data, m.len);
+			buf_adds(&many, "\n");
+		}
+		CHECK(!roundtrip("eight bombs", many.data, many.len),
+		      "a mail of gzip bombs packed");
+		buf_release(&big);
+		buf_release(&many);
+	}
 	/* no attachment at all; too short; a line that only starts H4sI */
 	buf_reset(&m);
 	buf_adds(&m, "From: a@b\nSubject: H4sI\n\nH4sI is not a gzip member.\n");
